@@ -1,0 +1,60 @@
+# The Makefile is the interface: every install and run step lives here, never only in a shell history.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HNPLUS_DATA_DIR ?= $(CURDIR)/data
+
+.PHONY: help install run test lint sql-lint fmt airflow bench lock browser clean
+
+help:
+	@echo "make run    - install into .venv and run the nightly DAG on the bundled sample data"
+	@echo "make test   - lint + the whole test suite (what CI runs)"
+	@echo "make airflow - airflow standalone on localhost with the project's DAGs"
+	@echo "make bench  - benchmarks (results under data/bench/)"
+
+$(STAMP): pyproject.toml requirements/constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade "pip==26.*" "setuptools>=68" wheel
+	$(BIN)/pip install -q -c requirements/constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/hnplus run
+
+test: install browser
+	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint sql --disable-progress-bar
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint sql --disable-progress-bar
+
+fmt: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/sqlfluff fix sql --disable-progress-bar
+
+airflow: install
+	$(BIN)/hnplus airflow-standalone
+
+bench: install
+	$(BIN)/python -m transforms.bench
+
+# Headless Chromium for the web-page tests (Debian package; Playwright's own browser download is not reachable here).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+# Re-resolve and pin every dependency (needs the package registry).
+lock:
+	rm -rf /tmp/hnplus-lock && $(PYTHON) -m venv /tmp/hnplus-lock
+	/tmp/hnplus-lock/bin/pip install -q --upgrade pip setuptools wheel
+	/tmp/hnplus-lock/bin/pip install -q -e '.[dev]'
+	(echo "# Pinned versions (pip freeze of a clean venv). Regenerate with: make lock"; \
+	 /tmp/hnplus-lock/bin/pip freeze --exclude-editable) > requirements/constraints.txt
+
+clean:
+	rm -rf data
