@@ -1,0 +1,26 @@
+-- Special (专项) scores per (period, city, special), with coverage of reported indicators.
+with scores as (
+    select * from intermediate.int_special_scores
+),
+
+periods as (
+    select * from intermediate.int_periods
+),
+
+final as (
+    select
+        scores.period,
+        scores.city_code,
+        scores.special_code,
+        scores.action_code,
+        round(scores.score, 4) as score,
+        round(scores.coverage, 4) as coverage,
+        scores.indicators_applicable,
+        scores.indicators_reported
+    from scores
+    inner join periods on scores.period = periods.period
+    where not periods.is_baseline
+)
+
+select * from final
+order by period, city_code, special_code

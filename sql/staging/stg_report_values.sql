@@ -1,0 +1,31 @@
+-- Staged report rows of the files currently in force (accepted, not superseded), one row per item sent.
+with files as (
+    select * from raw.report_files
+    where status = 'accepted'
+),
+
+report_rows as (
+    select * from raw.report_rows
+),
+
+final as (
+    select
+        report_rows.file_id,
+        files.original_name,
+        report_rows.sheet,
+        report_rows.row_number as source_row,
+        report_rows.city_code,
+        report_rows.period,
+        report_rows.item_type,
+        report_rows.indicator_code,
+        report_rows.value,
+        report_rows.value_status,
+        report_rows.milestone_status,
+        report_rows.city_target_2018,
+        report_rows.city_target_2025,
+        files.received_at
+    from report_rows
+    inner join files on report_rows.file_id = files.file_id
+)
+
+select * from final

@@ -1,0 +1,103 @@
+"""Run the DuckDB models in ``sql/`` in dependency order: staging -> intermediate -> marts.
+
+Each ``sql/<layer>/<model>.sql`` holds one ``select``; the runner materialises it as a table
+``<layer>.<model>``. Marts are written to a candidate schema first so that they can be audited
+before they replace the published ones (write-audit-publish).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from transforms.paths import SQL_DIR
+
+LAYERS = ("staging", "intermediate", "marts")
+CANDIDATE_SCHEMA = "marts_candidate"
+_REF = re.compile(r"\b(staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b")
+
+
+@dataclass(frozen=True)
+class Model:
+    layer: str
+    name: str
+    path: Path
+
+    @property
+    def sql(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+    def refs(self) -> set[tuple[str, str]]:
+        return {(m.group(1), m.group(2)) for m in _REF.finditer(_strip_comments(self.sql))}
+
+
+def _strip_comments(sql: str) -> str:
+    return re.sub(r"--[^\n]*", "", sql)
+
+
+def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
+    """All models, topologically sorted (layer order first, then references within a layer)."""
+    models = {
+        (layer, p.stem): Model(layer, p.stem, p)
+        for layer in LAYERS
+        for p in sorted((sql_dir / layer).glob("*.sql"))
+    }
+    ordered: list[Model] = []
+    state: dict[tuple[str, str], int] = {}
+
+    def visit(key: tuple[str, str]) -> None:
+        if state.get(key) == 2:
+            return
+        if state.get(key) == 1:
+            raise ValueError(f"cycle in SQL models at {key[0]}.{key[1]}")
+        state[key] = 1
+        for ref in sorted(models[key].refs()):
+            if ref in models and ref != key:
+                visit(ref)
+        state[key] = 2
+        ordered.append(models[key])
+
+    for layer in LAYERS:
+        for key in sorted(k for k in models if k[0] == layer):
+            visit(key)
+    return ordered
+
+
+def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> dict[str, float]:
+    """Materialise every model; marts go to the candidate schema. Returns seconds per model."""
+    timings: dict[str, float] = {}
+    for schema in ("staging", "intermediate", CANDIDATE_SCHEMA):
+        con.execute(f"create schema if not exists {schema}")
+    for model in discover(sql_dir):
+        schema = CANDIDATE_SCHEMA if model.layer == "marts" else model.layer
+        sql = model.sql
+        if model.layer == "marts":
+            sql = _REF.sub(lambda m: f"{CANDIDATE_SCHEMA}.{m.group(2)}" if m.group(1) == "marts" else m.group(0), sql)
+        t0 = time.perf_counter()
+        try:
+            con.execute(f"create or replace table {schema}.{model.name} as\n{sql}")
+        except duckdb.Error as exc:
+            raise RuntimeError(f"model {model.layer}/{model.name}.sql failed: {exc}") from exc
+        timings[f"{model.layer}.{model.name}"] = round(time.perf_counter() - t0, 4)
+    return timings
+
+
+def promote_candidate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Swap the audited candidate marts into schema ``marts`` in one transaction."""
+    tables = [r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = ? order by table_name",
+        [CANDIDATE_SCHEMA]).fetchall()]
+    con.execute("begin transaction")
+    try:
+        con.execute("create schema if not exists marts")
+        for t in tables:
+            con.execute(f"create or replace table marts.{t} as select * from {CANDIDATE_SCHEMA}.{t}")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return tables

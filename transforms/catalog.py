@@ -1,0 +1,70 @@
+"""The plan catalogue (``seeds/``) as typed Python records and as DuckDB tables."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+from transforms.paths import SEEDS_DIR
+
+# seed file -> table name in schema ``seeds``
+SEED_TABLES = {
+    "plan_actions.csv": "plan_actions",
+    "plan_specials.csv": "plan_specials",
+    "plan_targets.csv": "plan_targets",
+    "indicators.csv": "indicators",
+    "cities.csv": "cities",
+    "directly_administered_counties.csv": "directly_administered_counties",
+    "apportionment_keys.csv": "apportionment_keys",
+    "weights.csv": "weights",
+}
+
+MILESTONE_STATUSES = ("未启动", "推进中", "基本完成", "已完成")
+TEMPLATE_VERSION = "HNPLUS-R1"
+
+
+def read_seed(name: str, seeds_dir: Path = SEEDS_DIR) -> list[dict[str, str]]:
+    """Read one seed CSV as strings; seeds are small and reviewed by hand."""
+    with open(seeds_dir / name, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@dataclass(frozen=True)
+class City:
+    code: str
+    name_zh: str
+    name_short: str
+    name_en: str
+    aliases: tuple[str, ...]
+
+
+@cache
+def cities() -> tuple[City, ...]:
+    """The 18 scored cities in code order."""
+    return tuple(
+        City(r["city_code"], r["name_zh"], r["name_short"], r["name_en"], tuple(r["aliases"].split("|")))
+        for r in read_seed("cities.csv")
+    )
+
+
+@cache
+def indicators() -> tuple[dict[str, str], ...]:
+    return tuple(read_seed("indicators.csv"))
+
+
+def load_seeds(con: duckdb.DuckDBPyConnection, seeds_dir: Path = SEEDS_DIR) -> None:
+    """(Re)create schema ``seeds`` from the CSVs so SQL models join against the reviewed catalogue."""
+    con.execute("create schema if not exists seeds")
+    for file, table in SEED_TABLES.items():
+        path = seeds_dir / file
+        if not path.exists():
+            continue
+        con.execute(
+            f"create or replace table seeds.{table} as "
+            "select * from read_csv(?, header = true, all_varchar = true, quote = '\"', escape = '\"')",
+            [str(path)],
+        )
