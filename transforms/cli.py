@@ -121,6 +121,30 @@ def league(
     _print_league(period, scope)
 
 
+@app.command()
+def template(
+    city: str = typer.Option(..., "--city", help="City code or any alias, e.g. 410300 or 洛阳"),
+    period: str = typer.Option(..., "--period", help="Quarter, e.g. 2018Q4"),
+    out: Path = typer.Option(Path("."), "--out", help="Output file or folder"),
+) -> None:
+    """Write the HNPLUS-R1 report template (xlsx) for one city and quarter."""
+    from transforms.intake import template_command
+
+    try:
+        console.print(f"wrote {template_command(city, period, out)}")
+    except ValueError as exc:
+        console.print(str(exc))
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def intake(paths: list[Path] = typer.Argument(None, help="Files or folders (default: the data inbox)")) -> None:
+    """Take in city reports and print a receipt per file; exit 1 if a file was rejected whole."""
+    from transforms.intake import intake_command
+
+    raise typer.Exit(intake_command(paths or [data_paths().inbox]))
+
+
 @app.command("airflow-standalone")
 def airflow_standalone() -> None:
     """Start ``airflow standalone`` on localhost with the project's DAGs (UI for those who want it)."""
