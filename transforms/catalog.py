@@ -11,18 +11,6 @@ import duckdb
 
 from transforms.paths import SEEDS_DIR
 
-# seed file -> table name in schema ``seeds``
-SEED_TABLES = {
-    "plan_actions.csv": "plan_actions",
-    "plan_specials.csv": "plan_specials",
-    "plan_targets.csv": "plan_targets",
-    "indicators.csv": "indicators",
-    "cities.csv": "cities",
-    "directly_administered_counties.csv": "directly_administered_counties",
-    "apportionment_keys.csv": "apportionment_keys",
-    "weights.csv": "weights",
-}
-
 MILESTONE_STATUSES = ("未启动", "推进中", "基本完成", "已完成")
 TEMPLATE_VERSION = "HNPLUS-R1"
 
@@ -56,15 +44,15 @@ def indicators() -> tuple[dict[str, str], ...]:
     return tuple(read_seed("indicators.csv"))
 
 
-def load_seeds(con: duckdb.DuckDBPyConnection, seeds_dir: Path = SEEDS_DIR) -> None:
-    """(Re)create schema ``seeds`` from the CSVs so SQL models join against the reviewed catalogue."""
+def load_seeds(con: duckdb.DuckDBPyConnection, seeds_dir: Path = SEEDS_DIR) -> list[str]:
+    """(Re)create schema ``seeds`` from every ``seeds/*.csv`` (table = file stem), so models join the catalogue."""
     con.execute("create schema if not exists seeds")
-    for file, table in SEED_TABLES.items():
-        path = seeds_dir / file
-        if not path.exists():
-            continue
+    tables = []
+    for path in sorted(seeds_dir.glob("*.csv")):
         con.execute(
-            f"create or replace table seeds.{table} as "
+            f"create or replace table seeds.{path.stem} as "
             "select * from read_csv(?, header = true, all_varchar = true, quote = '\"', escape = '\"')",
             [str(path)],
         )
+        tables.append(path.stem)
+    return tables
