@@ -1,5 +1,17 @@
--- Action (行动) scores: weighted mean of special scores; the overall score: weighted mean of action scores.
-with special_scores as (
+-- Action (行动) scores from special scores and the overall score from action scores, per (city, period, scope),
+-- by weighted arithmetic mean (default) or weighted geometric mean (parameter aggregation; scores floored at
+-- geometric_floor). Both are computed; score is the one the parameter selects. A scope whose coverage is below
+-- coverage_threshold has no published score and no rank. Also: on-track status against a straight path from the
+-- baseline score to 100 at the milestone, traffic light, competition rank (1, 2, 2, 4) and rank change.
+with params as (
+    select * from intermediate.int_scoring_parameters
+),
+
+periods as (
+    select * from intermediate.int_periods
+),
+
+special_scores as (
     select * from intermediate.int_special_scores
 ),
 
@@ -12,11 +24,21 @@ actions as (
         special_scores.city_code,
         special_scores.period,
         special_scores.action_code as scope,
-        sum(weights.weight * special_scores.score) / sum(weights.weight) as score,
-        sum(weights.weight * special_scores.coverage) / sum(weights.weight) as coverage
+        sum(weights.weight * special_scores.score) filter (where special_scores.score is not null)
+        / nullif(sum(weights.weight) filter (where special_scores.score is not null), 0) as score_arithmetic,
+        exp(
+            sum(weights.weight * ln(greatest(special_scores.score, params.geometric_floor))) filter (
+                where special_scores.score is not null
+            )
+            / nullif(sum(weights.weight) filter (where special_scores.score is not null), 0)
+        ) as score_geometric,
+        sum(weights.weight * special_scores.coverage) / sum(weights.weight) as coverage,
+        count(*) as parts_applicable,
+        count(special_scores.score) as parts_scored
     from special_scores
     inner join weights
         on weights.weight_level = 'special' and special_scores.special_code = weights.code
+    cross join params
     group by special_scores.city_code, special_scores.period, special_scores.action_code
 ),
 
@@ -25,18 +47,134 @@ overall as (
         actions.city_code,
         actions.period,
         'overall' as scope,
-        sum(weights.weight * actions.score) / sum(weights.weight) as score,
-        sum(weights.weight * actions.coverage) / sum(weights.weight) as coverage
+        sum(weights.weight * actions.score_arithmetic) filter (where actions.score_arithmetic is not null)
+        / nullif(sum(weights.weight) filter (where actions.score_arithmetic is not null), 0) as score_arithmetic,
+        exp(
+            sum(weights.weight * ln(greatest(actions.score_geometric, params.geometric_floor))) filter (
+                where actions.score_geometric is not null
+            )
+            / nullif(sum(weights.weight) filter (where actions.score_geometric is not null), 0)
+        ) as score_geometric,
+        sum(weights.weight * actions.coverage) / sum(weights.weight) as coverage,
+        count(*) as parts_applicable,
+        count(actions.score_arithmetic) as parts_scored
     from actions
     inner join weights
         on weights.weight_level = 'action' and actions.scope = weights.code
+    cross join params
     group by actions.city_code, actions.period
 ),
 
-final as (
+unioned as (
     select * from actions
     union all
     select * from overall
+),
+
+selected as (
+    select
+        unioned.*,
+        periods.is_baseline,
+        periods.years_since_baseline,
+        periods.years_to_milestone,
+        periods.milestone_year,
+        case params.aggregation
+            when 'geometric' then unioned.score_geometric
+            else unioned.score_arithmetic
+        end as score_all,
+        params.aggregation,
+        params.coverage_threshold,
+        params.score_rounding
+    from unioned
+    inner join periods on unioned.period = periods.period
+    cross join params
+),
+
+flagged as (
+    select
+        *,
+        score_all is not null and coverage >= coverage_threshold as has_score,
+        case
+            when score_all is null then 'no_scored_indicator'
+            when coverage < coverage_threshold then 'coverage_below_threshold'
+        end as no_score_reason,
+        max(case when is_baseline then score_all end) over (partition by city_code, scope) as baseline_score
+    from selected
+),
+
+progressed as (
+    select
+        flagged.*,
+        case when flagged.has_score then round(flagged.score_all, flagged.score_rounding) end as score,
+        case
+            when flagged.years_since_baseline > 0 and flagged.baseline_score < 100
+                then
+                    ((flagged.score_all - flagged.baseline_score) / flagged.years_since_baseline)
+                    / ((100 - flagged.baseline_score) / flagged.years_to_milestone)
+        end as progress_ratio
+    from flagged
+),
+
+statused as (
+    select
+        progressed.*,
+        case
+            when not progressed.has_score or progressed.years_since_baseline <= 0 then null
+            when progressed.score_all >= 100 then 'achieved'
+            when progressed.progress_ratio is null then null
+            when progressed.progress_ratio >= params.progress_on_track then 'on_track'
+            when progressed.progress_ratio >= params.progress_moderate then 'moderately_improving'
+            when progressed.progress_ratio >= 0 then 'stagnating'
+            else 'decreasing'
+        end as on_track,
+        case
+            when not progressed.has_score then 'grey'
+            when progressed.score >= params.light_green then 'green'
+            when progressed.score >= params.light_yellow then 'yellow'
+            when progressed.score >= params.light_orange then 'orange'
+            else 'red'
+        end as traffic_light,
+        case
+            when progressed.has_score and not progressed.is_baseline
+                then rank() over (
+                    partition by
+                        progressed.period, progressed.scope, progressed.has_score and not progressed.is_baseline
+                    order by progressed.score desc
+                )
+        end as rank
+    from progressed
+    cross join params
+),
+
+final as (
+    select
+        city_code,
+        period,
+        scope,
+        score,
+        score_all as score_unpublished,
+        score_arithmetic,
+        score_geometric,
+        aggregation,
+        coverage,
+        coverage_threshold,
+        has_score,
+        no_score_reason,
+        parts_applicable,
+        parts_scored,
+        baseline_score,
+        progress_ratio,
+        on_track,
+        case
+            when on_track in ('achieved', 'on_track') then '↑'
+            when on_track = 'moderately_improving' then '➚'
+            when on_track = 'stagnating' then '→'
+            when on_track = 'decreasing' then '↓'
+        end as trend_arrow,
+        traffic_light,
+        rank,
+        lag(rank) over (partition by city_code, scope order by period) - rank as rank_change
+    from statused
 )
 
 select * from final

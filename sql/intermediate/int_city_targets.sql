@@ -1,5 +1,16 @@
--- Each city's 2018 and 2025 targets: declared by the city, else the provincial target apportioned or applied uniformly.
-with indicators as (
+-- Each city's 2018 and 2025 target for every quantified indicator (target_method apportioned or uniform).
+-- 2018: the city's own declared target (its earliest declaration: targets do not move after the fact), else the
+-- provincial target apportioned by the indicator's key (population share, or baseline share for concentrated
+-- output) or, for uniform targets, the provincial level itself.
+-- 2025 (qualitative in the plan): the 2015->2018 path extended linearly to 2025, for the province (then apportioned
+-- by the same key) or for the city when it declared 2018 only; shares capped at share_target_cap; uniform non-share
+-- levels keep the 2018 value. Baseline = the city's 2015Q4 value, else its first value within
+-- baseline_search_quarters, else 0 (flagged).
+with params as (
+    select * from intermediate.int_scoring_parameters
+),
+
+indicators as (
     select * from staging.stg_indicators
     where target_method in ('apportioned', 'uniform')
 ),
@@ -12,96 +23,203 @@ keys as (
     select * from staging.stg_apportionment_keys
 ),
 
+periods as (
+    select * from intermediate.int_periods
+),
+
 values_in_force as (
     select * from intermediate.int_indicator_values
 ),
 
+baseline_index as (
+    select periods.period_index
+    from periods
+    cross join params
+    where periods.period = params.baseline_period
+),
+
 baselines as (
     select
-        city_code,
-        indicator_code,
-        value as baseline_value
+        values_in_force.city_code,
+        values_in_force.indicator_code,
+        arg_min(values_in_force.value, periods.period_index) filter (
+            where values_in_force.value_status = 'reported'
+            and periods.period_index <= baseline_index.period_index + params.baseline_search_quarters
+        ) as baseline_value,
+        arg_min(values_in_force.period, periods.period_index) filter (
+            where values_in_force.value_status = 'reported'
+            and periods.period_index <= baseline_index.period_index + params.baseline_search_quarters
+        ) as baseline_period
     from values_in_force
-    where period = '2015Q4'
+    inner join periods on values_in_force.period = periods.period
+    cross join baseline_index
+    cross join params
+    where values_in_force.is_applicable
+    group by values_in_force.city_code, values_in_force.indicator_code
 ),
 
-baseline_totals as (
+applicable as (
+    -- one row per (city, quantified indicator) that applies to the city
+    select distinct
+        values_in_force.city_code,
+        values_in_force.indicator_code
+    from values_in_force
+    inner join indicators on values_in_force.indicator_code = indicators.indicator_code
+    where values_in_force.is_applicable
+),
+
+province as (
     select
-        indicator_code,
-        sum(baseline_value) as province_baseline
-    from baselines
-    group by indicator_code
+        indicators.indicator_code,
+        sum(coalesce(baselines.baseline_value, 0)) as baseline_total,
+        avg(baselines.baseline_value) as baseline_mean
+    from indicators
+    inner join applicable on indicators.indicator_code = applicable.indicator_code
+    left join baselines
+        on applicable.city_code = baselines.city_code and applicable.indicator_code = baselines.indicator_code
+    group by indicators.indicator_code
 ),
 
-declared as (
+declarations as (
     select
         city_code,
         indicator_code,
-        arg_max(city_target_2018, period) filter (where city_target_2018 is not null) as declared_2018,
-        arg_max(city_target_2025, period) filter (where city_target_2025 is not null) as declared_2025
+        arg_min(city_target_2018, period || cast(received_at as varchar)) filter (
+            where city_target_2018 is not null
+        ) as declared_2018,
+        arg_min(city_target_2025, period || cast(received_at as varchar)) filter (
+            where city_target_2025 is not null
+        ) as declared_2025
     from staging.stg_report_values
     group by city_code, indicator_code
 ),
 
-apportioned as (
+joined as (
     select
-        keys.city_code,
-        indicators.indicator_code,
+        applicable.city_code,
+        applicable.indicator_code,
         indicators.kind,
+        indicators.direction,
         indicators.target_method,
+        indicators.target_code,
+        indicators.apportion_key,
+        params.share_target_cap,
         targets.target_value as province_target_2018,
+        province.baseline_total,
+        province.baseline_mean,
+        declarations.declared_2018,
+        declarations.declared_2025,
         coalesce(baselines.baseline_value, 0) as baseline_value,
         case
+            when baselines.baseline_period is null then 'assumed_zero'
+            when baselines.baseline_period = params.baseline_period then 'baseline_period'
+            else 'first_reported'
+        end as baseline_source,
+        baselines.baseline_period,
+        -- (2025 - 2015) / (2018 - 2015)
+        (2025 - cast(left(params.baseline_period, 4) as integer))
+        / (2018 - cast(left(params.baseline_period, 4) as double)) as extension_factor,
+        case
+            when indicators.target_method = 'uniform' then 'uniform'
+            when indicators.apportion_key = 'baseline_share' and province.baseline_total > 0 then 'baseline_share'
+            else 'population'
+        end as share_key,
+        case
             when indicators.target_method = 'uniform' then 1.0
-            when indicators.apportion_key = 'baseline_share' and baseline_totals.province_baseline > 0
-                then coalesce(baselines.baseline_value, 0) / baseline_totals.province_baseline
+            when indicators.apportion_key = 'baseline_share' and province.baseline_total > 0
+                then coalesce(baselines.baseline_value, 0) / province.baseline_total
             else keys.key_share
         end as target_share
-    from indicators
+    from applicable
+    inner join indicators on applicable.indicator_code = indicators.indicator_code
     inner join targets on indicators.target_code = targets.target_code
-    cross join keys
+    inner join province on applicable.indicator_code = province.indicator_code
+    cross join params
+    left join keys on applicable.city_code = keys.city_code and keys.apportion_key = 'population'
     left join baselines
-        on keys.city_code = baselines.city_code and indicators.indicator_code = baselines.indicator_code
-    left join baseline_totals on indicators.indicator_code = baseline_totals.indicator_code
+        on applicable.city_code = baselines.city_code and applicable.indicator_code = baselines.indicator_code
+    left join declarations
+        on applicable.city_code = declarations.city_code and applicable.indicator_code = declarations.indicator_code
+),
+
+derived as (
+    select
+        *,
+        case
+            when target_method = 'uniform' then province_target_2018
+            else province_target_2018 * target_share
+        end as provincial_2018,
+        case
+            when target_method = 'uniform' and kind = 'share'
+                then least(
+                    share_target_cap,
+                    baseline_mean + (province_target_2018 - baseline_mean) * extension_factor
+                )
+            when target_method = 'uniform' then province_target_2018
+            else
+                target_share * greatest(
+                    0, baseline_total + (province_target_2018 - baseline_total) * extension_factor
+                )
+        end as provincial_2025
+    from joined
 ),
 
 final as (
     select
-        apportioned.city_code,
-        apportioned.indicator_code,
-        apportioned.target_method,
-        apportioned.baseline_value,
-        apportioned.province_target_2018,
-        apportioned.target_share,
-        coalesce(declared.declared_2018, apportioned.province_target_2018 * apportioned.target_share) as target_2018,
-        coalesce(
-            declared.declared_2025,
-            case
-                when apportioned.kind = 'share'
-                    then least(
-                        100.0,
-                        apportioned.baseline_value
-                        + (apportioned.province_target_2018 * apportioned.target_share - apportioned.baseline_value)
-                        * 10.0 / 3.0
-                    )
-                else
-                    apportioned.baseline_value
-                    + (apportioned.province_target_2018 * apportioned.target_share - apportioned.baseline_value)
-                    * 10.0 / 3.0
-            end
-        ) as target_2025,
+        city_code,
+        indicator_code,
+        target_method,
+        target_code,
+        share_key,
+        target_share,
+        baseline_value,
+        baseline_source,
+        baseline_period,
+        province_target_2018,
+        provincial_2018 as apportioned_target_2018,
+        provincial_2025 as apportioned_target_2025,
+        declared_2018,
+        declared_2025,
+        coalesce(declared_2018, provincial_2018) as target_2018,
         case
-            when declared.declared_2018 is not null then 'city_declared'
-            when apportioned.target_method = 'uniform' then 'provincial_uniform'
-            else 'apportioned'
+            when declared_2025 is not null then declared_2025
+            when
+                declared_2018 is not null
+                and (
+                    (direction = 'higher' and declared_2018 > baseline_value)
+                    or (direction = 'lower' and declared_2018 < baseline_value)
+                )
+                then
+                    case
+                        when kind = 'share'
+                            then least(
+                                share_target_cap, baseline_value + (declared_2018 - baseline_value) * extension_factor
+                            )
+                        else greatest(0, baseline_value + (declared_2018 - baseline_value) * extension_factor)
+                    end
+            when kind = 'share' then least(share_target_cap, provincial_2025)
+            else provincial_2025
+        end as target_2025,
+        case
+            when declared_2018 is not null then 'city_declared'
+            when target_method = 'uniform' then 'provincial_uniform'
+            else 'apportioned_' || share_key
         end as target_2018_source,
         case
-            when declared.declared_2025 is not null then 'city_declared'
-            else 'extrapolated_from_2018'
-        end as target_2025_source
-    from apportioned
-    left join declared
-        on apportioned.city_code = declared.city_code and apportioned.indicator_code = declared.indicator_code
+            when declared_2025 is not null then 'city_declared'
+            when
+                declared_2018 is not null
+                and (
+                    (direction = 'higher' and declared_2018 > baseline_value)
+                    or (direction = 'lower' and declared_2018 < baseline_value)
+                )
+                then 'extended_city_path'
+            when target_method = 'uniform' and kind = 'share' then 'extended_provincial_path_capped'
+            when target_method = 'uniform' then 'provincial_uniform_2018_level'
+            else 'extended_provincial_path_apportioned_' || share_key
+        end as target_2025_source,
+        declared_2018 is null and target_method = 'apportioned' as is_apportioned
+    from derived
 )
 
 select * from final

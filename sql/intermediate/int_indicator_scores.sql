@@ -1,5 +1,15 @@
--- Indicator scores 0-100: progress from baseline to target, fixed goalposts, or milestone status.
-with indicators as (
+-- Indicator scores 0-100 per (city, period, indicator), with trend, on-track status and provenance.
+-- score_basis: target (distance along the path baseline -> target, capped at 100, overachievement apart),
+-- goalpost (fixed min-max goalposts, direction 'lower' inverted), milestone (status steps), context (weight 0:
+-- shown, not scored), not_applicable (catalogue, accepted city claim, or zero apportioned target),
+-- no_variation (all values equal: carries no information, not scored).
+-- score = the score used by the aggregation: the observed score; for not_reported the missing_rule applies
+-- ('zero': missing_score, 'exclude': null). observed_score is null when nothing was reported.
+with params as (
+    select * from intermediate.int_scoring_parameters
+),
+
+indicators as (
     select * from staging.stg_indicators
 ),
 
@@ -16,14 +26,15 @@ targets as (
 ),
 
 goalposts as (
-    -- fixed across periods (as DESI does): the range over every city and period
+    select * from intermediate.int_goalposts
+),
+
+population as (
     select
-        indicator_code,
-        min(value) as goalpost_low,
-        max(value) as goalpost_high
-    from values_in_force
-    where value_status = 'reported'
-    group by indicator_code
+        city_code,
+        key_value
+    from staging.stg_apportionment_keys
+    where apportion_key = 'population'
 ),
 
 joined as (
@@ -35,47 +46,194 @@ joined as (
         indicators.direction,
         indicators.target_method,
         indicators.weight,
+        indicators.size_denominator,
+        periods.is_baseline,
         periods.milestone_year,
+        periods.years_since_baseline,
+        periods.years_to_milestone,
         targets.baseline_value,
+        targets.baseline_source,
+        targets.target_2018,
+        targets.target_2025,
+        targets.target_2018_source,
+        targets.target_2025_source,
+        targets.is_apportioned,
         case periods.milestone_year
             when 2018 then targets.target_2018
             else targets.target_2025
         end as target_value,
-        goalposts.goalpost_low,
-        goalposts.goalpost_high
+        case periods.milestone_year
+            when 2018 then goalposts.goalpost_low_2018
+            else goalposts.goalpost_low_2025
+        end as goalpost_low,
+        case periods.milestone_year
+            when 2018 then goalposts.goalpost_high_2018
+            else goalposts.goalpost_high_2025
+        end as goalpost_high,
+        goalposts.is_winsorised,
+        population.key_value as population,
+        params.milestone_scores,
+        params.missing_rule,
+        params.missing_score,
+        params.zero_target_not_applicable
     from values_in_force
     inner join indicators on values_in_force.indicator_code = indicators.indicator_code
     inner join periods on values_in_force.period = periods.period
+    cross join params
     left join targets
         on values_in_force.city_code = targets.city_code and values_in_force.indicator_code = targets.indicator_code
     left join goalposts on values_in_force.indicator_code = goalposts.indicator_code
+    left join population on values_in_force.city_code = population.city_code
+),
+
+based as (
+    select
+        *,
+        case
+            when value_status = 'not_applicable' then 'not_applicable'
+            when weight = 0 then 'context'
+            when kind = 'milestone' then 'milestone'
+            when target_method in ('apportioned', 'uniform') and target_value = 0 and zero_target_not_applicable
+                then 'zero_target'
+            when target_method in ('apportioned', 'uniform') and target_value is not null then 'target'
+            when goalpost_high > goalpost_low then 'goalpost'
+            else 'no_variation'
+        end as score_basis
+    from joined
 ),
 
 progress as (
     select
         *,
         case
-            when target_method not in ('apportioned', 'uniform') or value is null then null
-            when target_value <= baseline_value
-                then case when value >= target_value then 1.0 else value / nullif(target_value, 0) end
-            else (value - baseline_value) / (target_value - baseline_value)
+            when score_basis != 'target' or value is null then null
+            when direction = 'lower' and target_value < baseline_value
+                then (baseline_value - value) / (baseline_value - target_value)
+            when direction = 'lower' and value <= target_value
+                then 1 + coalesce((target_value - value) / nullif(target_value, 0), 0)
+            when direction = 'lower' then target_value / value
+            when target_value > baseline_value then (value - baseline_value) / (target_value - baseline_value)
+            -- target already met at baseline: keep at or above the target
+            else value / target_value
         end as target_progress
-    from joined
+    from based
 ),
 
-scored as (
+observed as (
     select
         *,
         case
-            when value_status = 'not_applicable' then null
-            when value_status = 'not_reported' then 0.0
-            when kind = 'milestone' then value / 3.0 * 100
-            when target_progress is not null then 100 * least(greatest(target_progress, 0), 1)
-            when goalpost_high = goalpost_low then 100.0
-            when direction = 'lower' then 100 * (goalpost_high - value) / (goalpost_high - goalpost_low)
-            else 100 * (value - goalpost_low) / (goalpost_high - goalpost_low)
-        end as raw_score
+            when value is null then null
+            when score_basis = 'milestone' then milestone_scores[cast(value as integer) + 1]
+            when score_basis = 'target' then 100 * least(greatest(target_progress, 0), 1)
+            when score_basis = 'goalpost' and direction = 'lower'
+                then
+                    100 * (goalpost_high - least(greatest(value, goalpost_low), goalpost_high))
+                    / (goalpost_high - goalpost_low)
+            when score_basis = 'goalpost'
+                then
+                    100 * (least(greatest(value, goalpost_low), goalpost_high) - goalpost_low)
+                    / (goalpost_high - goalpost_low)
+        end as observed_score
     from progress
+),
+
+with_base_value as (
+    select
+        *,
+        score_basis in ('target', 'goalpost', 'milestone') as is_scored,
+        max(case when is_baseline then value end) over (partition by city_code, indicator_code) as baseline_raw
+    from observed
+),
+
+with_base as (
+    -- the baseline value scored on this period's yardstick (goalposts differ between the 2018 and 2025 phases)
+    select
+        *,
+        case
+            when baseline_raw is null then null
+            when score_basis = 'milestone' then milestone_scores[cast(baseline_raw as integer) + 1]
+            when score_basis = 'goalpost' and direction = 'lower'
+                then
+                    100 * (goalpost_high - least(greatest(baseline_raw, goalpost_low), goalpost_high))
+                    / (goalpost_high - goalpost_low)
+            when score_basis = 'goalpost'
+                then
+                    100 * (least(greatest(baseline_raw, goalpost_low), goalpost_high) - goalpost_low)
+                    / (goalpost_high - goalpost_low)
+        end as baseline_score
+    from with_base_value
+),
+
+trend as (
+    select
+        *,
+        case
+            when not is_scored or value is null or years_since_baseline <= 0 then null
+            when
+                score_basis = 'target' and direction = 'higher' and target_value <= baseline_value
+                then 'met_at_baseline'
+            when
+                score_basis = 'target' and direction = 'lower' and target_value >= baseline_value
+                then 'met_at_baseline'
+            when score_basis = 'target' and baseline_value > 0 and value > 0 and target_value > 0
+                then 'compound_growth'
+            when score_basis = 'target' then 'linear'
+            when baseline_score is not null and baseline_score < 100 then 'score_space'
+        end as progress_method
+    from with_base
+),
+
+rates as (
+    select
+        *,
+        case progress_method
+            when 'compound_growth' then power(target_value / baseline_value, 1.0 / years_to_milestone) - 1
+            when 'linear' then (target_value - baseline_value) / years_to_milestone
+            when 'score_space' then (100 - baseline_score) / years_to_milestone
+        end as required_growth,
+        case progress_method
+            when 'compound_growth' then power(value / baseline_value, 1.0 / years_since_baseline) - 1
+            when 'linear' then (value - baseline_value) / years_since_baseline
+            when 'score_space' then (observed_score - baseline_score) / years_since_baseline
+        end as achieved_growth
+    from trend
+),
+
+statused as (
+    select
+        rates.*,
+        rates.achieved_growth / nullif(rates.required_growth, 0) as progress_ratio,
+        case
+            when not rates.is_scored or rates.value is null or rates.years_since_baseline <= 0 then null
+            when rates.score_basis = 'target' and rates.target_progress >= 1 then 'achieved'
+            when rates.score_basis != 'target' and rates.observed_score >= 100 then 'achieved'
+            -- a target met at baseline and no longer met: the city fell back below it
+            when rates.progress_method = 'met_at_baseline' then 'decreasing'
+            when rates.required_growth is null or rates.required_growth = 0 then null
+            when rates.achieved_growth / rates.required_growth >= params.progress_on_track then 'on_track'
+            when rates.achieved_growth / rates.required_growth >= params.progress_moderate then 'moderately_improving'
+            when rates.achieved_growth / rates.required_growth >= 0 then 'stagnating'
+            else 'decreasing'
+        end as on_track,
+        case
+            when not rates.is_scored or rates.score is null then null
+            when rates.score >= params.light_green then 'green'
+            when rates.score >= params.light_yellow then 'yellow'
+            when rates.score >= params.light_orange then 'orange'
+            else 'red'
+        end as traffic_light
+    from (
+        select
+            *,
+            case
+                when not is_scored then null
+                when value is not null then observed_score
+                when missing_rule = 'zero' then missing_score
+            end as score
+        from rates
+    ) as rates
+    cross join params
 ),
 
 final as (
@@ -86,18 +244,47 @@ final as (
         special_code,
         action_code,
         kind,
+        direction,
         target_method,
+        score_basis,
+        is_scored,
         weight,
         value,
+        milestone_status,
         value_status,
+        absence_reason,
+        is_true_zero,
+        carried_from_period,
+        quarters_carried,
         value_source,
+        size_denominator,
+        case when size_denominator = 'population' then value / (population / 1e6) end as value_per_million,
         baseline_value,
+        baseline_source,
         milestone_year,
         target_value,
+        target_2018,
+        target_2025,
+        case milestone_year when 2018 then target_2018_source else target_2025_source end as target_source,
+        is_apportioned,
         goalpost_low,
         goalpost_high,
-        round(raw_score, 6) as score,
+        is_winsorised,
+        round(observed_score, 6) as observed_score,
+        round(score, 6) as score,
         round(100 * greatest(target_progress - 1, 0), 6) as overachievement,
+        progress_method,
+        required_growth,
+        achieved_growth,
+        progress_ratio,
+        on_track,
+        case
+            when on_track in ('achieved', 'on_track') then '↑'
+            when on_track = 'moderately_improving' then '➚'
+            when on_track = 'stagnating' then '→'
+            when on_track = 'decreasing' then '↓'
+        end as trend_arrow,
+        traffic_light,
         file_id,
         original_name,
         sheet,
@@ -105,7 +292,7 @@ final as (
         feed_id,
         snapshot_id,
         record_number
-    from scored
+    from statused
 )
 
 select * from final

@@ -1,7 +1,10 @@
--- Special (专项) scores: weighted arithmetic mean of its applicable indicator scores, with data coverage.
+-- Special (专项) scores: weighted arithmetic mean of the scores of its scored indicators, with data coverage.
+-- Not-applicable, context and no-variation indicators do not enter; not-reported ones enter with missing_score
+-- (missing_rule 'zero') or drop out (missing_rule 'exclude'). coverage = weight share of applicable scored
+-- indicators that have a value (reported or carried forward).
 with indicator_scores as (
     select * from intermediate.int_indicator_scores
-    where weight > 0 and value_status != 'not_applicable' and special_code is not null
+    where is_scored and special_code is not null
 ),
 
 final as (
@@ -10,10 +13,15 @@ final as (
         period,
         special_code,
         action_code,
-        sum(weight * score) / sum(weight) as score,
-        sum(weight) filter (where value_status = 'reported') / sum(weight) as coverage,
+        sum(weight * score) filter (where score is not null)
+        / nullif(sum(weight) filter (where score is not null), 0) as score,
+        coalesce(sum(weight) filter (where value_status in ('reported', 'carried_forward')), 0)
+        / sum(weight) as coverage,
+        sum(weight) as weight_applicable,
         count(*) as indicators_applicable,
-        count(*) filter (where value_status = 'reported') as indicators_reported
+        count(*) filter (where value_status = 'reported') as indicators_reported,
+        count(*) filter (where value_status = 'carried_forward') as indicators_carried_forward,
+        count(*) filter (where value_status = 'not_reported') as indicators_not_reported
     from indicator_scores
     group by city_code, period, special_code, action_code
 )

@@ -1,6 +1,11 @@
--- Indicator scores per (period, city, indicator), with value, target and where the value came from.
+-- Indicator scores per (period, city, indicator): value (raw and per 1 million residents), target or goalposts,
+-- score, overachievement, trend, status, the kind of absence and the input row the value came from.
 with scores as (
     select * from intermediate.int_indicator_scores
+),
+
+params as (
+    select * from intermediate.int_scoring_parameters
 ),
 
 periods as (
@@ -15,23 +20,51 @@ final as (
         scores.special_code,
         scores.action_code,
         scores.kind,
+        scores.direction,
+        scores.score_basis,
+        scores.is_scored,
+        scores.weight,
         scores.value,
+        scores.milestone_status,
+        scores.value_per_million,
         scores.value_status,
+        scores.absence_reason,
+        scores.is_true_zero,
+        scores.carried_from_period,
+        scores.quarters_carried,
         scores.value_source,
         scores.baseline_value,
+        scores.baseline_source,
         scores.milestone_year,
         scores.target_value,
+        scores.target_2018,
+        scores.target_2025,
+        scores.target_source,
+        scores.is_apportioned,
+        scores.goalpost_low,
+        scores.goalpost_high,
+        scores.is_winsorised,
+        scores.observed_score,
         scores.score,
         scores.overachievement,
+        scores.progress_method,
+        scores.required_growth,
+        scores.achieved_growth,
+        scores.progress_ratio,
+        scores.on_track,
+        scores.trend_arrow,
+        scores.traffic_light,
         scores.file_id,
         scores.original_name,
         scores.sheet,
         scores.source_row,
         scores.feed_id,
         scores.snapshot_id,
-        scores.record_number
+        scores.record_number,
+        params.method_version
     from scores
     inner join periods on scores.period = periods.period
+    cross join params
     where not periods.is_baseline
 )
 

@@ -1,6 +1,16 @@
--- The league table: one row per (period, city, scope), scope = 'overall' or an action code, ranked per (period, scope).
+-- The league table: one row per (period, city, scope), scope = 'overall' or an action code, ranked per (period, scope)
+-- by competition ranking (1, 2, 2, 4). score and rank are null where coverage is below the threshold (has_score,
+-- no_score_reason say why). median_rank / rank_p05 / rank_p95 come from the Monte Carlo in transforms/score.py.
 with scores as (
     select * from intermediate.int_action_scores
+),
+
+uncertainty as (
+    select * from intermediate.int_rank_uncertainty
+),
+
+params as (
+    select * from intermediate.int_scoring_parameters
 ),
 
 periods as (
@@ -15,42 +25,42 @@ actions as (
     select * from seeds.plan_actions
 ),
 
-ranked as (
+final as (
     select
         scores.period,
         scores.city_code,
-        scores.scope,
-        round(scores.score, 4) as score,
-        round(scores.coverage, 4) as coverage,
-        rank() over (partition by scores.period, scores.scope order by round(scores.score, 4) desc) as rank
-    from scores
-    inner join periods on scores.period = periods.period
-    where not periods.is_baseline
-),
-
-with_change as (
-    select
-        *,
-        lag(rank) over (partition by city_code, scope order by period) - rank as rank_change
-    from ranked
-),
-
-final as (
-    select
-        with_change.period,
-        with_change.city_code,
         cities.city_name,
         cities.city_name_en,
-        with_change.scope,
+        scores.scope,
         coalesce(actions.name_zh, '总体') as scope_name,
         coalesce(actions.name_en, 'Overall') as scope_name_en,
-        with_change.score,
-        with_change.rank,
-        with_change.rank_change,
-        with_change.coverage
-    from with_change
-    inner join cities on with_change.city_code = cities.city_code
-    left join actions on with_change.scope = actions.action_code
+        scores.score,
+        scores.rank,
+        scores.rank_change,
+        uncertainty.median_rank,
+        uncertainty.rank_p05,
+        uncertainty.rank_p95,
+        uncertainty.draws as rank_draws,
+        round(scores.coverage, 4) as coverage,
+        scores.has_score,
+        scores.no_score_reason,
+        round(scores.progress_ratio, 4) as progress_ratio,
+        scores.on_track,
+        scores.trend_arrow,
+        scores.traffic_light,
+        scores.aggregation,
+        params.method_version
+    from scores
+    inner join periods on scores.period = periods.period
+    inner join cities on scores.city_code = cities.city_code
+    cross join params
+    left join actions on scores.scope = actions.action_code
+    left join uncertainty
+        on
+            scores.period = uncertainty.period
+            and scores.city_code = uncertainty.city_code
+            and scores.scope = uncertainty.scope
+    where not periods.is_baseline
 )
 
 select * from final

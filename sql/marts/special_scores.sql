@@ -1,6 +1,10 @@
--- Special (专项) scores per (period, city, special), with coverage of reported indicators.
+-- Special (专项) scores per (period, city, special), with coverage and the count of indicators by kind of absence.
 with scores as (
     select * from intermediate.int_special_scores
+),
+
+params as (
+    select * from intermediate.int_scoring_parameters
 ),
 
 periods as (
@@ -16,9 +20,13 @@ final as (
         round(scores.score, 4) as score,
         round(scores.coverage, 4) as coverage,
         scores.indicators_applicable,
-        scores.indicators_reported
+        scores.indicators_reported,
+        scores.indicators_carried_forward,
+        scores.indicators_not_reported,
+        params.method_version
     from scores
     inner join periods on scores.period = periods.period
+    cross join params
     where not periods.is_baseline
 )
 

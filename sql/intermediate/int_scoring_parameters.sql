@@ -1,0 +1,41 @@
+-- The scoring parameters of seeds/scoring_parameters.csv as one typed row, cross-joined by every scoring model.
+with source as (
+    select * from seeds.scoring_parameters
+),
+
+final as (
+    select
+        max(value) filter (where parameter = 'method_version') as method_version,
+        max(value) filter (where parameter = 'baseline_period') as baseline_period,
+        cast(max(value) filter (where parameter = 'baseline_search_quarters') as integer) as baseline_search_quarters,
+        max(value) filter (where parameter = 'aggregation') as aggregation,
+        cast(max(value) filter (where parameter = 'geometric_floor') as double) as geometric_floor,
+        cast(max(value) filter (where parameter = 'coverage_threshold') as double) as coverage_threshold,
+        cast(max(value) filter (where parameter = 'carry_forward_quarters') as integer) as carry_forward_quarters,
+        max(value) filter (where parameter = 'missing_rule') as missing_rule,
+        cast(max(value) filter (where parameter = 'missing_score') as double) as missing_score,
+        cast(max(value) filter (where parameter = 'accept_city_not_applicable') as boolean)
+            as accept_city_not_applicable,
+        cast(max(value) filter (where parameter = 'zero_target_not_applicable') as boolean)
+            as zero_target_not_applicable,
+        cast(max(value) filter (where parameter = 'share_target_cap') as double) as share_target_cap,
+        max(value) filter (where parameter = 'goalpost_reference_to') as goalpost_reference_to,
+        cast(max(value) filter (where parameter = 'winsor_abs_skew') as double) as winsor_abs_skew,
+        cast(max(value) filter (where parameter = 'winsor_kurtosis') as double) as winsor_kurtosis,
+        cast(max(value) filter (where parameter = 'winsor_quantile') as double) as winsor_quantile,
+        [
+            cast(max(value) filter (where parameter = 'milestone_score_0') as double),
+            cast(max(value) filter (where parameter = 'milestone_score_1') as double),
+            cast(max(value) filter (where parameter = 'milestone_score_2') as double),
+            cast(max(value) filter (where parameter = 'milestone_score_3') as double)
+        ] as milestone_scores,
+        cast(max(value) filter (where parameter = 'progress_on_track') as double) as progress_on_track,
+        cast(max(value) filter (where parameter = 'progress_moderate') as double) as progress_moderate,
+        cast(max(value) filter (where parameter = 'light_green') as double) as light_green,
+        cast(max(value) filter (where parameter = 'light_yellow') as double) as light_yellow,
+        cast(max(value) filter (where parameter = 'light_orange') as double) as light_orange,
+        cast(max(value) filter (where parameter = 'score_rounding') as integer) as score_rounding
+    from source
+)
+
+select * from final
