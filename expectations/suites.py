@@ -1,94 +1,508 @@
-"""Great Expectations suites as code, one per asset.
+"""Great Expectations suites as code, one per asset, plus the batch query each suite reads.
 
-Every expectation carries ``meta.severity`` (``critical`` fails the batch; ``warning`` is reported) and
-``meta.failure_means``: what a failure says about the data, for the operator who reads the run summary.
+Every expectation carries ``meta.severity`` (``critical`` stops the batch or, for staged report rows, quarantines
+the row; ``warning`` is only reported) and ``meta.failure_means``: what a failure says about the data, for the
+operator who reads the run summary. Cross-row rules live as singular SQL checks in ``sql/checks/<suite>__*.sql``;
+DuckDB runs them where the data lives and each check becomes a boolean column ``check__<name>`` of the batch, so GX
+reports it like any other expectation (see docs/validation.md).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
-from transforms.catalog import MILESTONE_STATUSES, cities, indicators
+from transforms.catalog import MILESTONE_STATUSES, cities, indicators, read_seed
+from transforms.paths import SQL_DIR
+
+CHECKS_DIR = SQL_DIR / "checks"
+CANDIDATE = "marts_candidate"
+VALUE_STATUSES = ["reported", "not_applicable", "not_reported"]
+FACT_VALUE_STATUSES = [*VALUE_STATUSES, "carried_forward"]  # the model carries a city's last value forward
+FEED_VALUE_STATUSES = ["reported", "not_found"]  # transforms.feeds: not_found = no evidence (NULL, never zero)
+FIRST_PERIOD, LAST_YEAR = "2015Q4", 2025
+NUMBER_TYPES = ["float64", "float32", "int64", "int32", "int16", "int8", "Int64", "Int32", "Float64", "uint64"]
 
 
-def _meta(severity: str, failure_means: str) -> dict[str, str]:
-    return {"severity": severity, "failure_means": failure_means}
+def allowed_periods() -> list[str]:
+    """Quarters from the 2015Q4 baseline to the 2025 milestone year: anything else is a parsing error."""
+    return [FIRST_PERIOD] + [f"{y}Q{q}" for y in range(2016, LAST_YEAR + 1) for q in range(1, 5)]
+
+
+def _meta(severity: str, failure_means: str, zh: str = "") -> dict[str, str]:
+    meta = {"severity": severity, "failure_means": failure_means}
+    if zh:
+        meta["failure_means_zh"] = zh
+    return meta
+
+
+# ---------------------------------------------------------------- singular SQL checks
+
+
+@dataclass(frozen=True)
+class SqlCheck:
+    """One ``sql/checks`` file: a query whose rows are failures, keyed by columns of the asset it checks."""
+
+    suite: str
+    name: str
+    path: Path
+    failure_means: str
+    severity: str
+    keys: tuple[str, ...]
+
+    @property
+    def column(self) -> str:
+        return f"check__{self.name}"
+
+    @property
+    def sql(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+    def reads_published(self) -> bool:
+        """True when the check compares with the previously published marts (absent on a first run)."""
+        return re.search(r"\bmarts\.[a-z_]+", self.sql) is not None
+
+
+def _header(path: Path) -> tuple[str, str, tuple[str, ...]]:
+    means: list[str] = []
+    severity, keys = "critical", ()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("--"):
+            break
+        text = line[2:].strip()
+        if text.startswith("failure means:"):
+            means.append(text.split(":", 1)[1].strip())
+        elif text.startswith("severity:"):
+            severity = text.split(":", 1)[1].strip()
+        elif text.startswith("keys:"):
+            keys = tuple(k.strip() for k in text.split(":", 1)[1].split(","))
+        elif means and not keys:
+            means.append(text)
+    if not means or not keys:
+        raise ValueError(f"{path}: a check must start with '-- failure means:' and declare '-- keys:'")
+    return " ".join(means), severity, keys
+
+
+def sql_checks(suite: str, checks_dir: Path = CHECKS_DIR) -> list[SqlCheck]:
+    """The SQL checks of one suite, from files named ``<suite>__<check>.sql``."""
+    out = []
+    for p in sorted(checks_dir.glob(f"{suite}__*.sql")):
+        means, severity, keys = _header(p)
+        out.append(SqlCheck(suite, p.stem.split("__", 1)[1], p, means, severity, keys))
+    return out
+
+
+def _check_expectations(suite: str) -> list[gxe.Expectation]:
+    return [
+        gxe.ExpectColumnValuesToBeInSet(
+            column=c.column, value_set=[False],
+            meta=dict(_meta(c.severity, c.failure_means), sql_check=f"sql/checks/{c.path.name}"),
+        )
+        for c in sql_checks(suite)
+    ]
+
+
+# ---------------------------------------------------------------- assets
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A validated table: its suite, the batch query (only needed columns plus derived ones) and its row keys."""
+
+    suite: str
+    table: str
+    stage: str  # "inputs" (before build) or "audit" (after build, before publish)
+    batch_sql: str
+    keys: tuple[str, ...]
+    build: Callable[[], gx.ExpectationSuite]
+    row_level_quarantine: bool = False
+
+
+def _city_codes() -> list[str]:
+    return [c.code for c in cities()]
+
+
+def _indicator_codes(sources: tuple[str, ...] | None = None) -> list[str]:
+    return [i["indicator_code"] for i in indicators() if sources is None or i["source"] in sources]
+
+
+def _scopes() -> list[str]:
+    return ["overall"] + [a["action_code"] for a in read_seed("plan_actions.csv") if a["scored"] == "true"]
+
+
+def _structure(columns: list[str], what: str) -> list[gxe.Expectation]:
+    return [gxe.ExpectTableColumnsToMatchSet(
+        column_set=columns, exact_match=False,
+        meta=_meta("critical", f"{what} lost a column of its contract: a stage upstream changed shape; the whole "
+                               "batch is refused"),
+    )]
+
+
+def _types(strings: list[str], numbers: list[str], what: str) -> list[gxe.Expectation]:
+    out: list[gxe.Expectation] = [
+        gxe.ExpectColumnValuesToBeOfType(
+            column=c, type_="str",
+            meta=_meta("critical", f"{what}.{c} is not text: the loader changed its type, codes would not join"))
+        for c in strings
+    ]
+    out += [
+        gxe.ExpectColumnValuesToBeInTypeList(
+            column=c, type_list=NUMBER_TYPES,
+            meta=_meta("critical", f"{what}.{c} is not numeric: values were loaded as text and cannot be scored"))
+        for c in numbers
+    ]
+    return out
+
+
+def _codes(city: str, period: str, indicator: str | None, what: str, sources: tuple[str, ...] | None = None,
+           zh: bool = False) -> list[gxe.Expectation]:
+    out = [
+        gxe.ExpectColumnValuesToBeInSet(
+            column=city, value_set=_city_codes(),
+            meta=_meta("critical", f"{what} names a city outside the 18 GB/T 2260 codes: alias mapping is broken",
+                       "城市代码不在河南省 18 个省辖市/济源示范区代码之内" if zh else "")),
+        gxe.ExpectColumnValuesToBeInSet(
+            column=period, value_set=allowed_periods(),
+            meta=_meta("critical", f"{what} has a period that is not a quarter from 2015Q4 to 2025Q4 (like 2018Q4): "
+                                   "period parsing let a variant through",
+                       "报告期不是 2015Q4–2025Q4 之间的季度(如 2018Q4)" if zh else "")),
+    ]
+    if indicator:
+        out.append(gxe.ExpectColumnValuesToBeInSet(
+            column=indicator, value_set=_indicator_codes(sources),
+            meta=_meta("critical", f"{what} has an indicator code outside the catalogue (seeds/indicators.csv)",
+                       "指标代码不在指标目录(seeds/indicators.csv)中" if zh else "")))
+    return out
+
+
+def _ranges(what: str, zh: bool = False) -> list[gxe.Expectation]:
+    """Ranges by kind; the batch query exposes ``share_value``, ``quantity_value`` and ``count_is_whole``."""
+    return [
+        gxe.ExpectColumnValuesToBeBetween(
+            column="share_value", min_value=0, max_value=100,
+            meta=_meta("critical", f"{what}: a share (unit %) outside 0-100: a count or an amount was keyed "
+                                   "into a share, or a per-mille was sent",
+                       "比例类指标(单位 %)超出 0–100" if zh else "")),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="quantity_value", min_value=0,
+            meta=_meta("critical", f"{what}: a negative count or amount: no indicator of the plan can be negative",
+                       "数量/金额类指标为负数" if zh else "")),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="count_is_whole", value_set=[True],
+            meta=_meta("critical", f"{what}: a count (个, 家, 人 ...) that is not a whole number: wrong unit or a "
+                                   "typing error",
+                       "计数类指标(个、家、人等)不是整数" if zh else "")),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="unit_matches_kind", value_set=[True],
+            meta=_meta("critical", f"{what}: the catalogue unit does not fit the indicator's kind (share in %, counts "
+                                   "in 个/家/人/类, milestones as status), so the range rules above would be wrong",
+                       "指标目录中的单位与指标类型不符" if zh else "")),
+    ]
+
+
+_KIND_COLUMNS = """
+    ind.unit,
+    ind.kind,
+    case when ind.kind = 'share' then t.{value} end as share_value,
+    case when ind.kind in ('count', 'amount') then t.{value} end as quantity_value,
+    case when ind.kind = 'count' and t.{value} is not null then t.{value} = round(t.{value}) end as count_is_whole,
+    case ind.kind
+        when 'share' then ind.unit = '%'
+        when 'count' then ind.unit in ('个', '家', '人', '类')
+        when 'milestone' then ind.unit = 'status'
+        when 'amount' then ind.unit not in ('%', 'status')
+    end as unit_matches_kind"""
 
 
 def report_rows_suite() -> gx.ExpectationSuite:
-    """Staged report rows (``raw.report_rows``): what intake promised to the models."""
-    city_codes = [c.code for c in cities()]
-    codes = [i["indicator_code"] for i in indicators()]
-    return gx.ExpectationSuite(
-        name="raw_report_rows",
-        expectations=[
-            gxe.ExpectColumnValuesToNotBeNull(
-                column="city_code",
-                meta=_meta("critical", "a staged row has no city: intake let through a row it could not attribute"),
-            ),
-            gxe.ExpectColumnValuesToBeInSet(
-                column="city_code", value_set=city_codes,
-                meta=_meta("critical", "a row names a city outside the 18 GB/T 2260 codes: alias mapping is broken"),
-            ),
-            gxe.ExpectColumnValuesToMatchRegex(
-                column="period", regex=r"^20\d\dQ[1-4]$",
-                meta=_meta("critical", "a period is not canonical (like 2018Q4): period parsing let a variant through"),
-            ),
-            gxe.ExpectColumnValuesToBeInSet(
-                column="indicator_code", value_set=codes,
-                meta=_meta("critical", "an indicator code outside the catalogue: intake should have quarantined it"),
-            ),
-            gxe.ExpectColumnValuesToBeInSet(
-                column="value_status", value_set=["reported", "not_applicable", "not_reported"],
-                meta=_meta("critical", "an unknown kind of absence: the three kinds must stay apart"),
-            ),
-            gxe.ExpectColumnValuesToBeBetween(
-                column="value", min_value=0,
-                meta=_meta("warning", "a negative value: no indicator of the plan can be negative; check the unit"),
-            ),
-            gxe.ExpectColumnValuesToBeInSet(
-                column="milestone_status", value_set=[*MILESTONE_STATUSES],
-                meta=_meta("critical", "a milestone status outside the four allowed: the dropdown was bypassed"),
-            ),
-        ],
-    )
+    """Staged report rows (``raw.report_rows``) of files in force: what intake promised to the models."""
+    what = "a staged report row"
+    return gx.ExpectationSuite(name="raw_report_rows", expectations=[
+        *_structure(["file_id", "sheet", "row_number", "city_code", "period", "item_type", "indicator_code", "value",
+                     "value_status", "milestone_status"], "raw.report_rows"),
+        *_types(["file_id", "city_code", "period", "indicator_code", "value_status"], ["value", "row_number"],
+                "raw.report_rows"),
+        gxe.ExpectColumnValuesToNotBeNull(
+            column="city_code",
+            meta=_meta("critical", "a staged row has no city: intake let through a row it could not attribute",
+                       "数据行没有城市代码")),
+        *_codes("city_code", "period", "indicator_code", what, zh=True),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="value_status", value_set=VALUE_STATUSES,
+            meta=_meta("critical", "an unknown kind of absence: reported / not_applicable / not_reported must stay "
+                                   "apart", "取值状态不是 已填报/不适用/未填报 之一")),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="milestone_status", value_set=[*MILESTONE_STATUSES],
+            meta=_meta("critical", "a milestone status outside the four allowed: the dropdown was bypassed",
+                       "专项推进状态不是 未启动/推进中/基本完成/已完成 之一")),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="status_matches_value", value_set=[True],
+            meta=_meta("critical", "value_status contradicts the value (reported without a value, or a value marked "
+                                   "not reported), or an indicator row is typed as a milestone or vice versa",
+                       "取值状态与数值矛盾,或指标/专项类型不符")),
+        *_ranges(what, zh=True),
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["city_code", "period", "indicator_code"],
+            meta=_meta("critical", "the same (city, period, indicator) arrives twice in the reports in force: the "
+                                   "value is ambiguous, so every copy is quarantined until the city resubmits",
+                       "同一城市、报告期、指标出现多次,数值不确定")),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="cities_in_period", min_value=len(cities()), max_value=len(cities()),
+            meta=_meta("warning", "not every city sent a report for this period yet: the period is incomplete")),
+    ])
 
 
-def league_table_suite(n_cities: int = 18) -> gx.ExpectationSuite:
-    """The league table mart, audited before it is published."""
-    return gx.ExpectationSuite(
-        name="marts_league_table",
-        expectations=[
-            gxe.ExpectTableColumnsToMatchSet(
-                column_set=["period", "city_code", "city_name", "scope", "score", "rank"], exact_match=False,
-                meta=_meta("critical", "the published contract lost a column that users and checks rely on"),
-            ),
-            gxe.ExpectColumnValuesToNotBeNull(
-                column="score", mostly=0.8,
-                meta=_meta("critical", "more than a fifth of scores are missing: coverage collapsed or a model broke"),
-            ),
-            gxe.ExpectColumnValuesToBeBetween(
-                column="score", min_value=0, max_value=100,
-                meta=_meta("critical", "a score outside 0-100: a formula is wrong"),
-            ),
-            gxe.ExpectColumnValuesToBeBetween(
-                column="rank", min_value=1, max_value=n_cities,
-                meta=_meta("critical", "a rank outside 1..18: ranking ran over the wrong partition"),
-            ),
-            gxe.ExpectCompoundColumnsToBeUnique(
-                column_list=["period", "city_code", "scope"],
-                meta=_meta("critical", "a city appears twice in one table: a join fanned out"),
-            ),
-            gxe.ExpectColumnValuesToBeInSet(
-                column="city_code", value_set=[c.code for c in cities()],
-                meta=_meta("critical", "an unknown city in the league table"),
-            ),
-        ],
-    )
+REPORT_ROWS_SQL = f"""
+with files as (
+    select file_id from raw.report_files where status = 'accepted'
+),
+t as (
+    select r.rowid as _rowid, r.* from raw.report_rows as r
+    where r.file_id in (select file_id from files)
+),
+ind as (select * from seeds.indicators),
+per_period as (select period, count(distinct city_code) as cities_in_period from t group by period)
+select
+    t._rowid, t.file_id, t.sheet, t.row_number, t.city_code, t.period, t.item_type, t.indicator_code, t.value,
+    t.value_status, t.milestone_status,{_KIND_COLUMNS.format(value="value")},
+    case
+        when ind.kind is null then null
+        when (ind.kind = 'milestone') is distinct from (t.item_type = 'milestone') then false
+        when t.item_type = 'milestone' then t.value_status <> 'reported' or t.milestone_status is not null
+        else (t.value_status = 'reported') = (t.value is not null)
+    end as status_matches_value,
+    per_period.cities_in_period
+from t
+left join ind on t.indicator_code = ind.indicator_code
+left join per_period on t.period = per_period.period
+"""
 
 
-SUITES = {
-    "raw_report_rows": report_rows_suite,
-    "marts_league_table": league_table_suite,
-}
+def feed_records_suite() -> gx.ExpectationSuite:
+    """Open-data feed records (``raw.feed_records``) as loaded from the last good snapshots."""
+    what = "a feed record"
+    return gx.ExpectationSuite(name="raw_feed_records", expectations=[
+        *_structure(["feed_id", "snapshot_id", "record_number", "city_code", "period", "indicator_code", "value",
+                     "value_status"], "raw.feed_records"),
+        *_types(["feed_id", "snapshot_id", "period", "value_status"], ["value", "record_number"], "raw.feed_records"),
+        *_codes("city_code", "period", "indicator_code", what, sources=("feed", "both")),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="value_status", value_set=[*FEED_VALUE_STATUSES, "invalid"],
+            meta=_meta("critical", "a feed record has an unknown value status: the feed parser changed")),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="value_status", value_set=FEED_VALUE_STATUSES,
+            meta=_meta("warning", "a feed value could not be read as a number (status 'invalid'): the source "
+                                  "changed its format for some records; they count as unknown")),
+        *_ranges(what),
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["feed_id", "snapshot_id", "city_code", "period", "indicator_code"],
+            meta=_meta("critical", "a feed snapshot states the same (city, period, indicator) twice: the parser "
+                                   "mapped two source rows onto one fact")),
+    ])
+
+
+FEED_RECORDS_SQL = f"""
+with t as (select * from raw.feed_records), ind as (select * from seeds.indicators)
+select
+    t.feed_id, t.snapshot_id, t.record_number, t.city_code, t.period, t.indicator_code, t.value, t.value_status,
+    {_KIND_COLUMNS.format(value="value").strip()}
+from t left join ind on t.indicator_code = ind.indicator_code
+"""
+
+
+def staged_facts_suite() -> gx.ExpectationSuite:
+    """Staged facts (``intermediate.int_indicator_values``): one value per (city, period, indicator)."""
+    what = "a staged fact"
+    n_ind = len(indicators())
+    return gx.ExpectationSuite(name="staged_facts", expectations=[
+        *_structure(["city_code", "period", "indicator_code", "is_applicable", "value", "value_status",
+                     "value_source"], "intermediate.int_indicator_values"),
+        *_types(["city_code", "period", "indicator_code", "value_status"], ["value"], "int_indicator_values"),
+        *_codes("city_code", "period", "indicator_code", what),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="value_status", value_set=FACT_VALUE_STATUSES,
+            meta=_meta("critical", "a staged fact has an unknown kind of absence")),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="value_source", value_set=["report", "feed"],
+            meta=_meta("critical", "a staged fact does not say whether it came from a report or a feed")),
+        *_ranges(what),
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["city_code", "period", "indicator_code"],
+            meta=_meta("critical", "more than one row per (city, period, indicator): a join fanned out and the "
+                                   "value in force is ambiguous")),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="rows_per_city_period", min_value=n_ind, max_value=n_ind,
+            meta=_meta("critical", f"a (city, period) does not hold exactly one row per catalogue indicator "
+                                   f"({n_ind}): the spine of the model is broken")),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="city_reported_share", min_value=0.5,
+            meta=_meta("warning", "a city's own report covers fewer than half of its applicable indicators in a "
+                                  "period (its report is late, rejected or mostly blank): its score rests on values "
+                                  "carried forward or on nothing (completeness per city)")),
+        *_check_expectations("staged_facts"),
+    ])
+
+
+STAGED_FACTS_SQL = f"""
+with t as (select * from intermediate.int_indicator_values), ind as (select * from seeds.indicators),
+per_city as (
+    select city_code, period, count(*) as rows_per_city_period,
+        count(*) filter (where value_status = 'reported') / greatest(count(*) filter (where is_applicable), 1)
+            as city_reported_share
+    from t group by city_code, period
+)
+select
+    t.city_code, t.period, t.indicator_code, t.is_applicable, t.value, t.value_status, t.value_source,
+    {_KIND_COLUMNS.format(value="value").strip()},
+    per_city.rows_per_city_period, per_city.city_reported_share
+from t
+left join ind on t.indicator_code = ind.indicator_code
+left join per_city on t.city_code = per_city.city_code and t.period = per_city.period
+"""
+
+
+def _score_expectations(what: str, score_null_ok: bool = False) -> list[gxe.Expectation]:
+    out = [gxe.ExpectColumnValuesToBeBetween(
+        column="score", min_value=0, max_value=100,
+        meta=_meta("critical", f"{what}: a score outside 0-100: a formula is wrong"))]
+    if not score_null_ok:
+        out.append(gxe.ExpectColumnValuesToNotBeNull(
+            column="score", meta=_meta("critical", f"{what}: a missing score: a model lost rows in a join")))
+    return out
+
+
+def league_table_suite() -> gx.ExpectationSuite:
+    """The league table mart, audited in the candidate schema before it is published."""
+    what = "the league table"
+    return gx.ExpectationSuite(name="league_table", expectations=[
+        *_structure(["period", "city_code", "city_name", "scope", "score", "rank", "coverage"], what),
+        *_types(["period", "city_code", "scope"], ["score", "rank"], "league_table"),
+        *_codes("city_code", "period", None, what),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="scope", value_set=_scopes(),
+            meta=_meta("critical", "a scope that is neither 'overall' nor a scored action code")),
+        *_score_expectations(what, score_null_ok=True),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="score_presence_ok", value_set=[True],
+            meta=_meta("critical", "a score is missing although the model says the city has one (has_score), or "
+                                   "present although it says not: a join lost rows")),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="rank", min_value=1, max_value=len(cities()),
+            meta=_meta("critical", "a rank outside 1..18: ranking ran over the wrong partition")),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="coverage", min_value=0, max_value=1,
+            meta=_meta("critical", "a coverage outside 0-1: the share of reported indicators is miscomputed")),
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["period", "city_code", "scope"],
+            meta=_meta("critical", "a city appears twice in one (period, scope): a join fanned out")),
+        *_check_expectations("league_table"),
+    ])
+
+
+def special_scores_suite() -> gx.ExpectationSuite:
+    what = "special scores"
+    return gx.ExpectationSuite(name="special_scores", expectations=[
+        *_structure(["period", "city_code", "special_code", "action_code", "score", "coverage"], what),
+        *_codes("city_code", "period", None, what),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="special_code", value_set=[s["special_code"] for s in read_seed("plan_specials.csv")],
+            meta=_meta("critical", "a special code outside the 43 specials of the plan")),
+        *_score_expectations(what),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="coverage", min_value=0, max_value=1,
+            meta=_meta("critical", "a coverage outside 0-1")),
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["period", "city_code", "special_code"],
+            meta=_meta("critical", "a special appears twice for one city and period: a join fanned out")),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="cities_per_special", min_value=1, max_value=len(cities()),
+            meta=_meta("critical", "a (period, special) holds more rows than the 18 cities: a join fanned out "
+                                   "(specials that apply to a few cities only may hold fewer)")),
+        *_check_expectations("special_scores"),
+    ])
+
+
+def indicator_scores_suite() -> gx.ExpectationSuite:
+    what = "indicator scores"
+    return gx.ExpectationSuite(name="indicator_scores", expectations=[
+        *_structure(["period", "city_code", "indicator_code", "value", "value_status", "score"], what),
+        *_codes("city_code", "period", "indicator_code", what),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="value_status", value_set=FACT_VALUE_STATUSES,
+            meta=_meta("critical", "an unknown kind of absence in the published indicator scores")),
+        *_score_expectations(what, score_null_ok=True),
+        *_ranges(what),
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["period", "city_code", "indicator_code"],
+            meta=_meta("critical", "an indicator appears twice for one city and period: a join fanned out")),
+        *_check_expectations("indicator_scores"),
+    ])
+
+
+def action_scores_suite() -> gx.ExpectationSuite:
+    what = "action scores"
+    return gx.ExpectationSuite(name="action_scores", expectations=[
+        *_structure(["period", "city_code", "scope", "score", "coverage"], what),
+        *_codes("city_code", "period", None, what),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="scope", value_set=_scopes(),
+            meta=_meta("critical", "an action score whose scope is neither 'overall' nor a scored action code")),
+        *_score_expectations(what, score_null_ok=True),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="coverage", min_value=0, max_value=1,
+            meta=_meta("critical", "a coverage outside 0-1: the share of indicators with a value is miscomputed")),
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["period", "city_code", "scope"],
+            meta=_meta("critical", "an action score appears twice for one city, period and scope: a join fanned "
+                                   "out")),
+        *_check_expectations("action_scores"),
+    ])
+
+
+def _mart_sql(table: str, columns: str) -> str:
+    """Only the columns the suite reads: a missing one fails the batch query (a structural failure)."""
+    return f"select {columns} from {CANDIDATE}.{table}"
+
+
+INDICATOR_SCORES_SQL = f"""
+with t as (select * from {CANDIDATE}.indicator_scores), ind as (select * from seeds.indicators)
+select t.period, t.city_code, t.indicator_code, t.value, t.value_status, t.score,
+    {_KIND_COLUMNS.format(value="value").strip()}
+from t left join ind on t.indicator_code = ind.indicator_code
+"""
+
+
+@cache
+def assets() -> dict[str, Asset]:
+    """Every validated asset by suite name, in the order the pipeline meets them."""
+    items = [
+        Asset("raw_report_rows", "raw.report_rows", "inputs", REPORT_ROWS_SQL, ("file_id", "sheet", "row_number"),
+              report_rows_suite, row_level_quarantine=True),
+        Asset("raw_feed_records", "raw.feed_records", "inputs", FEED_RECORDS_SQL,
+              ("feed_id", "snapshot_id", "record_number"), feed_records_suite),
+        Asset("staged_facts", "intermediate.int_indicator_values", "audit", STAGED_FACTS_SQL,
+              ("city_code", "period", "indicator_code"), staged_facts_suite),
+        Asset("league_table", f"{CANDIDATE}.league_table", "audit",
+              _mart_sql("league_table", "period, city_code, city_name, scope, score, rank, coverage, "
+                                        "(score is not null) = coalesce(has_score, true) as score_presence_ok"),
+              ("period", "scope", "city_code"), league_table_suite),
+        Asset("special_scores", f"{CANDIDATE}.special_scores", "audit",
+              _mart_sql("special_scores", "period, city_code, special_code, action_code, score, coverage, "
+                                          "count(*) over (partition by period, special_code) as cities_per_special"),
+              ("period", "city_code", "special_code"), special_scores_suite),
+        Asset("indicator_scores", f"{CANDIDATE}.indicator_scores", "audit", INDICATOR_SCORES_SQL,
+              ("period", "city_code", "indicator_code"), indicator_scores_suite),
+        Asset("action_scores", f"{CANDIDATE}.action_scores", "audit",
+              _mart_sql("action_scores", "period, city_code, scope, score, coverage"),
+              ("period", "scope", "city_code"), action_scores_suite),
+    ]
+    return {a.suite: a for a in items}
+
+
+SUITES: dict[str, Callable[[], gx.ExpectationSuite]] = {name: a.build for name, a in assets().items()}
