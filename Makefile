@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export HNPLUS_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: help install run test lint sql-lint fmt airflow bench lock browser clean
+.PHONY: help install site-vendor run test lint sql-lint fmt airflow bench lock browser clean
 
 help:
 	@echo "make run    - install into .venv and run the nightly DAG on the bundled sample data"
@@ -17,10 +17,17 @@ help:
 $(STAMP): pyproject.toml requirements/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade "pip==26.*" "setuptools>=68" wheel
+	# echarts-china-provinces-pypkg ships only an sdist whose build needs its helper present: no build isolation
+	$(BIN)/pip install -q --no-build-isolation -c requirements/constraints.txt \
+		pyecharts-jupyter-installer==0.0.3 echarts-china-provinces-pypkg==0.0.3
 	$(BIN)/pip install -q -c requirements/constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) site-vendor
+
+# ECharts for the static site, from the npm registry (the page loads nothing from a CDN).
+site-vendor:
+	@mkdir -p .cache/npm; ls .cache/npm/echarts-5.*.tgz >/dev/null 2>&1 || (cd .cache/npm && npm pack --silent echarts@5.6.0 >/dev/null)
 
 run: install
 	$(BIN)/hnplus run
@@ -46,7 +53,7 @@ bench: install
 
 # Headless Chromium for the web-page tests (Debian package; Playwright's own browser download is not reachable here).
 browser:
-	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null)
 
 # Re-resolve and pin every dependency (needs the package registry).
 lock:

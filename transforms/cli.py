@@ -145,6 +145,25 @@ def intake(paths: list[Path] = typer.Argument(None, help="Files or folders (defa
     raise typer.Exit(intake_command(paths or [data_paths().inbox]))
 
 
+@app.command()
+def diff(
+    run_a: str = typer.Argument(..., help="Older dataset: an id under data/published/runs/, 'latest', or a path"),
+    run_b: str = typer.Argument("latest", help="Newer dataset (default: latest)"),
+    scope: str = typer.Option("overall", help="Scope to list: 'overall', an action code, or 'all'"),
+    limit: int = typer.Option(40, help="How many changed rows to list"),
+    as_json: bool = typer.Option(False, "--json", help="Print the full comparison as JSON"),
+) -> None:
+    """Compare two published datasets: score and rank changes per (period, city, scope), and why they changed."""
+    from transforms.diff import cli_diff
+
+    try:
+        out = cli_diff(run_a, run_b, data_paths().published, scope=scope, limit=limit, as_json=as_json)
+    except FileNotFoundError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    typer.echo(out, nl=False)
+
+
 @app.command("airflow-standalone")
 def airflow_standalone() -> None:
     """Start ``airflow standalone`` on localhost with the project's DAGs (UI for those who want it)."""

@@ -1,0 +1,96 @@
+"""``hnplus diff``: score/rank changes between two published datasets, classified by cause."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import DIFF_LAST, REVISED
+
+from transforms.diff import cli_diff, diff_runs, render_text
+from transforms.publish import resolve_dataset
+
+N_SCOPES = 12
+
+
+def test_identical_datasets_have_no_changes(published: Path) -> None:
+    d = diff_runs(published / "runs" / "run-a", published / "latest")
+    assert d["rows_compared"] == 20 * 18 * N_SCOPES
+    assert d["changes"] == [] and not d["method_changed"] and d["inputs_changed"] == []
+
+
+def test_new_quarter_is_new_inputs(diff_runs_root: Path) -> None:
+    d = diff_runs(resolve_dataset("run-old", diff_runs_root), resolve_dataset("run-a", diff_runs_root))
+    added = [c for c in d["changes"] if c["status"] == "added"]
+    assert len(added) == 18 * N_SCOPES and {c["period"] for c in added} == {DIFF_LAST}
+    assert all("inputs_changed" in c["reasons"] and "revision" not in c["reasons"] for c in added)
+    assert len(d["inputs_changed"]) == 18 and not any(i["revision"] for i in d["inputs_changed"])
+    # earlier quarters only move because the method scores against the whole series, never for their own inputs
+    assert all(c["reasons"] == ["later_periods"] for c in d["changes"] if c["period"] != DIFF_LAST)
+
+
+def test_revised_old_report(diff_runs_root: Path) -> None:
+    d = diff_runs(diff_runs_root / "runs" / "run-a", diff_runs_root / "runs" / "run-rev")
+    assert d["inputs_changed"] == [{"city_code": REVISED[0], "period": REVISED[1], "revision": True}]
+    own = {(c["period"], c["scope"]): c for c in d["changes"] if c["city_code"] == REVISED[0]}
+    overall = own[(REVISED[1], "overall")]
+    assert overall["reasons"] == ["inputs_changed", "revision"]
+    assert overall["score_b"] > overall["score_a"]
+    for (p, _), c in own.items():
+        if p > REVISED[1]:
+            assert c["reasons"] == ["revision"]
+        if p < REVISED[1]:
+            assert c["reasons"] == ["later_periods"]
+    others = [c for c in d["changes"] if c["city_code"] != REVISED[0]]
+    assert others
+    for c in others:
+        assert c["reasons"] == (["other_cities"] if c["period"] >= REVISED[1] else ["later_periods"])
+    text = render_text(d)
+    assert f"{REVISED[0]} {REVISED[1]} revised report" in text and "inputs_changed,revision" in text
+
+
+def test_method_change(diff_runs_root: Path) -> None:
+    d = diff_runs(diff_runs_root / "runs" / "run-a", diff_runs_root / "runs" / "run-method")
+    assert d["method_changed"] and d["inputs_changed"] == []
+    assert d["b"]["method_version"] == "0.1.0+weights-test"
+    ecommerce = [c for c in d["changes"] if c["scope"] == "ecommerce"]
+    assert len(ecommerce) > 18 * 6 * 0.8  # the e-commerce score of most cities moves in most quarters
+    assert all(c["reasons"] == ["method_changed"] for c in d["changes"])
+    assert {c["scope"] for c in d["changes"]} <= {"ecommerce", "overall"}
+    assert "(CHANGED)" in render_text(d, scope=None)
+
+
+def test_latest_follows_the_last_publish(diff_runs_root: Path) -> None:
+    assert os.readlink(diff_runs_root / "latest") == "runs/run-method"
+    assert os.readlink(diff_runs_root / DIFF_LAST) == f"runs/run-method/periods/{DIFF_LAST}"
+    assert resolve_dataset("run-re", diff_runs_root).name == "run-rev"  # unique prefix of a dataset id
+    assert resolve_dataset("latest", diff_runs_root).name == "run-method"
+    assert resolve_dataset(str(diff_runs_root / "runs" / "run-old"), diff_runs_root).name == "run-old"
+    # older runs stay complete for later comparisons
+    assert (diff_runs_root / "runs" / "run-old" / "league_table.xlsx").is_file()
+
+
+def test_cli_text_and_json(diff_runs_root: Path) -> None:
+    text = cli_diff("run-a", "run-rev", diff_runs_root, scope="all", limit=5)
+    lines = text.splitlines()
+    assert lines[0] == "hnplus diff run-a -> run-rev" and "... " in lines[-1] and "more" in lines[-1]
+    data = json.loads(cli_diff("run-a", "latest", diff_runs_root, as_json=True))
+    assert data["b"]["dataset_id"] == "run-method" and data["method_changed"]
+    with pytest.raises(FileNotFoundError):
+        cli_diff("no-such-run", "latest", diff_runs_root)
+
+
+def test_prune_keeps_linked_and_recent_runs(diff_runs_root: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from transforms.publish import prune_runs
+
+    root = tmp_path / "published"
+    shutil.copytree(diff_runs_root, root, symlinks=True)
+    for i, name in enumerate(["run-old", "run-a", "run-rev", "run-method"]):  # publication order
+        os.utime(root / "runs" / name, ns=(10**18 + i, 10**18 + i))
+    os.symlink("runs/run-old/periods/2016Q1", root / "2016Q1-pinned")  # an old run still linked stays
+    assert prune_runs(root, keep=1) == ["run-rev", "run-a"]
+    assert sorted(p.name for p in (root / "runs").iterdir()) == ["run-method", "run-old"]

@@ -1,0 +1,243 @@
+"""The static website of a published dataset: ``index.html`` + ``data.js`` + vendored ECharts and the Henan map.
+
+Why this shape: officials open the page from a shared drive (``file://``) as often as over HTTP, and may have no
+internet. So nothing comes from a CDN, and the data is a script assigning a global (``window.HNPLUS_DATA``)
+rather than a ``fetch()`` that ``file://`` forbids. ECharts comes from the npm tarball cached at install time
+(``make site-vendor``: ``npm pack echarts@5`` into ``.cache/npm``), the map from the PyPI package
+``echarts-china-provinces-pypkg``. Without them the page still works, without the map and charts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import re
+import tarfile
+from pathlib import Path
+
+import duckdb
+
+from transforms.datapackage import COLUMNS, TABLES, column_doc, table_schema
+from transforms.paths import REPO_ROOT
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+NPM_CACHE = REPO_ROOT / ".cache" / "npm"
+METHODOLOGY = REPO_ROOT / "docs" / "methodology.md"
+
+
+_DOWNLOADS = (".csv", ".parquet", ".json", ".xlsx")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class VendorMissing(RuntimeError):
+    """ECharts or the Henan map is not installed (run ``make site-vendor``)."""
+
+
+def echarts_js() -> bytes:
+    """``dist/echarts.min.js`` from the cached npm tarball (``HNPLUS_ECHARTS_TGZ`` overrides the location)."""
+    env = os.environ.get("HNPLUS_ECHARTS_TGZ")
+    candidates = [Path(env)] if env else sorted(NPM_CACHE.glob("echarts-5.*.tgz"), reverse=True)
+    for tgz in candidates:
+        if tgz.is_file():
+            with tarfile.open(tgz) as tf:
+                member = tf.extractfile("package/dist/echarts.min.js")
+                if member is not None:
+                    return member.read()
+    module = REPO_ROOT / "node_modules" / "echarts" / "dist" / "echarts.min.js"
+    if module.is_file():
+        return module.read_bytes()
+    raise VendorMissing("echarts not found: run `make site-vendor` (npm pack echarts@5 into .cache/npm)")
+
+
+def henan_js() -> bytes:
+    """The Henan map script (``registerMap("河南", ...)``, feature ids are city codes)."""
+    try:
+        import echarts_china_provinces_pypkg as pkg
+    except ImportError as exc:
+        raise VendorMissing("pip install echarts-china-provinces-pypkg==0.0.3 (sdist: --no-build-isolation)") from exc
+    path = Path(pkg.__file__).parent / "resources" / "echarts-china-provinces-js" / "henan.js"
+    return path.read_bytes()
+
+
+def markdown_to_html(md: str) -> str:
+    """A small Markdown subset (headings, lists, tables, code, emphasis, links): enough for docs/methodology.md."""
+    out: list[str] = []
+    lines = md.splitlines()
+    i = 0
+    para: list[str] = []
+
+    def flush() -> None:
+        if para:
+            out.append("<p>" + _inline(" ".join(para)) + "</p>")
+            para.clear()
+
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("```"):
+            flush()
+            block = []
+            i += 1
+            while i < len(lines) and not lines[i].startswith("```"):
+                block.append(lines[i])
+                i += 1
+            out.append("<pre><code>" + html.escape("\n".join(block)) + "</code></pre>")
+        elif m := re.match(r"^(#{1,6})\s+(.*)$", line):
+            flush()
+            n = len(m.group(1))
+            out.append(f"<h{n + 1}>{_inline(m.group(2))}</h{n + 1}>")
+        elif re.match(r"^\s*([-*]|\d+\.)\s+", line):
+            flush()
+            ordered = bool(re.match(r"^\s*\d+\.", line))
+            items = []
+            while i < len(lines) and re.match(r"^\s*([-*]|\d+\.)\s+", lines[i]):
+                item = re.sub(r"^\s*([-*]|\d+\.)\s+", "", lines[i])
+                while i + 1 < len(lines) and lines[i + 1].startswith("  ") and lines[i + 1].strip() \
+                        and not re.match(r"^\s*([-*]|\d+\.)\s+", lines[i + 1]):
+                    i += 1
+                    item += " " + lines[i].strip()
+                items.append("<li>" + _inline(item) + "</li>")
+                i += 1
+            tag = "ol" if ordered else "ul"
+            out.append(f"<{tag}>" + "".join(items) + f"</{tag}>")
+            continue
+        elif line.startswith("|") and i + 1 < len(lines) and re.match(r"^\|[\s:|-]+\|?\s*$", lines[i + 1]):
+            flush()
+            head = [c.strip() for c in line.strip().strip("|").split("|")]
+            i += 2
+            rows = []
+            while i < len(lines) and lines[i].startswith("|"):
+                rows.append([c.strip() for c in lines[i].strip().strip("|").split("|")])
+                i += 1
+            out.append("<table class='md'><thead><tr>" + "".join(f"<th>{_inline(c)}</th>" for c in head)
+                       + "</tr></thead><tbody>" + "".join(
+                           "<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>" for r in rows)
+                       + "</tbody></table>")
+            continue
+        elif not line.strip():
+            flush()
+        else:
+            para.append(line.strip())
+        i += 1
+    flush()
+    return "\n".join(out)
+
+
+def _inline(text: str) -> str:
+    s = html.escape(text, quote=False)
+    s = re.sub(r"`([^`]+)`", r"<code>\1</code>", s)
+    s = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", s)
+    s = re.sub(r"(?<![*\w])\*([^*]+)\*(?!\w)", r"<em>\1</em>", s)
+
+    def link(m: re.Match) -> str:
+        href = m.group(2)
+        if not re.match(r"^(https?:|#|[\w./-]+$)", href):
+            return m.group(1)
+        return f'<a href="{html.escape(href)}">{m.group(1)}</a>'
+
+    return re.sub(r"\[([^\]]+)\]\(([^)\s]+)\)", link, s)
+
+
+_DEFAULT_METHOD = """## 方法 / Method
+
+每个指标按本市目标折算为 0–100 的得分(目标由省级目标按基期份额或人口分解);专项得分为其指标得分的加权平均,
+行动得分为其专项得分的加权平均,总分为各行动得分的加权平均。未报告的指标计为 0 分,并降低数据覆盖率。
+
+Each indicator is scored 0-100 against the city's target (the provincial target apportioned by baseline share or
+population); a special's score is the weighted mean of its indicators, an action's the weighted mean of its
+specials, and the overall score the weighted mean of the actions. Unreported indicators score 0 and lower coverage.
+"""
+
+
+def _frame_rows(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[list]]:
+    from transforms.publish import json_records
+
+    df = con.sql(sql).df()
+    recs = json_records(df)
+    cols = list(df.columns)
+    return cols, [[r[c] for c in cols] for r in recs]
+
+
+def site_data(con: duckdb.DuckDBPyConnection, metadata: dict) -> dict:
+    """Everything the page shows, as one JSON-able dict (compact: column list + row arrays)."""
+    cols, rows = _frame_rows(con, "select * from marts.league_table order by period, scope, rank, city_code")
+    periods = [p for (p,) in con.execute("select distinct period from marts.league_table order by 1").fetchall()]
+    latest = periods[-1] if periods else None
+    try:
+        seq = dict(con.execute("select action_code, cast(seq as integer) from seeds.plan_actions").fetchall())
+        special_names = {c: [zh, en] for c, zh, en in con.execute(
+            "select special_code, name_zh, name_en from seeds.plan_specials order by special_code").fetchall()}
+    except duckdb.Error:
+        seq, special_names = {}, {}
+    actions = sorted({(s, zh, en) for s, zh, en in con.execute(
+        "select distinct scope, scope_name, scope_name_en from marts.league_table where scope <> 'overall'"
+    ).fetchall()},
+        key=lambda a: (seq.get(a[0], 99), a[0]))
+    cities = [list(r) for r in con.execute(
+        "select distinct city_code, city_name, city_name_en from marts.league_table order by city_code").fetchall()]
+    spec_cols, spec_rows = ([], [])
+    if table_schema(con, "special_scores") and latest:
+        spec_cols, spec_rows = _frame_rows(
+            con, f"select city_code, special_code, action_code, score, coverage from marts.special_scores "
+                 f"where period = '{latest}' order by city_code, special_code")
+    inputs = metadata.get("inputs") or {}
+    method_md = METHODOLOGY.read_text(encoding="utf-8") if METHODOLOGY.is_file() else _DEFAULT_METHOD
+    method_html = markdown_to_html(method_md)
+    return {
+        "dataset_id": metadata.get("dataset_id"),
+        "method_version": metadata.get("method_version"),
+        "periods": periods,
+        "latest_period": latest,
+        "actions": [list(a) for a in actions],
+        "cities": cities,
+        "league": {"columns": cols, "rows": rows},
+        "specials": {"period": latest, "columns": spec_cols, "rows": spec_rows},
+        "special_names": special_names,
+        "reports": inputs.get("reports", []),
+        "feeds": inputs.get("feeds", []),
+        "stale_feeds": metadata.get("stale_feeds", []),
+        "validation": _validation_summary(metadata.get("validation", [])),
+        "column_docs": {k: [d.title_zh, d.title_en, d.desc_zh, d.desc_en] for k, d in COLUMNS.items()},
+        "table_docs": {k: [d.title_zh, d.title_en, d.desc_zh, d.desc_en] for k, d in TABLES.items()},
+        "files": metadata.get("files", []),
+        "methodology_html": method_html,
+    }
+
+
+def _validation_summary(results: list[dict]) -> dict:
+    failed = [r for r in results if not r.get("success")]
+    return {"checks": len(results), "failed": len(failed),
+            "failed_critical": sum(1 for r in failed if r.get("severity") == "critical")}
+
+
+def build_site(con: duckdb.DuckDBPyConnection, out: Path, metadata: dict) -> Path:
+    """Write ``index.html``, ``data.js`` and ``assets/`` into ``out`` (the dataset folder); returns index.html."""
+    assets = out / "assets"
+    assets.mkdir(parents=True, exist_ok=True)
+    data = site_data(con, metadata)
+    data["has_map"] = True
+    data["files"] = [{"path": p.name, "bytes": p.stat().st_size, "sha256": _sha256(p)}
+                     for p in sorted(out.iterdir()) if p.is_file() and p.suffix in _DOWNLOADS]
+    try:
+        (assets / "echarts.min.js").write_bytes(echarts_js())
+        (assets / "henan.js").write_bytes(henan_js())
+    except VendorMissing as exc:
+        data["has_map"] = False
+        data["vendor_missing"] = str(exc)
+    for name in ("app.js", "style.css"):
+        (assets / name).write_bytes((ASSETS / name).read_bytes())
+    payload = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    payload = payload.replace("</", "<\\/")
+    (out / "data.js").write_text(f"window.HNPLUS_DATA = {payload};\n", encoding="utf-8")
+    vendor = ('<script src="assets/echarts.min.js"></script>\n<script src="assets/henan.js"></script>\n'
+              if data["has_map"] else "")
+    page = (ASSETS / "index.html").read_text(encoding="utf-8").replace("<!--VENDOR-->", vendor)
+    (out / "index.html").write_text(page, encoding="utf-8")
+    return out / "index.html"
+
+
+__all__ = ["VendorMissing", "build_site", "column_doc", "echarts_js", "henan_js", "markdown_to_html", "site_data"]
