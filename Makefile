@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export HNPLUS_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: help install site-vendor run test lint sql-lint fmt airflow bench lock browser clean
+.PHONY: help install site-vendor run test lint sql-lint fmt airflow airflow-smoke bench lock browser clean
 
 help:
 	@echo "make run    - install into .venv and run the nightly DAG on the bundled sample data"
@@ -47,6 +47,10 @@ fmt: install
 
 airflow: install
 	$(BIN)/hnplus airflow-standalone
+
+# Starts airflow standalone on loopback, triggers the nightly DAG over the REST API and waits for success (2-3 min).
+airflow-smoke: install
+	$(BIN)/python -m transforms.airflow_smoke
 
 bench: install
 	$(BIN)/python -m transforms.bench

@@ -44,12 +44,15 @@ def samples(out: Path = typer.Option(None, help="Output folder (default: data/sa
 def run(
     logical_date: str = typer.Option(None, help="Logical date of the DAG run (default: now, UTC)"),
     no_airflow: bool = typer.Option(False, help="Run the stages in-process instead of through Airflow"),
+    period: str = typer.Option(None, help="Reporting period like 2018Q4 (default: from the logical date)"),
+    force: bool = typer.Option(False, help="Rebuild and republish even if the inputs are unchanged"),
 ) -> None:
     """Run the nightly job on the embedded defaults: sample reports, local open-data portal, SQLite Airflow DB."""
     from transforms.airflow_env import airflow_env, dags_test, migrate
     from transforms.portal import start_portal
 
     paths = data_paths().ensure()
+    before = (paths.published / "latest").resolve() if (paths.published / "latest").exists() else None
     n = _seed_inbox_with_samples()
     if n:
         console.print(f"inbox was empty: placed {n} synthetic sample reports in {paths.inbox}")
@@ -70,7 +73,8 @@ def run(
             env = airflow_env(paths, {"HNPLUS_PORTAL_URL": base_url})
             migrate(env)
             date = logical_date or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
-            rc = dags_test("hnplus_nightly", date, env)
+            conf = {k: v for k, v in {"period": period, "force": force}.items() if v}
+            rc = dags_test("hnplus_nightly", date, env, conf=conf)
     finally:
         if portal is not None:
             portal.stop()
@@ -78,6 +82,8 @@ def run(
         console.print(f"[red]the nightly DAG failed (exit {rc}); see data/runs/ and docs/operations.md[/red]")
         raise typer.Exit(rc)
     latest = paths.published / "latest"
+    if not no_airflow and before is not None and latest.resolve() == before:
+        console.print("\ninputs unchanged since the last published dataset: nothing rebuilt (use --force to rebuild)")
     console.print(f"\npublished dataset: {latest.resolve()}")
     console.print(f"analysts' DuckDB:  {paths.warehouse}")
     _print_league(None, "overall", top=10)

@@ -10,11 +10,13 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -81,41 +83,49 @@ def load_feeds(results: list[dict], run_id: str, paths: DataPaths | None = None)
 
 
 def validate_inputs(run_id: str, paths: DataPaths | None = None) -> dict:
-    """Validate the staged report rows; a critical failure stops the run before anything is built."""
-    from transforms.validate import record_results, validate_frame
+    """Validate raw report rows and feed records: bad report rows go to quarantine, a structural fault stops the run."""
+    from transforms import validate as v
 
+    paths = (paths or data_paths()).ensure()
     with warehouse(paths) as con:
-        df = con.sql("select * from raw.report_rows").df()
-        res = validate_frame(df, "raw_report_rows", "raw.report_rows", run_id)
-        record_results(con, [res])
-    if res.critical_failures:
-        raise AuditFailed("input validation failed: " + "; ".join(res.critical_failures))
-    return {"asset": res.asset, "success": res.success, "seconds": res.seconds}
+        results = v.validate_stage(con, "inputs", run_id)  # bad report rows move to quarantine.report_rows
+        v.record_results(con, results)
+    v.save_results(results, v.results_dir(paths, run_id))
+    failures = [f"{r.suite}: {f}" for r in results for f in r.critical_failures]
+    if failures:
+        docs = v.build_data_docs(results, v.results_dir(paths, run_id) / "data_docs")
+        raise AuditFailed(f"input validation failed; nothing is built or published (Data Docs: {docs / 'index.html'}): "
+                          + "; ".join(failures))
+    return v.summarise(results)
 
 
 def build(paths: DataPaths | None = None) -> dict:
-    """Run every SQL model; marts land in the candidate schema, not yet published."""
-    from transforms.build import run_models
+    """Run every SQL model and the rank Monte Carlo; marts land in the candidate schema, not yet published."""
+    from transforms.score import build_with_scores
 
     with warehouse(paths) as con:
-        load_seeds(con)
-        timings = run_models(con, SQL_DIR)
+        # One thread: parallel float aggregation sums in a different order each run, and the last bits of a score
+        # would then differ between two runs of the same inputs. The Henan build takes seconds either way.
+        con.execute("set threads = ?", [int(os.environ.get("HNPLUS_BUILD_THREADS", "1"))])
+        timings = build_with_scores(con, SQL_DIR)
     return {"models": len(timings), "seconds": round(sum(timings.values()), 3)}
 
 
 def audit(run_id: str, paths: DataPaths | None = None) -> dict:
-    """Validate the candidate marts; only a clean audit lets publish run."""
-    from transforms.build import CANDIDATE_SCHEMA
-    from transforms.validate import record_results, validate_frame
+    """Validate the staged facts and the candidate marts; only a clean audit lets publish run."""
+    from transforms import validate as v
 
+    paths = (paths or data_paths()).ensure()
     with warehouse(paths) as con:
-        df = con.sql(f"select * from {CANDIDATE_SCHEMA}.league_table").df()
-        res = validate_frame(df, "marts_league_table", "marts.league_table", run_id)
-        record_results(con, [res])
-    if res.critical_failures:
-        raise AuditFailed("audit of the league table failed; the last good dataset stays published: "
-                          + "; ".join(res.critical_failures))
-    return {"asset": res.asset, "success": res.success, "seconds": res.seconds}
+        results = v.validate_stage(con, "audit", run_id)  # staged facts + marts_candidate.*
+        v.record_results(con, results)
+    v.save_results(results, v.results_dir(paths, run_id))
+    docs = v.build_data_docs(v.load_results(v.results_dir(paths, run_id)), v.results_dir(paths, run_id) / "data_docs")
+    failures = [f"{r.suite}: {f}" for r in results for f in r.critical_failures]
+    if failures:
+        raise AuditFailed("audit failed; the last good dataset stays published (Data Docs: "
+                          f"{docs / 'index.html'}): " + "; ".join(failures))
+    return dict(v.summarise(results), data_docs=str(docs))
 
 
 def input_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
@@ -143,23 +153,27 @@ def input_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
 def publish(run_id: str, paths: DataPaths | None = None) -> dict:
     """Promote audited marts, write the published dataset and switch ``latest`` and the analysts' DuckDB."""
     from transforms import publish as pub
+    from transforms import validate as v
     from transforms.build import promote_candidate
 
     paths = (paths or data_paths()).ensure()
     with warehouse(paths) as con:
-        promote_candidate(con)
+        promote_candidate(con, require_audit_of=run_id)
         fingerprint = input_fingerprint(con)
         dataset_id = fingerprint[:16]
         inputs = [
-            {"file_id": f, "name": n, "city_code": c, "period": p}
+            {"file_id": f, "sha256": f, "name": n, "city_code": c, "period": p}
             for f, n, c, p in con.execute(
                 "select file_id, original_name, city_code, period from raw.report_files "
                 "where status = 'accepted' order by city_code, period, file_id"
             ).fetchall()
         ]
         try:
+            # the snapshot in use and whether it is stale; whether tonight's request was a 200 or a 304 is a fact
+            # about the fetch (run log), not about the data, so the same inputs still publish the same bytes
             feeds = [
-                {"feed_id": f, "status": s, "reason": r, "snapshot_id": sn}
+                {"feed_id": f, "status": "current" if s in ("fresh", "not_modified") else s,
+                 "reason": None if s in ("fresh", "not_modified") else r, "snapshot_id": sn}
                 for f, s, r, sn in con.execute(
                     "select feed_id, status, reason, snapshot_id from meta.feed_status "
                     "where run_id = ? order by feed_id",
@@ -179,11 +193,12 @@ def publish(run_id: str, paths: DataPaths | None = None) -> dict:
         metadata = {
             "input_fingerprint": fingerprint,
             "inputs": {"reports": inputs, "feeds": feeds},
-            "stale_feeds": [f for f in feeds if f["status"] != "fresh" and f["status"] != "not_modified"],
+            "stale_feeds": [f for f in feeds if f["status"] != "current"],
             "validation": validation,
         }
         con.execute("checkpoint")
-        out = pub.publish(con, paths.published, dataset_id, metadata)
+        docs = v.results_dir(paths, run_id) / "data_docs"
+        out = pub.publish(con, paths.published, dataset_id, metadata, data_docs=docs)
     pub.publish_warehouse(paths.work_db, paths.warehouse)
     _log_run(paths, run_id, {"dataset_id": dataset_id, "published": str(out)})
     return {"dataset_id": dataset_id, "path": str(out)}
@@ -243,3 +258,145 @@ def record_failure(run_id: str, task_id: str, error: str, paths: DataPaths | Non
         "what_next": "see docs/operations.md; the last good dataset in data/published/latest is unchanged",
     }, ensure_ascii=False, indent=2), encoding="utf-8")
     return path
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Orchestration helpers (issue 7): the period of a run, skip-if-unchanged, and the publication notice.
+# Appended here so the DAGs stay wiring only; none of these import Airflow.
+
+_PERIOD_RE = re.compile(r"^(\d{4})Q([1-4])$")
+RUN_TZ = "Asia/Shanghai"
+
+
+def period_for_run(logical_date: datetime | str | None, override: str | None = None) -> str:
+    """The reporting period a run is for: an explicit ``period`` wins, else the last quarter completed
+    before the logical date in Asia/Shanghai (a quarter's reports arrive after it ends)."""
+    if override and str(override).strip():
+        period = str(override).strip().upper()
+        if not _PERIOD_RE.match(period):
+            raise ValueError(f"period must look like 2018Q4, got {override!r}")
+        return period
+    if logical_date is None:
+        when = datetime.now(UTC)
+    elif isinstance(logical_date, str):
+        when = datetime.fromisoformat(logical_date)
+    else:
+        when = logical_date
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    local = when.astimezone(ZoneInfo(RUN_TZ))
+    quarter = (local.month - 1) // 3 + 1
+    year, quarter = (local.year, quarter - 1) if quarter > 1 else (local.year - 1, 4)
+    return f"{year}Q{quarter}"
+
+
+def published_metadata(paths: DataPaths | None = None) -> dict | None:
+    """``metadata.json`` of the dataset ``published/latest`` points at, or None before the first publish."""
+    paths = paths or data_paths()
+    meta = paths.published / "latest" / "metadata.json"
+    if not meta.is_file():
+        return None
+    return json.loads(meta.read_text(encoding="utf-8"))
+
+
+def inputs_fingerprint_unchanged(paths: DataPaths | None = None) -> bool:
+    """True when the staged inputs hash to the fingerprint of the published dataset, so a rebuild would
+    produce the same bytes and the nightly run may skip build, audit and publish."""
+    paths = paths or data_paths()
+    meta = published_metadata(paths)
+    if not meta or not meta.get("input_fingerprint") or not paths.work_db.exists():
+        return False
+    try:
+        with warehouse(paths, read_only=True) as con:
+            current = input_fingerprint(con)
+    except duckdb.CatalogException:  # nothing staged yet
+        return False
+    return current == meta["input_fingerprint"]
+
+
+def should_build(force: bool = False, paths: DataPaths | None = None) -> bool:
+    """The nightly DAG's gate: build unless the inputs are unchanged since the last publish (``force`` overrides)."""
+    if force:
+        return True
+    return not inputs_fingerprint_unchanged(paths)
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def announce_publication(
+    period: str | None = None, dataset_id: str | None = None, paths: DataPaths | None = None
+) -> Path:
+    """Write ``published/notice.json`` and ``NOTICE.md`` describing the dataset ``latest`` points at, so
+    readers (and the portal team) see what changed without opening the warehouse. Returns the JSON path."""
+    paths = paths or data_paths()
+    latest = paths.published / "latest"
+    meta = published_metadata(paths)
+    if meta is None:
+        raise FileNotFoundError(f"nothing published yet under {latest}")
+    table = latest / "league_table.parquet"
+    con = duckdb.connect()
+    try:
+        rel = f"read_parquet('{table}')"
+        rows, cities, scopes, n_periods, first, last = con.execute(
+            f"select count(*), count(distinct city_code), count(distinct scope), count(distinct period), "
+            f"min(period), max(period) from {rel}"
+        ).fetchone()
+        periods_in_data = {p for (p,) in con.execute(f"select distinct period from {rel}").fetchall()}
+        shown = period if period in periods_in_data else last
+        top = con.execute(
+            f"select rank, city_code, city_name, score from {rel} where period = ? and scope = 'overall' "
+            "order by rank, city_code limit 3",
+            [shown],
+        ).fetchall()
+    finally:
+        con.close()
+    notice = {
+        "dataset_id": meta["dataset_id"],
+        "latest": os.readlink(latest) if latest.is_symlink() else str(latest),
+        "announced_for_dataset": dataset_id,
+        "superseded": bool(dataset_id and dataset_id != meta["dataset_id"]),
+        "requested_period": period,
+        "period_shown": shown,
+        "period_in_data": period in periods_in_data if period else None,
+        "league_table": {"rows": rows, "cities": cities, "scopes": scopes, "periods": n_periods,
+                         "first_period": first, "last_period": last},
+        "top_overall": [{"rank": r, "city_code": c, "city_name": n, "score": s} for r, c, n, s in top],
+        "stale_feeds": [f["feed_id"] for f in meta.get("stale_feeds", [])],
+        "announced_at": datetime.now(UTC).isoformat(),
+    }
+    out = paths.published / "notice.json"
+    _atomic_text(out, json.dumps(notice, ensure_ascii=False, indent=2) + "\n")
+    lines = [
+        f"# hnplus dataset {notice['dataset_id']}",
+        "",
+        f"`published/latest` → `{notice['latest']}`: league table of {cities} cities × {scopes} scopes × "
+        f"{n_periods} periods ({first}–{last}), {rows} rows.",
+        "",
+        f"Top cities overall in {shown}:" + ("" if period in (None, shown) else f" ({period} is not in the data)"),
+        *[f"{r}. {n} ({c}) {s:.1f}" for r, c, n, s in top],
+    ]
+    if notice["stale_feeds"]:
+        lines += ["", "Stale feeds (last good snapshot used): " + ", ".join(notice["stale_feeds"])]
+    _atomic_text(paths.published / "NOTICE.md", "\n".join(lines) + "\n")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reliability (issue 10): one whole run at a time per data directory.
+
+
+def run_all_exclusive(
+    run_id: str = "manual", paths: DataPaths | None = None, base_url: str | None = None,
+    wait: bool = False, timeout: float | None = None,
+) -> dict:
+    """``run_all`` under the run-level lock, because ``warehouse()`` only serialises single stages and two
+    runs would otherwise interleave. A second run refuses with ``safety.RunLocked`` (or waits with ``wait``)."""
+    from transforms.safety import run_lock
+
+    paths = paths or data_paths()
+    with run_lock(paths, run_id=run_id, wait=wait, timeout=timeout):
+        return run_all(run_id, paths, base_url)

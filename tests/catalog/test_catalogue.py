@@ -54,7 +54,8 @@ def test_all_43_specials_match_the_annex(annex: str) -> None:
                           "finance": 4, "services": 9, "transport": 3, "energy": 3, "ecology": 3, "ai": 3}
     for s in specials:
         # the annex row is sequence + name + lead units + participating units, concatenated
-        assert s["annex_quote"] == f"{s['seq']}{s['name_zh']}{s['lead_units']}{s['lead_note']}{s['participating_units']}"
+        row = f"{s['seq']}{s['name_zh']}{s['lead_units']}{s['lead_note']}{s['participating_units']}"
+        assert s["annex_quote"] == row
         assert s["annex_quote"] in annex, s["special_code"]
         assert s["lead_units"], s["special_code"]
 

@@ -1,0 +1,38 @@
+# hnplus image: the project's code and pinned dependencies on python:3.11-slim, used by every Airflow service
+# and by the open-data portal in docker-compose.yml. Build: docker build -t hnplus:local .
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    AIRFLOW_HOME=/opt/airflow \
+    AIRFLOW__CORE__DAGS_FOLDER=/opt/hnplus/dags \
+    AIRFLOW__CORE__LOAD_EXAMPLES=False \
+    HNPLUS_DATA_DIR=/data \
+    GX_ANALYTICS_ENABLED=False
+
+# Same uid/gid convention as the official Airflow image (uid 50000, group 0), so volume permissions carry over.
+RUN useradd --uid 50000 --gid 0 --create-home --home-dir /home/airflow airflow \
+    && mkdir -p /opt/airflow/logs /opt/hnplus /data \
+    && chown -R 50000:0 /opt/airflow /data
+
+WORKDIR /opt/hnplus
+
+# Dependencies first (cached layer): everything pinned by requirements/constraints.txt; the Postgres drivers
+# for the metadata DB (psycopg2 for the sync engine, asyncpg for the API server's async engine) are pinned here.
+COPY pyproject.toml README.md ./
+COPY requirements ./requirements
+COPY transforms ./transforms
+COPY expectations ./expectations
+# Editable install: transforms.paths resolves seeds/ and sql/ relative to the source tree in /opt/hnplus.
+RUN pip install -c requirements/constraints.txt -e . "psycopg2-binary==2.9.13" "asyncpg==0.32.0" \
+    && pip check
+
+COPY seeds ./seeds
+COPY sql ./sql
+COPY dags ./dags
+
+USER 50000
+ENTRYPOINT ["airflow"]
+CMD ["version"]

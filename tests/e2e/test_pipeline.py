@@ -1,0 +1,89 @@
+"""The whole job in-process on the bundled sample: the contract later work and users rely on."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from transforms import pipeline
+from transforms.paths import DataPaths
+from transforms.portal import start_portal
+from transforms.samples import write_samples
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> DataPaths:
+    paths = DataPaths(tmp_path_factory.mktemp("e2e")).ensure()
+    write_samples(paths.inbox)
+    portal = start_portal()
+    try:
+        pipeline.run_all("e2e-1", paths, portal.url)
+    finally:
+        portal.stop()
+    return paths
+
+
+def test_league_table_has_every_city_scope_and_period(published: DataPaths) -> None:
+    latest = published.published / "latest"
+    with open(latest / "league_table.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert {"period", "city_code", "city_name", "scope", "score", "rank"} <= set(rows[0])
+    periods = sorted({r["period"] for r in rows})
+    assert periods[0] == "2016Q1" and periods[-1] == "2020Q4" and len(periods) == 20
+    scopes = {r["scope"] for r in rows}
+    assert scopes == {"overall", "ecommerce", "logistics", "innovation", "manufacturing", "agriculture", "finance",
+                      "services", "transport", "energy", "ecology", "ai"}
+    for period in periods:
+        for scope in scopes:
+            cell = [r for r in rows if r["period"] == period and r["scope"] == scope]
+            assert len({r["city_code"] for r in cell}) == 18, (period, scope)
+            scored = [float(r["score"]) for r in cell if r["score"] != ""]
+            assert all(0 <= s <= 100 for s in scored)
+    overall = [r for r in rows if r["scope"] == "overall" and r["score"] != ""]
+    assert len(overall) >= 18 * 20 * 0.9
+
+
+def test_parquet_and_warehouse_agree(published: DataPaths) -> None:
+    con = duckdb.connect(str(published.warehouse), read_only=True)
+    try:
+        n_wh = con.execute("select count(*) from marts.league_table").fetchone()[0]
+        n_pq = con.execute(
+            "select count(*) from read_parquet(?)", [str(published.published / "latest" / "league_table.parquet")]
+        ).fetchone()[0]
+    finally:
+        con.close()
+    assert n_wh == n_pq == 18 * 12 * 20
+
+
+def test_same_inputs_publish_the_same_bytes(published: DataPaths) -> None:
+    latest = (published.published / "latest").resolve()
+    before = {p.name: p.read_bytes() for p in latest.iterdir() if p.is_file()}
+    portal = start_portal()
+    try:
+        pipeline.run_all("e2e-2", published, portal.url)
+    finally:
+        portal.stop()
+    again = (published.published / "latest").resolve()
+    assert again == latest
+    after = {p.name: p.read_bytes() for p in again.iterdir() if p.is_file()}
+    assert before.keys() == after.keys()
+    assert [k for k in before if before[k] != after[k]] == []
+
+
+def test_cli_league_prints_the_table(published: DataPaths) -> None:
+    env = dict(os.environ, HNPLUS_DATA_DIR=str(published.root), COLUMNS="160")
+    out = subprocess.run([sys.executable, "-m", "transforms.cli", "league", "--period", "2018Q4", "--scope",
+                          "ecommerce"], env=env, capture_output=True, text=True, check=True).stdout
+    assert "2018Q4" in out and "ecommerce" in out
+    assert sum(1 for code in ("410100", "419001") if code in out) == 2
+
+
+def test_published_files_do_not_depend_on_the_data_dir(tmp_path: Path, published: DataPaths) -> None:
+    meta = (published.published / "latest" / "metadata.json").read_text(encoding="utf-8")
+    assert str(published.root) not in meta
