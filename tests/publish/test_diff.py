@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import DIFF_LAST, REVISED
+from publish_helpers import DIFF_LAST, REVISED
 
 from transforms.diff import cli_diff, diff_runs, render_text
 from transforms.publish import resolve_dataset

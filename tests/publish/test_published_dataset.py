@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import metadata_for
+from publish_helpers import metadata_for
 
 from transforms import publish
 from transforms.datapackage import COLUMNS, TABLE_COLUMNS, render_data_dictionary

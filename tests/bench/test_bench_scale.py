@@ -1,0 +1,150 @@
+"""Quick, untimed correctness tests of the bench: the generator, the L stages on a tiny scale, the runner."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from transforms.bench import lstages as L
+from transforms.bench.generate import Scale, bench_periods, generate, report_glob, write_bench_seeds
+from transforms.bench.runner import summarise_l
+from transforms.catalog import cities, indicators
+
+TINY = Scale("T", 20, 3, 20_000)
+REPORT_ITEMS = sum(1 for i in indicators() if i["source"] in ("report", "both"))
+
+
+def _digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted((root / "reports").rglob("*.csv")):
+        h.update(p.relative_to(root).as_posix().encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("bench")
+    generate(root, TINY)
+    return root
+
+
+def test_periods_reach_2025q4() -> None:
+    p = bench_periods(41)
+    assert p[0] == "2015Q4" and p[-1] == "2025Q4" and len(set(p)) == 41
+
+
+def test_bench_seeds_keep_real_cities_first(tmp_path: Path) -> None:
+    seeds = write_bench_seeds(tmp_path, 40)
+    with open(seeds / "cities.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 40
+    assert [r["city_code"] for r in rows[:18]] == [c.code for c in cities()]
+    assert all(r["city_code"].startswith("99") for r in rows[18:])
+    with open(seeds / "apportionment_keys.csv", encoding="utf-8") as f:
+        shares = [float(r["share"]) for r in csv.DictReader(f)]
+    assert sum(shares) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_generator_is_deterministic_and_complete(tiny: Path, tmp_path: Path) -> None:
+    files = sorted((tiny / "reports").rglob("*.csv"))
+    assert len(files) == TINY.cities * TINY.quarters
+    with open(files[0], encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][:4] == ["模板版本", "城市代码", "报告期", "类型"]
+    assert len(rows) - 1 == REPORT_ITEMS
+    generate(tmp_path, TINY)
+    assert _digest(tmp_path) == _digest(tiny)
+    n = duckdb.connect().execute(f"select count(*) from read_parquet('{tiny}/feeds/*/*.parquet')").fetchone()[0]
+    assert n == TINY.feed_rows
+
+
+def test_l_stages_end_to_end_and_incremental(tiny: Path) -> None:
+    db = tiny / "work" / "t.duckdb"
+    ing = L.ingest_reports(db, tiny)
+    assert ing["files_loaded"] == TINY.cities * TINY.quarters
+    assert ing["rows"] == ing["rows_staged"] == TINY.cities * TINY.quarters * REPORT_ITEMS
+    feeds = L.ingest_feeds(db, tiny)
+    assert feeds["records_in"] == TINY.feed_rows
+    val = L.validate(db, tiny)
+    assert val["critical_failures"] == [] and val["rows"] == ing["rows"]
+    b = L.build(db, tiny)
+    assert b["facts"] == TINY.cities * TINY.quarters * len(indicators())
+    pub = L.publish(db, tiny)
+    assert pub["tables"]["league_table"] > 0
+    league = duckdb.connect().execute(f"select count(distinct city_code), max(rank) from "
+                        f"read_parquet('{tiny}/published/league_table.parquet')").fetchone()
+    assert league[0] == TINY.cities and league[1] <= TINY.cities
+    # nothing changed: nothing is read, built or published
+    assert L.ingest_reports(db, tiny)["files_loaded"] == 0
+    assert "skipped" in L.build(db, tiny) and "skipped" in L.publish(db, tiny)
+    # one resubmitted file: only it is loaded, its old version is superseded, no duplicates remain
+    f = sorted((tiny / "reports").rglob("*.csv"))[5]
+    f.write_text(f.read_text(encoding="utf-8").replace(",个,", ",个,", 1) + "\n", encoding="utf-8")
+    again = L.ingest_reports(db, tiny)
+    assert again["files_loaded"] == 1 and again["rows"] == REPORT_ITEMS
+    assert L.validate(db, tiny)["city_period_indicator_unique"] == 0
+    con = duckdb.connect(str(db))
+    assert con.execute("select count(*) from raw.report_files where status = 'superseded'").fetchone()[0] == 1
+    con.close()
+
+
+def test_validate_flags_a_negative_count(tiny: Path, tmp_path: Path) -> None:
+    db = tmp_path / "v.duckdb"
+    L.ingest_reports(db, tiny)
+    L.ingest_feeds(db, tiny)
+    con = duckdb.connect(str(db))
+    con.execute("update raw.report_rows set value = -3 where rowid = (select min(r.rowid) from raw.report_rows r "
+                "join seeds.indicators i using (indicator_code) where i.kind = 'count' and r.value is not null)")
+    con.close()
+    val = L.validate(db, tiny, force=True)
+    assert val["quantity_not_negative"] == 1
+    assert "quantity_not_negative" in val["critical_failures"]
+
+
+def test_bench_command_runs_on_a_tiny_scale(tmp_path: Path) -> None:
+    from transforms.bench.__main__ import main
+
+    assert main(["--scale", "XXS", "--skip-baseline", "--data-dir", str(tmp_path)]) == 0
+    res = json.loads((tmp_path / "results-XXS.json").read_text(encoding="utf-8"))
+    s = res["summary"]
+    assert s["report_rows"] == 20 * 3 * REPORT_ITEMS and s["feed_rows"] == 20_000
+    assert res["floor"]["result"]["rows_scanned"] == s["report_rows"] + s["feed_rows"]
+    assert 0 < s["peak_rss_mib"] < 4096
+    assert res["rerun_no_change"]["ingest_reports"]["result"]["files_loaded"] == 0
+    assert "skipped" in res["rerun_no_change"]["build"]["result"]
+    sub = res["intake_subset"]["result"]  # the real cities' files through the project's per-file intake
+    assert sub["files"] == 18 * 3 and sub["file_status"] == {"accepted": 18 * 3}
+    assert sub["rows_staged"] == 18 * 3 * REPORT_ITEMS
+    assert set(s["targets"]) == {"end_to_end_le_120s", "peak_rss_le_4gib", "transform_le_3x_floor"}
+
+
+def test_pandas_baseline_scores_the_same_cities(tiny: Path) -> None:
+    from transforms.bench.baseline import run_baseline
+
+    b = run_baseline(tiny, 0.5)
+    assert b["cities"] == 10 and b["files"] == 10 * TINY.quarters
+    assert b["rows"] == 10 * TINY.quarters * REPORT_ITEMS
+    assert b["gx"]["success"] and b["gx"]["expectations"] == 11
+    assert b["league_rows"] > 0 and set(b["steps_s"]) >= {"ingest", "validate", "score", "publish"}
+
+
+def test_summary_reports_unmet_targets_honestly() -> None:
+    stage = {"wall_s": 100.0, "peak_rss_mib": 5000.0, "process_s": 101.0, "result": {"rows": 10, "records_in": 5}}
+    pipeline = {k: dict(stage) for k in ("ingest_reports", "ingest_feeds", "validate", "build", "publish")}
+    pipeline |= {"_total_s": 500.0, "_total_process_s": 505.0, "_peak_rss_mib": 5000.0}
+    res = {"pipeline": pipeline, "floor": {"wall_s": 10.0}, "rerun_no_change": {"_total_s": 1, "_total_process_s": 2}}
+    s = summarise_l(json.loads(json.dumps(res)))
+    assert s["targets"] == {"end_to_end_le_120s": False, "peak_rss_le_4gib": False, "transform_le_3x_floor": False}
+    assert s["transform_over_floor"] == 10.0
+
+
+def test_report_glob_matches_layout(tiny: Path) -> None:
+    import glob
+
+    assert len(glob.glob(report_glob(tiny))) == TINY.cities * TINY.quarters
