@@ -1,0 +1,90 @@
+"""SQL is built only with parameters or with identifiers from the catalogue: every f-string/format/% splice into
+SQL text in transforms/ must be on this reviewed allowlist. A new splice fails the test until someone reviews it:
+use a ``?`` parameter for values, or add it here with the reason it cannot carry outside input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sql_scan import interpolations
+
+from transforms.paths import REPO_ROOT
+
+IDENT = "identifier from the catalogue/code (table, schema, model file name, column list), never outside input"
+PATH = "a path under the data directory chosen by the operator (HNPLUS_DATA_DIR), quoted"
+SQLFILE = "the text of a reviewed sql/*.sql model from the repository"
+CHECK = "expectation SQL assembled from suites defined in code (expectations/), no outside input"
+BENCH = "benchmark generator on synthetic data in a temp dir"
+
+REVIEWED: dict[str, str] = {
+    "transforms/build.py:promote_candidate:CANDIDATE_SCHEMA": IDENT,
+    "transforms/build.py:promote_candidate:t": IDENT + " (information_schema of the candidate schema)",
+    "transforms/build.py:run_models:model.name": IDENT,
+    "transforms/build.py:run_models:schema": IDENT,
+    "transforms/build.py:run_models:sql": SQLFILE,
+    "transforms/score.py:run_layers:model.name": IDENT,
+    "transforms/score.py:run_layers:schema": IDENT,
+    "transforms/score.py:run_layers:sql": SQLFILE,
+    "transforms/catalog.py:load_seeds:path.stem": IDENT + " (seeds/*.csv file names)",
+    "transforms/datapackage.py:comment_statements:_quote(d.title + ': ' + d.description)":
+        "data dictionary text from the repository, quoted by _quote (doubles single quotes)",
+    "transforms/datapackage.py:comment_statements:_quote(doc.title + ': ' + doc.description)":
+        "data dictionary text from the repository, quoted by _quote",
+    "transforms/datapackage.py:comment_statements:name": IDENT,
+    "transforms/datapackage.py:comment_statements:schema": IDENT,
+    "transforms/datapackage.py:comment_statements:table": IDENT,
+    "transforms/intake.py:_db_fingerprint:', '.join(cols)": IDENT + " (pyarrow schema in intake.py)",
+    "transforms/intake.py:ensure_tables:cols": IDENT + " (pyarrow schema in intake.py)",
+    "transforms/intake.py:ensure_tables:name": IDENT,
+    "transforms/intake.py:intake_entries:table": IDENT,
+    "transforms/pipeline.py:announce_publication:rel": PATH + " -- NOT quote-escaped: use read_parquet(?) "
+                                                       "(reported to the lead)",
+    "transforms/pipeline.py:announce_publication:table": PATH + " -- NOT quote-escaped (reported)",
+    "transforms/publish.py:_export_tables:ORDER_BY[table]": IDENT,
+    "transforms/publish.py:_export_tables:_sql_path(out / f'{table}.csv')": PATH + " by _sql_path",
+    "transforms/publish.py:_export_tables:_sql_path(out / f'{table}.parquet')": PATH + " by _sql_path",
+    "transforms/publish.py:_export_tables:period": "a period read from marts and matched against ^\\d{4}Q[1-4]$",
+    "transforms/publish.py:_export_tables:query": "composed only of the reviewed parts above",
+    "transforms/publish.py:_export_tables:table": IDENT + " (PUBLISHED_TABLES)",
+    "transforms/publish.py:_export_tables:where": "composed only of the reviewed period above",
+    "transforms/safety.py:restore_dataset:pq.stem": IDENT + " (a published table name, double-quoted)",
+    "transforms/site/__init__.py:site_data:latest": "a period read from marts.league_table (YYYYQn)",
+    "transforms/validate.py:_batch:' '.join(joins)": CHECK,
+    "transforms/validate.py:_batch:', '.join(parts)": CHECK,
+    "transforms/validate.py:_batch:chk.name": CHECK,
+    "transforms/validate.py:_batch:i": CHECK,
+    "transforms/validate.py:_batch:k": CHECK,
+    "transforms/validate.py:_batch:keys": CHECK,
+    "transforms/validate.py:_batch:select": CHECK,
+    "transforms/validate.py:validate_asset:chk.name": CHECK,
+    "transforms/validate.py:validate_asset:sql": CHECK,
+    "transforms/bench/generate.py:generate:feeds_sql": BENCH,
+    "transforms/bench/generate.py:generate:root / 'feeds'": BENCH,
+    "transforms/bench/generate.py:generate:root / 'reports'": BENCH,
+    "transforms/bench/generate.py:generate:sql": BENCH,
+    "transforms/bench/lstages.py:_changed_files:glob": BENCH,
+    "transforms/bench/lstages.py:ingest_feeds:feed_glob(root)": BENCH,
+    "transforms/bench/lstages.py:ingest_reports:src": BENCH,
+    "transforms/bench/lstages.py:publish:out / 'league_table.csv'": BENCH,
+    "transforms/bench/lstages.py:publish:out / t": BENCH,
+    "transforms/bench/lstages.py:publish:t": BENCH,
+}
+
+
+def test_every_sql_splice_is_reviewed() -> None:
+    found = interpolations(REPO_ROOT / "transforms")
+    new = sorted(found - REVIEWED.keys())
+    assert new == [], "SQL built from unreviewed expressions (use ? parameters, or review and add to REVIEWED):\n" + \
+        "\n".join(new)
+
+
+def test_the_scanner_finds_a_spliced_value(tmp_path: Path) -> None:
+    pkg = tmp_path / "transforms"
+    pkg.mkdir()
+    (pkg / "bad.py").write_text(
+        "def f(con, city):\n"
+        "    con.execute(f\"select * from marts.league_table where city_code = '{city}'\")\n"
+        "    con.execute(\"delete from raw.report_rows where file_id = '%s'\" % city)\n"
+        "    con.execute('select 1 from raw.x where a = ?', [city])\n",
+        encoding="utf-8")
+    assert interpolations(pkg) == {"transforms/bad.py:f:city", "transforms/bad.py:f:% city"}
