@@ -64,9 +64,14 @@ def run(
         console.print(f"local open-data portal on {base_url}")
     try:
         if no_airflow:
-            from transforms.pipeline import run_all
+            from transforms.pipeline import run_all_exclusive
+            from transforms.safety import RunLocked
 
-            result = run_all("cli-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S"), paths, base_url)
+            try:
+                result = run_all_exclusive("cli-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S"), paths, base_url)
+            except RunLocked as exc:
+                console.print(f"[red]{exc}[/red]")
+                raise typer.Exit(75) from exc
             console.print_json(json.dumps(result, ensure_ascii=False, default=str))
             rc = 0
         else:

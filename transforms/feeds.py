@@ -291,16 +291,20 @@ def _parse_csv(resp: _Response) -> tuple[list[str], list[dict[str, str]]]:
             text = resp.body.decode("gb18030")
         except UnicodeDecodeError as e:
             raise FeedFault("invalid_body", f"undecodable CSV: {e}", resp.body, resp.headers) from e
-    reader = csv.DictReader(io.StringIO(text))
-    rows = [dict(r) for r in reader if any((v or "").strip() for v in r.values())]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        # a row longer than the header puts a list under the None key: only string cells decide if a row is blank
+        rows = [dict(r) for r in reader if any(isinstance(v, str) and v.strip() for v in r.values())]
+    except csv.Error as e:
+        raise FeedFault("invalid_body", f"malformed CSV: {e}", resp.body, resp.headers) from e
     return list(reader.fieldnames or []), rows
 
 
 def _parse_datastore_page(resp: _Response) -> tuple[list[str], list[dict[str, Any]], int]:
     try:
         doc = json.loads(resp.body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        raise FeedFault("invalid_json", str(e)[:200], resp.body, resp.headers) from e
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:  # RecursionError: absurdly deep nesting
+        raise FeedFault("invalid_json", str(e)[:200] or type(e).__name__, resp.body, resp.headers) from e
     if not isinstance(doc, dict) or doc.get("success") is not True or not isinstance(doc.get("result"), dict):
         raise FeedFault("invalid_json", "not a CKAN success envelope", resp.body, resp.headers)
     res = doc["result"]

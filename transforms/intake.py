@@ -632,6 +632,8 @@ def intake_command(paths: list[Path]) -> int:
 
 def copy_into_inbox(src: Path, inbox: Path, submitter: str | None = None) -> Path:
     """Small helper for tests and operators: put a file into an inbox (optionally a submitter folder)."""
-    dest_dir = inbox / submitter if submitter else inbox
+    from transforms.safety import safe_join
+
+    dest_dir = safe_join(inbox, submitter) if submitter else inbox
     dest_dir.mkdir(parents=True, exist_ok=True)
     return Path(shutil.copy2(src, dest_dir / src.name))

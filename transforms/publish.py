@@ -32,6 +32,7 @@ import pandas as pd
 from transforms import METHOD_VERSION
 from transforms.datapackage import apply_comments, build_descriptor, table_schema
 from transforms.excel import write_league_workbook
+from transforms.safety import replace_dir
 
 PUBLISHED_TABLES = ("league_table", "action_scores", "special_scores", "indicator_scores")
 ORDER_BY = {
@@ -95,12 +96,28 @@ def _export_tables(con: duckdb.DuckDBPyConnection, out: Path, tables: list[str],
     where = "" if period is None else f" where period = '{period}'"
     for table in tables:
         query = f"select * from marts.{table}{where} order by {ORDER_BY[table]}"
-        con.execute(f"copy ({query}) to {_sql_path(out / f'{table}.csv')} (header, delimiter ',')")
+        con.execute(f"copy ({_csv_safe(con, query)}) to {_sql_path(out / f'{table}.csv')} (header, delimiter ',')")
         con.execute(f"copy ({query}) to {_sql_path(out / f'{table}.parquet')} (format parquet, compression zstd)")
         if table in JSON_TABLES:
             dump_records(json_records(con.sql(query).df()), out / f"{table}.json")
         if table == "league_table":
             write_league_workbook(con.sql(query).df(), out / "league_table.xlsx")
+
+
+def _csv_safe(con: duckdb.DuckDBPyConnection, query: str) -> str:
+    """Wrap ``query`` so that text cells a spreadsheet would run as a formula (= + - @, tab, CR) get a leading
+    apostrophe in the CSV; numbers written as text (like -5) are left alone. Parquet keeps the raw values."""
+    parts = []
+    for name, typ, *_ in con.execute(f"describe {query}").fetchall():
+        col = '"' + name.replace('"', '""') + '"'
+        if typ.upper() == "VARCHAR":
+            parts.append(
+                f"case when regexp_matches({col}, '^[=+\\-@\\t\\r]') and try_cast({col} as double) is null "
+                f"then chr(39) || {col} else {col} end as {col}"
+            )
+        else:
+            parts.append(col)
+    return f"select {', '.join(parts)} from ({query})"
 
 
 def _file_list(root: Path) -> list[dict]:
@@ -199,13 +216,7 @@ def publish(
         for p in [tmp, *tmp.rglob("*")]:
             if p.is_dir():
                 os.chmod(p, 0o755)
-        if final.exists():
-            old = runs / f".{dataset_id}.old.{os.getpid()}"
-            os.replace(final, old)
-            os.replace(tmp, final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, final)
+        replace_dir(tmp, final)  # an existing dataset of the same id is swapped in one step, never missing
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

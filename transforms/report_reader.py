@@ -1064,6 +1064,11 @@ def read_json(data: bytes, name: str, report: ParsedReport) -> list[_RawRow]:
         raise _reject_unreadable(
             name, f"JSON 格式错误（第{exc.lineno}行）", f"invalid JSON (line {exc.lineno})", "invalid_json"
         ) from exc
+    except RecursionError as exc:
+        raise _reject_unreadable(
+            name, "JSON 嵌套层数过深，不是报告模板的结构", "JSON nested too deeply: not the report template",
+            "invalid_json",
+        ) from exc
     if not isinstance(doc, dict):
         raise _reject_unreadable(
             name, "JSON 顶层应为对象 {…}", "the JSON top level must be an object {…}", "invalid_json"

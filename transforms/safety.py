@@ -268,11 +268,9 @@ def replace_dir(src: Path, dst: Path) -> None:
 
 # ============================================================================================ restore
 def _swap_symlink(link: Path, target: str) -> None:
-    tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
-    os.symlink(target, tmp)
-    os.replace(tmp, link)
+    from transforms.publish import swap_symlink  # lazy: publish imports this module
+
+    swap_symlink(link, target)
 
 
 def restore_dataset(dataset_id: str, paths: DataPaths | None = None, rebuild_warehouse: bool = True) -> dict:

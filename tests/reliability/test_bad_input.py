@@ -220,30 +220,18 @@ def test_bad_feed_body_ends_in_a_clear_outcome(name: str, parser: str, body: byt
     assert _feed_outcome(parser, body) == expected
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="feeds._parse_csv: a row with more fields than the header (csv puts them under key None "
-                   "as a list) and blank leading cells crashes `.strip()`; fix proposed to the lead")
 def test_csv_row_longer_than_header_is_a_clear_outcome() -> None:
     assert _feed_outcome("csv", b"name,city\n,,extra\n") in ("ok", "fault:invalid_body")
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError,
-                   reason="feeds._parse_datastore_page catches ValueError only; deeply nested JSON raises "
-                   "RecursionError, which escapes fetch_feed; fix proposed to the lead")
 def test_deeply_nested_datastore_json_is_a_clear_outcome() -> None:
     assert _feed_outcome("json", b"[" * 100_000) == "fault:invalid_json"
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError,
-                   reason="report_reader.read_json catches JSONDecodeError only; deeply nested JSON raises "
-                   "RecursionError, which escapes intake; fix proposed to the lead")
 def test_deeply_nested_report_json_is_rejected() -> None:
     assert _outcome(b"[" * 50_000 + b"]" * 50_000, "deep.json").startswith("rejected:")
 
 
-@pytest.mark.xfail(strict=True, raises=csv.Error,
-                   reason="feeds._parse_csv reads the text without newline='': a bare CR in a field raises csv.Error, "
-                   "which escapes fetch_feed; fix proposed to the lead")
 def test_bare_carriage_return_in_feed_csv_is_a_clear_outcome() -> None:
     assert _feed_outcome("csv", b"name,city\nx\ry,z\n") in ("ok", "fault:invalid_body")
 
@@ -350,10 +338,6 @@ def test_fuzz_feed_csv_parser(body: bytes) -> None:
         cols, rows = _parse_csv(_resp(b"name,city,year_listed\n" + body))
     except FeedFault:
         return
-    except AttributeError:  # the known ragged-row bug (xfail above): only for rows longer than the header
-        pytest.xfail("ragged row crash in feeds._parse_csv")
-    except csv.Error:  # the known bare-CR bug (xfail above)
-        pytest.xfail("bare CR crash in feeds._parse_csv")
     assert cols[:3] == ["name", "city", "year_listed"]
 
 

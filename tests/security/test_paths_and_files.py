@@ -46,8 +46,6 @@ def test_restore_refuses_a_dataset_id_with_path_tricks(tmp_path: Path) -> None:
         restore_dataset("../../etc", DataPaths(tmp_path).ensure())
 
 
-@pytest.mark.xfail(strict=True, reason="intake.copy_into_inbox joins the submitter unchecked: '../' escapes the "
-                   "inbox; the lead should wrap it in safety.safe_join (proposed)")
 def test_copy_into_inbox_keeps_files_inside_the_inbox(tmp_path: Path) -> None:
     src = tmp_path / "r.csv"
     src.write_bytes(GOOD_CSV)
