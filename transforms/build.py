@@ -67,12 +67,18 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
     return ordered
 
 
-def run_models(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> dict[str, float]:
-    """Materialise every model; marts go to the candidate schema. Returns seconds per model."""
+def run_models(
+    con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR, layers: tuple[str, ...] = LAYERS
+) -> dict[str, float]:
+    """Materialise every model of ``layers``; marts go to the candidate schema. Returns seconds per model.
+
+    ``layers`` lets the scoring step run Python between the intermediate models and the marts."""
     timings: dict[str, float] = {}
     for schema in ("staging", "intermediate", CANDIDATE_SCHEMA):
         con.execute(f"create schema if not exists {schema}")
     for model in discover(sql_dir):
+        if model.layer not in layers:
+            continue
         schema = CANDIDATE_SCHEMA if model.layer == "marts" else model.layer
         sql = model.sql
         if model.layer == "marts":

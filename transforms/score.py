@@ -46,26 +46,8 @@ def _parameters_from_csv(seeds_dir: Path) -> dict[str, str]:
 
 
 def run_layers(con: duckdb.DuckDBPyConnection, layers: tuple[str, ...], sql_dir: Path = SQL_DIR) -> dict[str, float]:
-    """Materialise the models of the given layers only, exactly as ``build.run_models`` does for all layers."""
-    timings: dict[str, float] = {}
-    for schema in ("staging", "intermediate", build.CANDIDATE_SCHEMA):
-        con.execute(f"create schema if not exists {schema}")
-    for model in build.discover(sql_dir):
-        if model.layer not in layers:
-            continue
-        schema = build.CANDIDATE_SCHEMA if model.layer == "marts" else model.layer
-        sql = model.sql
-        if model.layer == "marts":
-            sql = build._REF.sub(
-                lambda m: f"{build.CANDIDATE_SCHEMA}.{m.group(2)}" if m.group(1) == "marts" else m.group(0), sql
-            )
-        t0 = time.perf_counter()
-        try:
-            con.execute(f"create or replace table {schema}.{model.name} as\n{sql}")
-        except duckdb.Error as exc:
-            raise RuntimeError(f"model {model.layer}/{model.name}.sql failed: {exc}") from exc
-        timings[f"{model.layer}.{model.name}"] = round(time.perf_counter() - t0, 4)
-    return timings
+    """Materialise the models of the given layers only (``build.run_models`` restricted to ``layers``)."""
+    return build.run_models(con, sql_dir, layers=layers)
 
 
 def build_with_scores(
