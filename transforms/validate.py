@@ -425,8 +425,13 @@ def _write_summary(results: list[SuiteResult], out_dir: Path) -> None:
              "<tr><th>asset</th><th>suite</th><th>success</th><th>critical</th><th>warnings</th>"
              "<th>quarantined rows</th><th>seconds</th></tr>"]
     for r in results:
+        # link each suite to its GX validation page: GX's own index needs JavaScript from a CDN to list them
+        pages = sorted((out_dir / "validations" / r.suite).rglob("*.html"))
+        suite = html.escape(r.suite)
+        if pages:
+            suite = f"<a href='{html.escape(pages[-1].relative_to(out_dir).as_posix())}'>{suite}</a>"
         lines.append(
-            f"<tr><td>{html.escape(r.asset)}</td><td>{html.escape(r.suite)}</td><td>{r.success}</td>"
+            f"<tr><td>{html.escape(r.asset)}</td><td>{suite}</td><td>{r.success}</td>"
             f"<td>{html.escape('; '.join(r.critical_failures))}</td>"
             f"<td>{html.escape('; '.join(r.warnings))}</td><td>{r.quarantined}</td><td>{r.seconds}</td></tr>")
     lines.append("</table><p><a href='index.html'>Great Expectations Data Docs</a></p>")

@@ -87,3 +87,30 @@ def test_cli_league_prints_the_table(published: DataPaths) -> None:
 def test_published_files_do_not_depend_on_the_data_dir(tmp_path: Path, published: DataPaths) -> None:
     meta = (published.published / "latest" / "metadata.json").read_text(encoding="utf-8")
     assert str(published.root) not in meta
+
+
+def test_data_docs_of_the_run_open_in_a_browser_and_list_every_suite(published: DataPaths) -> None:
+    """The Data Docs published beside the league table render in headless Chromium: the summary names every
+    suite and links to its validation page, which lists the suite's expectations."""
+    from playwright.sync_api import sync_playwright
+
+    from expectations.suites import SUITES
+
+    summary = (published.published / "latest" / "data_docs" / "summary.html").resolve()
+    assert (summary.parent / "index.html").is_file()
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        try:
+            page = browser.new_page()
+            page.goto(summary.as_uri())
+            links = {a["text"]: a["href"] for a in page.eval_on_selector_all(
+                "a", "els => els.map(e => ({text: e.textContent.trim(), href: e.href}))")}
+            assert sorted(name for name in SUITES if name in links) == sorted(SUITES)
+            for name in SUITES:
+                page.goto(links[name])
+                text = page.inner_text("body")
+                assert name in text and "expect" in text.lower(), name
+        finally:
+            browser.close()
