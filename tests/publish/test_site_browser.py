@@ -53,6 +53,8 @@ def _artefact_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("via", ["file", "http"])
 def test_site(via: str, browser, published: Path, http_url: str,  # noqa: ANN001
               tmp_path_factory: pytest.TempPathFactory) -> None:
+    from playwright.sync_api import expect
+
     url = (published / "latest" / "index.html").resolve().as_uri() if via == "file" else http_url
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     problems: list[str] = []
@@ -101,13 +103,13 @@ def test_site(via: str, browser, published: Path, http_url: str,  # noqa: ANN001
     page.goto(url.split("#")[0] + "#city/410300")
     assert "洛阳市" in page.locator("#view-city h2").inner_text()
     page.locator("#city-actions canvas").wait_for()
-    assert page.locator("#view-city table").first.locator("tbody tr").count() == 8
+    expect(page.locator("#view-city table").first.locator("tbody tr")).to_have_count(8)
     page.screenshot(path=str(shots / f"city-{via}.png"), full_page=True)
     page.click("nav a[href='#method']")
-    assert page.locator("#method-body h2, #method-body h3").count() >= 1
+    expect(page.locator("#method-body h2, #method-body h3").first).to_be_visible()
     page.click("nav a[href='#downloads']")
-    link = page.locator("#view-downloads a[href='league_table.xlsx']")
-    assert link.count() == 1
+    # the views render after the hash change: wait for them rather than count at once
+    expect(page.locator("#view-downloads a[href='league_table.xlsx']")).to_have_count(1)
     page.goto(url.split("#")[0] + "#table")
     page.screenshot(path=str(shots / f"table-{via}.png"), full_page=True)
     print(f"screenshots: {shots}")
