@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -114,3 +115,22 @@ def test_data_docs_of_the_run_open_in_a_browser_and_list_every_suite(published: 
                 assert name in text and "expect" in text.lower(), name
         finally:
             browser.close()
+
+
+def test_a_failing_feed_keeps_its_last_snapshot_and_is_marked_stale_in_the_dataset(published: DataPaths) -> None:
+    """One feed answers 503 all night: the run still completes, that feed keeps its last good snapshot (the
+    scores do not move), and the published metadata names it stale with the reason."""
+    before = (published.published / "latest" / "league_table.csv").read_bytes()
+    portal = start_portal()
+    try:
+        portal.set_fault("policy_pilots", "http_503")
+        out = pipeline.run_all("e2e-stale", published, portal.url)
+    finally:
+        portal.stop()
+    statuses = {f["feed_id"]: f["status"] for f in out["feeds"]["feeds"]}
+    assert statuses["policy_pilots"] == "stale"
+    assert {s for f, s in statuses.items() if f != "policy_pilots"} <= {"fresh", "not_modified"}
+    meta = json.loads((published.published / "latest" / "metadata.json").read_text(encoding="utf-8"))
+    stale = {f["feed_id"]: f for f in meta["stale_feeds"]}
+    assert set(stale) == {"policy_pilots"} and stale["policy_pilots"]["reason"]
+    assert (published.published / "latest" / "league_table.csv").read_bytes() == before
