@@ -266,43 +266,37 @@ def _utc_naive(now: dt.datetime | None) -> dt.datetime:
     return now.replace(microsecond=(now.microsecond // 1000) * 1000)
 
 
+# the columns that say what a file reports (not how it was written): the content fingerprint of a report
+_CONTENT_KEYS = (
+    "item_type",
+    "indicator_code",
+    "value",
+    "value_status",
+    "milestone_status",
+    "city_target_2018",
+    "city_target_2025",
+    "evidence",
+    "note",
+)
+
+
 def _fingerprint(rows: list[dict[str, Any]], quarantined: list[dict[str, Any]]) -> str:
     """Content hash of what a file says (not its bytes): re-saving a file must not supersede itself."""
-    keys = (
-        "item_type",
-        "indicator_code",
-        "value",
-        "value_status",
-        "milestone_status",
-        "city_target_2018",
-        "city_target_2025",
-        "evidence",
-        "note",
-    )
-    staged = sorted(json.dumps([r.get(k) for k in keys], ensure_ascii=False, default=str) for r in rows)
+    staged = sorted(json.dumps([r.get(k) for k in _CONTENT_KEYS], ensure_ascii=False, default=str) for r in rows)
     quar = sorted(q["raw_record"] for q in quarantined)
     return hashlib.sha256(json.dumps([staged, quar], ensure_ascii=False).encode()).hexdigest()
 
 
 def _db_fingerprint(con: duckdb.DuckDBPyConnection, file_id: str) -> str:
-    cols = [
-        "item_type",
-        "indicator_code",
-        "value",
-        "value_status",
-        "milestone_status",
-        "city_target_2018",
-        "city_target_2025",
-        "evidence",
-        "note",
-    ]
     rows = [
-        dict(zip(cols, r, strict=True))
-        for r in con.execute(f"SELECT {', '.join(cols)} FROM raw.report_rows WHERE file_id = ?", [file_id]).fetchall()
+        dict(zip(_CONTENT_KEYS, r, strict=True))
+        for r in con.execute(
+            f"select {', '.join(_CONTENT_KEYS)} from raw.report_rows where file_id = ?", [file_id]
+        ).fetchall()
     ]
     quar = [
         {"raw_record": r[0]}
-        for r in con.execute("SELECT raw_record FROM quarantine.report_rows WHERE file_id = ?", [file_id]).fetchall()
+        for r in con.execute("select raw_record from quarantine.report_rows where file_id = ?", [file_id]).fetchall()
     ]
     return _fingerprint(rows, quar)
 

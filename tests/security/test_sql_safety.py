@@ -30,7 +30,7 @@ REVIEWED: dict[str, str] = {
     "transforms/datapackage.py:comment_statements:name": IDENT,
     "transforms/datapackage.py:comment_statements:schema": IDENT,
     "transforms/datapackage.py:comment_statements:table": IDENT,
-    "transforms/intake.py:_db_fingerprint:', '.join(cols)": IDENT + " (pyarrow schema in intake.py)",
+    "transforms/intake.py:_db_fingerprint:', '.join(_CONTENT_KEYS)": IDENT + " (_CONTENT_KEYS in intake.py)",
     "transforms/intake.py:ensure_tables:cols": IDENT + " (pyarrow schema in intake.py)",
     "transforms/intake.py:ensure_tables:name": IDENT,
     "transforms/intake.py:intake_entries:table": IDENT,
