@@ -227,10 +227,19 @@ def iter_inbox(
             yield InboxEntry(p, name, submitter)
 
 
-def _land(path: Path, landing: Path) -> tuple[str, int, Path]:
-    """Copy the file into ``landing/<sha256>`` (atomic rename) and return (sha256, size, stored path)."""
+def _land(path: Path, landing: Path, store: bool = True) -> tuple[str, int, Path | None]:
+    """Copy the file into ``landing/<sha256>`` (atomic rename) and return (sha256, size, stored path).
+
+    With ``store=False`` (a file far above the size limit) the file is only hashed: it will be rejected, and
+    copying it first would let one oversized upload fill the disk. It stays in the inbox for the operator."""
     h = hashlib.sha256()
     size = 0
+    if not store:
+        with open(path, "rb", opener=_nofollow_opener) as src:
+            while chunk := src.read(1 << 20):
+                h.update(chunk)
+                size += len(chunk)
+        return h.hexdigest(), size, None
     landing.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=landing, prefix=".incoming-")
     try:
@@ -310,13 +319,17 @@ def _reject_record(exc: ReportRejected) -> dict[str, Any]:
     }
 
 
+# files above this multiple of the size limit are hashed and rejected without a copy in landing
+LANDING_CAP_FACTOR = 4
+
+
 def _max_bytes(max_bytes: int | None) -> int:
     if max_bytes is not None:
         return max_bytes
     return int(os.environ.get("HNPLUS_INTAKE_MAX_BYTES", DEFAULT_MAX_BYTES))
 
 
-def _check_file(entry: InboxEntry, size: int, limit: int, stored: Path, now: dt.datetime) -> ParsedReport:
+def _check_file(entry: InboxEntry, size: int, limit: int, stored: Path | None, now: dt.datetime) -> ParsedReport:
     """All whole-file checks; returns the parsed report or raises :class:`ReportRejected`."""
     name = entry.original_name
     if ".." in Path(name).name or any(part == ".." for part in Path(name).parts):
@@ -333,6 +346,7 @@ def _check_file(entry: InboxEntry, size: int, limit: int, stored: Path, now: dt.
             f"file '{name}' is {size / 1048576:.1f} MB, above the {limit / 1048576:.1f} MB limit. "
             "Remove pictures and other extra content and send it again.",
         )
+    assert stored is not None  # only files far above the limit are not stored, and they were rejected above
     report = read_report(stored.read_bytes(), name)
     if entry.submitter:
         folder_city = resolve_city(entry.submitter)
@@ -402,7 +416,7 @@ def intake_entries(
     seen_this_run: set[str] = set()
     for entry in entries:
         st = entry.path.lstat()
-        sha, size, stored = _land(entry.path, landing)
+        sha, size, stored = _land(entry.path, landing, store=st.st_size <= limit * LANDING_CAP_FACTOR)
         if sha in known or sha in seen_this_run:
             summary.files_known += 1
             summary.outcomes.append(
@@ -413,7 +427,7 @@ def intake_entries(
         rec: dict[str, Any] = {
             "file_id": sha,
             "original_name": entry.original_name,
-            "stored_path": str(stored),
+            "stored_path": str(stored) if stored is not None else None,
             "size_bytes": size,
             "received_at": received_at,
             "submitter": entry.submitter,

@@ -149,6 +149,24 @@ def test_oversized_file_is_rejected_by_intake(tmp_path: Path) -> None:
     summary = intake_inbox(con, inbox, landing, max_bytes=100_000)
     assert summary.rejected == 1
     assert con.execute("select reject_reason_code from raw.report_files").fetchall() == [("file_too_large",)]
+    # 3x the limit: still kept in landing, as every received file is
+    (file_id,) = con.execute("select file_id from raw.report_files").fetchone()
+    assert (landing / file_id).is_file()
+
+
+def test_a_file_far_above_the_limit_is_not_copied_into_landing(tmp_path: Path) -> None:
+    """An oversized upload must not fill the disk before it is rejected: beyond 4x the limit it is only hashed."""
+    inbox, landing = tmp_path / "inbox", tmp_path / "landing"
+    (inbox / "410300").mkdir(parents=True)
+    (inbox / "410300" / "huge.csv").write_bytes(GOOD_CSV + b"#" * 500_000)
+    con = duckdb.connect()
+    summary = intake_inbox(con, inbox, landing, max_bytes=100_000)
+    assert summary.rejected == 1
+    file_id, stored, reason = con.execute(
+        "select file_id, stored_path, reject_reason_code from raw.report_files").fetchone()
+    assert reason == "file_too_large" and stored is None
+    assert not (landing / file_id).exists()
+    assert (inbox / "410300" / "huge.csv").is_file()  # left for the operator, nothing lost
 
 
 def test_encrypted_zip_flag_is_refused() -> None:
