@@ -24,6 +24,22 @@ def _on_failure(context: dict) -> None:
     )
 
 
+def _portal_url() -> str | None:
+    """The open-data portal's base URL from the Airflow connection ``hnplus_portal`` (for example
+    ``AIRFLOW_CONN_HNPLUS_PORTAL=http://portal:8765``); without one, transforms falls back to HNPLUS_PORTAL_URL."""
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        conn = Connection.get("hnplus_portal")
+    except AirflowNotFoundException:
+        return None
+    scheme = conn.conn_type if conn.conn_type in ("http", "https") else "http"
+    port = f":{conn.port}" if conn.port else ""
+    path = f"/{conn.schema.strip('/')}" if conn.schema else ""
+    return f"{scheme}://{conn.host}{port}{path}"
+
+
 DOC = """
 ### hnplus nightly
 Ingests the cities' quarterly reports, fetches the open-data feeds (one mapped task per feed), validates
@@ -88,7 +104,7 @@ def hnplus_nightly() -> None:
     def fetch_feed(feed_id: str) -> dict:
         from transforms.pipeline import fetch_feed
 
-        return fetch_feed(feed_id)
+        return fetch_feed(feed_id, base_url=_portal_url())
 
     @task
     def load_feeds(results: list[dict]) -> dict:

@@ -55,8 +55,10 @@ def _asset_events(name: str) -> list[dict]:
 def runs(dagbag, portal_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     paths = DataPaths(tmp_path_factory.mktemp("nightly-data")).ensure()
     write_samples(paths.inbox)
-    saved = {k: os.environ.get(k) for k in ("HNPLUS_DATA_DIR", "HNPLUS_PORTAL_URL")}
-    os.environ.update(HNPLUS_DATA_DIR=str(paths.root), HNPLUS_PORTAL_URL=portal_url)
+    saved = {k: os.environ.get(k) for k in ("HNPLUS_DATA_DIR", "HNPLUS_PORTAL_URL", "AIRFLOW_CONN_HNPLUS_PORTAL")}
+    # the portal is configured as an Airflow connection here (the CLI and compose use HNPLUS_PORTAL_URL)
+    os.environ.pop("HNPLUS_PORTAL_URL", None)
+    os.environ.update(HNPLUS_DATA_DIR=str(paths.root), AIRFLOW_CONN_HNPLUS_PORTAL=portal_url)
     dag = dagbag.get_dag("hnplus_nightly")
     out: dict = {"paths": paths}
     try:
@@ -64,6 +66,7 @@ def runs(dagbag, portal_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
         first = dag.test(logical_date=pendulum.datetime(2019, 1, 5, 2, tz="Asia/Shanghai"))
         out["first"] = (first.state, _states(first), time.perf_counter() - t0)
         out["first_period"] = first.get_task_instance("resolve_period").xcom_pull(task_ids="resolve_period")
+        out["first_feeds"] = first.get_task_instance("load_feeds").xcom_pull(task_ids="load_feeds")
         latest = paths.published / "latest"
         out["first_dataset"] = os.readlink(latest) if latest.is_symlink() else None
         out["first_sha"] = _sha(latest / "league_table.csv") if latest.exists() else None
@@ -91,6 +94,8 @@ def runs(dagbag, portal_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
 def test_first_run_publishes_the_league_table(runs: dict) -> None:
     state, tasks, seconds = runs["first"]
     assert state == "success", tasks
+    # every feed was fetched fresh from the portal named by the Airflow connection hnplus_portal
+    assert {f["status"] for f in runs["first_feeds"]["feeds"]} == {"fresh"}, runs["first_feeds"]
     assert len(tasks) == 10, "a logical date before start_date gives a run without task instances"
     assert all(s == "success" for s in tasks.values()), tasks
     latest = runs["paths"].published / "latest"
