@@ -252,8 +252,7 @@ def exchange_dirs(a: Path, b: Path) -> bool:
 
 def replace_dir(src: Path, dst: Path) -> None:
     """Move the finished folder ``src`` to ``dst`` so that ``dst`` is never missing, even if ``dst`` exists:
-    a fresh name is one rename; an existing folder is swapped atomically and the old content removed after.
-    (publish.publish() today moves ``dst`` aside first, leaving a window where ``latest`` dangles.)"""
+    a fresh name is one rename; an existing folder is swapped atomically and the old content removed after."""
     if not dst.exists():
         os.replace(src, dst)
         return
@@ -343,8 +342,8 @@ def _kill_now() -> None:
 def fault_point(name: str) -> None:
     """A named point where a test may ``kill -9`` the process; a no-op unless ``HNPLUS_FAULT_KILL_AT`` names it.
 
-    The lead wires one call at the start of each stage in ``transforms/pipeline.py``, e.g.
-    ``safety.fault_point("build")``; without the variable it costs one dict lookup.
+    ``install_fault_hooks`` puts these points before every pipeline stage and at the steps inside publish in a
+    test's child process; without the variable a point costs one dict lookup.
     """
     spec = _fault_spec()
     if name not in spec:
