@@ -377,6 +377,22 @@ def _score_expectations(what: str, score_null_ok: bool = False) -> list[gxe.Expe
     return out
 
 
+def _size_adjusted_expectations(what: str, with_rank: bool = False) -> list[gxe.Expectation]:
+    """The size-adjusted view (per million residents where it makes sense) obeys the same bounds as the raw one."""
+    out: list[gxe.Expectation] = [gxe.ExpectColumnValuesToBeBetween(
+        column="score_size_adjusted", min_value=0, max_value=100,
+        meta=_meta("critical", f"{what}: a size-adjusted score outside 0-100: the per-million goalposts or their "
+                               "aggregation are wrong (e.g. a population of zero)",
+                   "按人口调整得分超出 0–100:每百万人口的计分区间或其汇总有误。"))]
+    if with_rank:
+        out.append(gxe.ExpectColumnValuesToBeBetween(
+            column="rank_size_adjusted", min_value=1, max_value=len(cities()),
+            meta=_meta("critical", f"{what}: a size-adjusted rank outside 1..18: the size-adjusted ranking ran over "
+                                   "the wrong partition",
+                       "按人口调整名次超出 1–18:排名分区有误。")))
+    return out
+
+
 def league_table_suite() -> gx.ExpectationSuite:
     """The league table mart, audited in the candidate schema before it is published."""
     what = "the league table"
@@ -395,6 +411,12 @@ def league_table_suite() -> gx.ExpectationSuite:
         gxe.ExpectColumnValuesToBeBetween(
             column="rank", min_value=1, max_value=len(cities()),
             meta=_meta("critical", "a rank outside 1..18: ranking ran over the wrong partition")),
+        *_size_adjusted_expectations(what, with_rank=True),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="size_adjusted_presence_ok", value_set=[True],
+            meta=_meta("critical", "a size-adjusted score or rank is present without a raw score or missing beside "
+                                   "one: the size-adjusted view must share the raw view's coverage rule",
+                       "按人口调整得分/名次与原始得分的有无不一致。")),
         gxe.ExpectColumnValuesToBeBetween(
             column="coverage", min_value=0, max_value=1,
             meta=_meta("critical", "a coverage outside 0-1: the share of reported indicators is miscomputed")),
@@ -414,6 +436,7 @@ def special_scores_suite() -> gx.ExpectationSuite:
             column="special_code", value_set=[s["special_code"] for s in read_seed("plan_specials.csv")],
             meta=_meta("critical", "a special code outside the 43 specials of the plan")),
         *_score_expectations(what),
+        *_size_adjusted_expectations(what),
         gxe.ExpectColumnValuesToBeBetween(
             column="coverage", min_value=0, max_value=1,
             meta=_meta("critical", "a coverage outside 0-1")),
@@ -437,6 +460,7 @@ def indicator_scores_suite() -> gx.ExpectationSuite:
             column="value_status", value_set=FACT_VALUE_STATUSES,
             meta=_meta("critical", "an unknown kind of absence in the published indicator scores")),
         *_score_expectations(what, score_null_ok=True),
+        *_size_adjusted_expectations(what),
         *_ranges(what),
         gxe.ExpectCompoundColumnsToBeUnique(
             column_list=["period", "city_code", "indicator_code"],
@@ -454,6 +478,7 @@ def action_scores_suite() -> gx.ExpectationSuite:
             column="scope", value_set=_scopes(),
             meta=_meta("critical", "an action score whose scope is neither 'overall' nor a scored action code")),
         *_score_expectations(what, score_null_ok=True),
+        *_size_adjusted_expectations(what, with_rank=True),
         gxe.ExpectColumnValuesToBeBetween(
             column="coverage", min_value=0, max_value=1,
             meta=_meta("critical", "a coverage outside 0-1: the share of indicators with a value is miscomputed")),
@@ -472,7 +497,7 @@ def _mart_sql(table: str, columns: str) -> str:
 
 INDICATOR_SCORES_SQL = f"""
 with t as (select * from {CANDIDATE}.indicator_scores), ind as (select * from seeds.indicators)
-select t.period, t.city_code, t.indicator_code, t.value, t.value_status, t.score,
+select t.period, t.city_code, t.indicator_code, t.value, t.value_status, t.score, t.score_size_adjusted,
     {_KIND_COLUMNS.format(value="value").strip()}
 from t left join ind on t.indicator_code = ind.indicator_code
 """
@@ -490,16 +515,22 @@ def assets() -> dict[str, Asset]:
               ("city_code", "period", "indicator_code"), staged_facts_suite),
         Asset("league_table", f"{CANDIDATE}.league_table", "audit",
               _mart_sql("league_table", "period, city_code, city_name, scope, score, rank, coverage, "
-                                        "(score is not null) = coalesce(has_score, true) as score_presence_ok"),
+                                        "(score is not null) = coalesce(has_score, true) as score_presence_ok, "
+                                        "score_size_adjusted, rank_size_adjusted, "
+                                        "(score is null) = (score_size_adjusted is null) "
+                                        "and (rank is null) = (rank_size_adjusted is null) "
+                                        "as size_adjusted_presence_ok"),
               ("period", "scope", "city_code"), league_table_suite),
         Asset("special_scores", f"{CANDIDATE}.special_scores", "audit",
-              _mart_sql("special_scores", "period, city_code, special_code, action_code, score, coverage, "
+              _mart_sql("special_scores", "period, city_code, special_code, action_code, score, score_size_adjusted, "
+                                          "coverage, "
                                           "count(*) over (partition by period, special_code) as cities_per_special"),
               ("period", "city_code", "special_code"), special_scores_suite),
         Asset("indicator_scores", f"{CANDIDATE}.indicator_scores", "audit", INDICATOR_SCORES_SQL,
               ("period", "city_code", "indicator_code"), indicator_scores_suite),
         Asset("action_scores", f"{CANDIDATE}.action_scores", "audit",
-              _mart_sql("action_scores", "period, city_code, scope, score, coverage"),
+              _mart_sql("action_scores", "period, city_code, scope, score, coverage, score_size_adjusted, "
+                                         "rank_size_adjusted"),
               ("period", "scope", "city_code"), action_scores_suite),
     ]
     return {a.suite: a for a in items}

@@ -75,6 +75,15 @@ COLUMNS: dict[str, Doc] = {
                 "Rank within the period and scope (1 = best; ties share a rank)."),
     "rank_change": Doc("名次变化", "Rank change", "与上一报告期相比上升的名次数(正数为上升)。",
                        "Places gained since the previous period (positive = moved up)."),
+    "score_size_adjusted": Doc(
+        "按人口调整得分", "Size-adjusted score",
+        "0–100;以人口计量的固定区间指标按每百万常住人口计分,其他指标同原始得分,汇总方法相同,小城市不因规模小而吃亏。",
+        "0-100; goalpost indicators sized by population are scored per million residents, all others as in the raw "
+        "score, aggregated the same way, so small cities are not penalised for being small."),
+    "rank_size_adjusted": Doc("按人口调整名次", "Size-adjusted rank",
+                              "按人口调整得分在同一报告期、同一范围内的名次(1 为最好,并列同名次)。",
+                              "Rank of the size-adjusted score within the period and scope (1 = best; ties share a "
+                              "rank)."),
     "coverage": Doc("数据覆盖率", "Coverage", "已报告的适用指标所占比例(0–1)。",
                     "Share of applicable indicators that were reported (0-1)."),
     "median_rank": Doc("名次中位数", "Median rank", "不确定性模拟中名次的中位数。",
@@ -320,25 +329,25 @@ def render_data_dictionary() -> str:
 
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "league_table": ("period", "city_code", "city_name", "city_name_en", "scope", "scope_name", "scope_name_en",
-                     "score", "rank", "rank_change", "median_rank", "rank_p05", "rank_p95", "rank_draws", "coverage",
-                     "has_score", "no_score_reason", "progress_ratio", "on_track", "trend_arrow", "traffic_light",
-                     "aggregation", "method_version"),
+                     "score", "rank", "rank_change", "score_size_adjusted", "rank_size_adjusted", "median_rank",
+                     "rank_p05", "rank_p95", "rank_draws", "coverage", "has_score", "no_score_reason",
+                     "progress_ratio", "on_track", "trend_arrow", "traffic_light", "aggregation", "method_version"),
     "action_scores": ("period", "city_code", "scope", "score", "score_arithmetic", "score_geometric", "aggregation",
                       "coverage", "coverage_threshold", "has_score", "no_score_reason", "parts_applicable",
                       "parts_scored", "baseline_score", "progress_ratio", "on_track", "trend_arrow", "traffic_light",
-                      "rank", "rank_change", "method_version"),
-    "special_scores": ("period", "city_code", "special_code", "action_code", "score", "coverage",
-                       "indicators_applicable", "indicators_reported", "indicators_carried_forward",
+                      "rank", "rank_change", "score_size_adjusted", "rank_size_adjusted", "method_version"),
+    "special_scores": ("period", "city_code", "special_code", "action_code", "score", "score_size_adjusted",
+                       "coverage", "indicators_applicable", "indicators_reported", "indicators_carried_forward",
                        "indicators_not_reported", "method_version"),
     "indicator_scores": ("period", "city_code", "indicator_code", "special_code", "action_code", "kind", "direction",
                          "score_basis", "is_scored", "weight", "value", "milestone_status", "value_per_million",
                          "value_status", "absence_reason", "is_true_zero", "carried_from_period", "quarters_carried",
                          "value_source", "baseline_value", "baseline_source", "milestone_year", "target_value",
                          "target_2018", "target_2025", "target_source", "is_apportioned", "goalpost_low",
-                         "goalpost_high", "is_winsorised", "observed_score", "score", "overachievement",
-                         "progress_method", "required_growth", "achieved_growth", "progress_ratio", "on_track",
-                         "trend_arrow", "traffic_light", "file_id", "original_name", "sheet", "source_row", "feed_id",
-                         "snapshot_id", "record_number", "method_version"),
+                         "goalpost_high", "is_winsorised", "observed_score", "score", "score_size_adjusted",
+                         "overachievement", "progress_method", "required_growth", "achieved_growth", "progress_ratio",
+                         "on_track", "trend_arrow", "traffic_light", "file_id", "original_name", "sheet", "source_row",
+                         "feed_id", "snapshot_id", "record_number", "method_version"),
 }
 
 

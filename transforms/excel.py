@@ -19,7 +19,8 @@ from transforms.datapackage import column_doc
 FIXED_CREATED = datetime(2015, 1, 1)
 _FORMULA_START = ("=", "+", "-", "@")
 # Columns officials see, in order; others present in the table follow them.
-_PREFERRED = ("period", "rank", "rank_change", "city_code", "city_name", "score", "coverage", "median_rank",
+_PREFERRED = ("period", "rank", "rank_change", "city_code", "city_name", "score", "score_size_adjusted",
+              "rank_size_adjusted", "coverage", "median_rank",
               "rank_p05", "rank_p95", "traffic_light", "on_track", "scope", "scope_name")
 _HIDDEN = ("city_name_en", "scope_name_en")
 _SHEET_BAD = set("[]:*?/\\")

@@ -3,6 +3,8 @@
 -- geometric_floor). Both are computed; score is the one the parameter selects. A scope whose coverage is below
 -- coverage_threshold has no published score and no rank. Also: on-track status against a straight path from the
 -- baseline score to 100 at the milestone, traffic light, competition rank (1, 2, 2, 4) and rank change.
+-- The size-adjusted view (score_size_adjusted, rank_size_adjusted) aggregates the specials' size-adjusted scores with
+-- the same weights, method and coverage threshold (coverage and has_score are shared with the raw view).
 with params as (
     select * from intermediate.int_scoring_parameters
 ),
@@ -32,6 +34,17 @@ actions as (
             )
             / nullif(sum(weights.weight) filter (where special_scores.score is not null), 0)
         ) as score_geometric,
+        sum(weights.weight * special_scores.score_size_adjusted) filter (
+            where special_scores.score_size_adjusted is not null
+        )
+        / nullif(sum(weights.weight) filter (where special_scores.score_size_adjusted is not null), 0)
+            as score_size_adjusted_arithmetic,
+        exp(
+            sum(weights.weight * ln(greatest(special_scores.score_size_adjusted, params.geometric_floor))) filter (
+                where special_scores.score_size_adjusted is not null
+            )
+            / nullif(sum(weights.weight) filter (where special_scores.score_size_adjusted is not null), 0)
+        ) as score_size_adjusted_geometric,
         sum(weights.weight * special_scores.coverage) / sum(weights.weight) as coverage,
         count(*) as parts_applicable,
         count(special_scores.score) as parts_scored
@@ -55,6 +68,17 @@ overall as (
             )
             / nullif(sum(weights.weight) filter (where actions.score_geometric is not null), 0)
         ) as score_geometric,
+        sum(weights.weight * actions.score_size_adjusted_arithmetic) filter (
+            where actions.score_size_adjusted_arithmetic is not null
+        )
+        / nullif(sum(weights.weight) filter (where actions.score_size_adjusted_arithmetic is not null), 0)
+            as score_size_adjusted_arithmetic,
+        exp(
+            sum(weights.weight * ln(greatest(actions.score_size_adjusted_geometric, params.geometric_floor))) filter (
+                where actions.score_size_adjusted_geometric is not null
+            )
+            / nullif(sum(weights.weight) filter (where actions.score_size_adjusted_geometric is not null), 0)
+        ) as score_size_adjusted_geometric,
         sum(weights.weight * actions.coverage) / sum(weights.weight) as coverage,
         count(*) as parts_applicable,
         count(actions.score_arithmetic) as parts_scored
@@ -82,6 +106,10 @@ selected as (
             when 'geometric' then unioned.score_geometric
             else unioned.score_arithmetic
         end as score_all,
+        case params.aggregation
+            when 'geometric' then unioned.score_size_adjusted_geometric
+            else unioned.score_size_adjusted_arithmetic
+        end as score_all_size_adjusted,
         params.aggregation,
         params.coverage_threshold,
         params.score_rounding
@@ -106,6 +134,9 @@ progressed as (
     select
         flagged.*,
         case when flagged.has_score then round(flagged.score_all, flagged.score_rounding) end as score,
+        case
+            when flagged.has_score then round(flagged.score_all_size_adjusted, flagged.score_rounding)
+        end as score_size_adjusted,
         case
             when flagged.years_since_baseline > 0 and flagged.baseline_score < 100
                 then
@@ -141,7 +172,15 @@ statused as (
                         progressed.period, progressed.scope, progressed.has_score and not progressed.is_baseline
                     order by progressed.score desc
                 )
-        end as rank
+        end as rank,
+        case
+            when progressed.has_score and not progressed.is_baseline
+                then rank() over (
+                    partition by
+                        progressed.period, progressed.scope, progressed.has_score and not progressed.is_baseline
+                    order by progressed.score_size_adjusted desc
+                )
+        end as rank_size_adjusted
     from progressed
     cross join params
 ),
@@ -173,7 +212,12 @@ final as (
         end as trend_arrow,
         traffic_light,
         rank,
-        lag(rank) over (partition by city_code, scope order by period) - rank as rank_change
+        lag(rank) over (partition by city_code, scope order by period) - rank as rank_change,
+        score_size_adjusted,
+        score_all_size_adjusted as score_size_adjusted_unpublished,
+        score_size_adjusted_arithmetic,
+        score_size_adjusted_geometric,
+        rank_size_adjusted
     from statused
 )
 

@@ -5,6 +5,10 @@
 -- no_variation (all values equal: carries no information, not scored).
 -- score = the score used by the aggregation: the observed score; for not_reported the missing_rule applies
 -- ('zero': missing_score, 'exclude': null). observed_score is null when nothing was reported.
+-- score_size_adjusted: the same score on the size-adjusted view. For goalpost indicators with size_denominator
+-- 'population' the value per 1 million residents is scored on goalposts computed from per-million values
+-- (int_goalposts_size_adjusted); every other indicator keeps its raw score (targets are apportioned by population,
+-- so the distance to target is already size-neutral; milestones and shares have no size).
 with params as (
     select * from intermediate.int_scoring_parameters
 ),
@@ -27,6 +31,10 @@ targets as (
 
 goalposts as (
     select * from intermediate.int_goalposts
+),
+
+goalposts_size_adjusted as (
+    select * from intermediate.int_goalposts_size_adjusted
 ),
 
 population as (
@@ -71,7 +79,19 @@ joined as (
             else goalposts.goalpost_high_2025
         end as goalpost_high,
         goalposts.is_winsorised,
+        case periods.milestone_year
+            when 2018 then goalposts_size_adjusted.goalpost_low_2018
+            else goalposts_size_adjusted.goalpost_low_2025
+        end as goalpost_low_size_adjusted,
+        case periods.milestone_year
+            when 2018 then goalposts_size_adjusted.goalpost_high_2018
+            else goalposts_size_adjusted.goalpost_high_2025
+        end as goalpost_high_size_adjusted,
         population.key_value as population,
+        case
+            when indicators.size_denominator = 'population' and population.key_value > 0
+                then values_in_force.value / (population.key_value / 1e6)
+        end as value_per_million,
         params.milestone_scores,
         params.missing_rule,
         params.missing_score,
@@ -83,6 +103,7 @@ joined as (
     left join targets
         on values_in_force.city_code = targets.city_code and values_in_force.indicator_code = targets.indicator_code
     left join goalposts on values_in_force.indicator_code = goalposts.indicator_code
+    left join goalposts_size_adjusted on values_in_force.indicator_code = goalposts_size_adjusted.indicator_code
     left join population on values_in_force.city_code = population.city_code
 ),
 
@@ -138,12 +159,37 @@ observed as (
     from progress
 ),
 
+observed_size_adjusted as (
+    select
+        *,
+        case
+            when
+                score_basis != 'goalpost' or value_per_million is null
+                or not coalesce(goalpost_high_size_adjusted > goalpost_low_size_adjusted, false)
+                then observed_score
+            when direction = 'lower'
+                then
+                    100 * (
+                        goalpost_high_size_adjusted
+                        - least(greatest(value_per_million, goalpost_low_size_adjusted), goalpost_high_size_adjusted)
+                    )
+                    / (goalpost_high_size_adjusted - goalpost_low_size_adjusted)
+            else
+                100 * (
+                    least(greatest(value_per_million, goalpost_low_size_adjusted), goalpost_high_size_adjusted)
+                    - goalpost_low_size_adjusted
+                )
+                / (goalpost_high_size_adjusted - goalpost_low_size_adjusted)
+        end as observed_score_size_adjusted
+    from observed
+),
+
 with_base_value as (
     select
         *,
         score_basis in ('target', 'goalpost', 'milestone') as is_scored,
         max(case when is_baseline then value end) over (partition by city_code, indicator_code) as baseline_raw
-    from observed
+    from observed_size_adjusted
 ),
 
 with_base as (
@@ -230,7 +276,12 @@ statused as (
                 when not is_scored then null
                 when value is not null then observed_score
                 when missing_rule = 'zero' then missing_score
-            end as score
+            end as score,
+            case
+                when not is_scored then null
+                when value is not null then observed_score_size_adjusted
+                when missing_rule = 'zero' then missing_score
+            end as score_size_adjusted
         from rates
     ) as rates
     cross join params
@@ -258,7 +309,7 @@ final as (
         quarters_carried,
         value_source,
         size_denominator,
-        case when size_denominator = 'population' then value / (population / 1e6) end as value_per_million,
+        value_per_million,
         baseline_value,
         baseline_source,
         milestone_year,
@@ -272,6 +323,7 @@ final as (
         is_winsorised,
         round(observed_score, 6) as observed_score,
         round(score, 6) as score,
+        round(score_size_adjusted, 6) as score_size_adjusted,
         round(100 * greatest(target_progress - 1, 0), 6) as overachievement,
         progress_method,
         required_growth,

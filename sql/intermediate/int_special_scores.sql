@@ -1,7 +1,8 @@
 -- Special (专项) scores: weighted arithmetic mean of the scores of its scored indicators, with data coverage.
 -- Not-applicable, context and no-variation indicators do not enter; not-reported ones enter with missing_score
 -- (missing_rule 'zero') or drop out (missing_rule 'exclude'). coverage = weight share of applicable scored
--- indicators that have a value (reported or carried forward).
+-- indicators that have a value (reported or carried forward). score_size_adjusted: the same mean of the indicators'
+-- size-adjusted scores (null exactly where score is null, so coverage is shared).
 with indicator_scores as (
     select * from intermediate.int_indicator_scores
     where is_scored and special_code is not null
@@ -15,6 +16,8 @@ final as (
         action_code,
         sum(weight * score) filter (where score is not null)
         / nullif(sum(weight) filter (where score is not null), 0) as score,
+        sum(weight * score_size_adjusted) filter (where score_size_adjusted is not null)
+        / nullif(sum(weight) filter (where score_size_adjusted is not null), 0) as score_size_adjusted,
         coalesce(sum(weight) filter (where value_status in ('reported', 'carried_forward')), 0)
         / sum(weight) as coverage,
         sum(weight) as weight_applicable,

@@ -34,6 +34,8 @@ final as (
         scores.traffic_light,
         scores.rank,
         scores.rank_change,
+        scores.score_size_adjusted,
+        scores.rank_size_adjusted,
         params.method_version
     from scores
     inner join periods on scores.period = periods.period

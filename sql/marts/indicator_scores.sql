@@ -46,6 +46,7 @@ final as (
         scores.is_winsorised,
         scores.observed_score,
         scores.score,
+        scores.score_size_adjusted,
         scores.overachievement,
         scores.progress_method,
         scores.required_growth,

@@ -1,6 +1,8 @@
 -- The league table: one row per (period, city, scope), scope = 'overall' or an action code, ranked per (period, scope)
 -- by competition ranking (1, 2, 2, 4). score and rank are null where coverage is below the threshold (has_score,
--- no_score_reason say why). median_rank / rank_p05 / rank_p95 come from the Monte Carlo in transforms/score.py.
+-- no_score_reason say why). score_size_adjusted / rank_size_adjusted: the same on the size-adjusted view (per million
+-- residents for goalpost indicators with size_denominator 'population'; see docs/methodology.md).
+-- median_rank / rank_p05 / rank_p95 come from the Monte Carlo in transforms/score.py.
 with scores as (
     select * from intermediate.int_action_scores
 ),
@@ -37,6 +39,8 @@ final as (
         scores.score,
         scores.rank,
         scores.rank_change,
+        scores.score_size_adjusted,
+        scores.rank_size_adjusted,
         uncertainty.median_rank,
         uncertainty.rank_p05,
         uncertainty.rank_p95,

@@ -18,6 +18,7 @@ final as (
         scores.special_code,
         scores.action_code,
         round(scores.score, 4) as score,
+        round(scores.score_size_adjusted, 4) as score_size_adjusted,
         round(scores.coverage, 4) as coverage,
         scores.indicators_applicable,
         scores.indicators_reported,

@@ -78,6 +78,14 @@ def test_site(via: str, browser, published: Path, http_url: str,  # noqa: ANN001
     page.click("#league th[data-col='a:ecommerce']")
     scores_up = [float(r.locator("td").nth(col).inner_text()) for r in rows.all()]
     assert scores_up == sorted(scores)
+    # the size-adjusted view beside the raw one: sorted by its rank, the size-adjusted scores descend
+    page.click("#league th[data-col='rank_size_adjusted']")
+    heads = page.locator("#league thead th").all_inner_texts()
+    sa_rank, sa_score = heads.index("按人口调整名次"), heads.index("按人口调整得分")
+    sa_ranks = [int(r.locator("td").nth(sa_rank).inner_text()) for r in rows.all()]
+    sa_scores = [float(r.locator("td").nth(sa_score).inner_text()) for r in rows.all()]
+    assert sa_ranks == sorted(sa_ranks) and sa_ranks[0] == 1
+    assert sa_scores == sorted(sa_scores, reverse=True)
     # the English switch
     assert page.locator("#lang-toggle").inner_text() == "English"
     page.click("#lang-toggle")

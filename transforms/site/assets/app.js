@@ -6,7 +6,8 @@
     zh: {
       title: "河南省“互联网+”行动计划落实情况排名", nav_table: "排名表", nav_map: "地图", nav_method: "方法说明",
       nav_downloads: "数据下载", period: "报告期", scope: "范围", overall: "总体", rank: "名次", change: "变化",
-      city: "城市", score: "总分", interval: "名次区间", light: "信号灯", on_track: "进度", coverage: "覆盖率",
+      city: "城市", score: "总分", score_sa: "按人口调整得分", rank_sa: "按人口调整名次",
+      sa_hint: "按人口调整:以人口计量的固定区间指标按每百万常住人口计分,小城市不因规模小而吃亏。", interval: "名次区间", light: "信号灯", on_track: "进度", coverage: "覆盖率",
       table_hint: "点击列标题排序;点击城市查看详情。", new_entry: "新", lang: "English",
       actions: "各行动得分", trend: "总分与名次走势", weakest: "最薄弱的专项", special: "专项", action: "行动",
       provenance: "数据来源", reports: "城市报告", feeds: "开放数据源", file: "文件", sha: "SHA-256",
@@ -19,7 +20,10 @@
     en: {
       title: "Henan Internet+ action plan: city league table", nav_table: "League table", nav_map: "Map",
       nav_method: "Methodology", nav_downloads: "Downloads", period: "Period", scope: "Scope", overall: "Overall",
-      rank: "Rank", change: "Change", city: "City", score: "Score", interval: "Rank interval", light: "Light",
+      rank: "Rank", change: "Change", city: "City", score: "Score", score_sa: "Size-adjusted score",
+      rank_sa: "Size-adjusted rank",
+      sa_hint: "Size-adjusted: goalpost indicators sized by population are scored per million residents, so small cities "
+        + "are not penalised for being small.", interval: "Rank interval", light: "Light",
       on_track: "Progress", coverage: "Coverage", table_hint: "Click a column header to sort; click a city for its profile.",
       new_entry: "new", lang: "中文", actions: "Action scores", trend: "Score and rank over time",
       weakest: "Weakest specials", special: "Special", action: "Action", provenance: "Provenance", reports: "City reports",
@@ -94,6 +98,10 @@
       { key: "city", label: t("city"), name: true },
       { key: "score", label: t("score"), num: true }
     ];
+    if (has("score_size_adjusted") && has("rank_size_adjusted")) {
+      c.push({ key: "score_size_adjusted", label: t("score_sa"), num: true, hint: t("sa_hint") });
+      c.push({ key: "rank_size_adjusted", label: t("rank_sa"), num: true, hint: t("sa_hint") });
+    }
     var anyInterval = has("rank_p05") && has("rank_p95") && rows.some(function (r) { return r.rank_p05 !== null; });
     if (anyInterval) { c.push({ key: "interval", label: t("interval"), num: true }); }
     if (has("traffic_light")) { c.push({ key: "traffic_light", label: t("light") }); }
@@ -109,6 +117,8 @@
       var o = byKey[state.period + "|" + c[0] + "|overall"];
       if (!o) { return; }
       var r = { city_code: c[0], city: cname(c[0]), rank: o.rank, rank_change: o.rank_change, score: o.score,
+        score_size_adjusted: has("score_size_adjusted") ? o.score_size_adjusted : null,
+        rank_size_adjusted: has("rank_size_adjusted") ? o.rank_size_adjusted : null,
         coverage: o.coverage, traffic_light: o.traffic_light, on_track: o.on_track, trend_arrow: o.trend_arrow,
         median_rank: o.median_rank, rank_p05: o.rank_p05, rank_p95: o.rank_p95,
         interval: has("median_rank") ? o.median_rank : o.rank_p05 };
@@ -135,7 +145,8 @@
     var cs = tableColumns();
     table.querySelector("thead").innerHTML = "<tr>" + cs.map(function (c) {
       var cls = (c.name ? "name " : "") + (state.sortKey === c.key ? (state.sortDir > 0 ? "sorted-asc" : "sorted-desc") : "");
-      return '<th data-col="' + esc(c.key) + '" class="' + cls + '">' + esc(c.label) + "</th>";
+      return '<th data-col="' + esc(c.key) + '" class="' + cls + '"' + (c.hint ? ' title="' + esc(c.hint) + '"' : "") + ">" +
+        esc(c.label) + "</th>";
     }).join("") + "</tr>";
     table.querySelector("tbody").innerHTML = tableRows().map(function (r) {
       return '<tr data-city="' + esc(r.city_code) + '">' + cs.map(function (c) {
@@ -149,6 +160,8 @@
         if (c.key === "on_track") { return '<td class="name">' + trackCell(r.on_track, r.trend_arrow) + "</td>"; }
         if (c.key === "coverage") { return "<td>" + (r.coverage === null ? "–" : Math.round(r.coverage * 100) + "%") + "</td>"; }
         if (c.key === "score") { return "<td>" + fmt(r.score) + "</td>"; }
+        if (c.key === "score_size_adjusted") { return "<td>" + fmt(r.score_size_adjusted) + "</td>"; }
+        if (c.key === "rank_size_adjusted") { return "<td>" + (r.rank_size_adjusted === null ? "–" : esc(r.rank_size_adjusted)) + "</td>"; }
         return '<td title="' + t("rank") + " " + esc(r["r:" + c.action]) + '">' + fmt(r[c.key]) + "</td>";
       }).join("") + "</tr>";
     }).join("");
@@ -161,7 +174,7 @@
     var key = th.getAttribute("data-col");
     if (state.sortKey === key) { state.sortDir = -state.sortDir; } else {
       state.sortKey = key;
-      state.sortDir = (key === "rank" || key === "city" || key === "interval") ? 1 : -1;
+      state.sortDir = (key === "rank" || key === "rank_size_adjusted" || key === "city" || key === "interval") ? 1 : -1;
     }
     renderTable();
   }
