@@ -3,6 +3,10 @@
 -- Winsorised (COINr rule) when |skewness| >= winsor_abs_skew and excess kurtosis >= winsor_kurtosis: the goalpost
 -- on the long tail moves to the nearest-rank winsor_quantile. For 2019-2025 periods the 'good' goalpost is extended
 -- to 2025 by the same linear rule as the targets (low + (high - low) * 10 / 3; shares capped).
+-- One row per (indicator, basis): basis 'raw' for every goalpost indicator, and 'per_million' (value per 1 million
+-- residents) for those whose size_denominator is 'population', which the size-adjusted score uses. Target-based
+-- indicators need no per-million goalposts: their targets are apportioned by population, so the distance to
+-- target is already size-neutral.
 with params as (
     select * from intermediate.int_scoring_parameters
 ),
@@ -12,21 +16,49 @@ indicators as (
     where target_method not in ('apportioned', 'uniform', 'milestone')
 ),
 
+population as (
+    select
+        city_code,
+        key_value
+    from staging.stg_apportionment_keys
+    where apportion_key = 'population' and key_value > 0
+),
+
+bases as (
+    select
+        indicator_code,
+        'raw' as basis
+    from indicators
+    union all
+    select
+        indicator_code,
+        'per_million' as basis
+    from indicators
+    where size_denominator = 'population'
+),
+
 values_reported as (
     select
-        int_indicator_values.indicator_code,
-        int_indicator_values.value
+        bases.indicator_code,
+        bases.basis,
+        case
+            when bases.basis = 'per_million' then int_indicator_values.value / (population.key_value / 1e6)
+            else int_indicator_values.value
+        end as value
     from intermediate.int_indicator_values
-    inner join indicators on int_indicator_values.indicator_code = indicators.indicator_code
+    inner join bases on int_indicator_values.indicator_code = bases.indicator_code
+    left join population on int_indicator_values.city_code = population.city_code
     cross join params
     where
         int_indicator_values.value_status = 'reported'
         and int_indicator_values.period <= params.goalpost_reference_to
+        and (bases.basis = 'raw' or population.key_value is not null)
 ),
 
 stats as (
     select
-        indicators.indicator_code,
+        bases.indicator_code,
+        bases.basis,
         count(values_reported.value) as n_values,
         min(values_reported.value) as value_min,
         max(values_reported.value) as value_max,
@@ -39,10 +71,11 @@ stats as (
         list_sort(list(values_reported.value))[
             greatest(1, cast(ceil((1 - params.winsor_quantile) * count(values_reported.value)) as integer))
         ] as q_low
-    from indicators
+    from bases
     cross join params
-    left join values_reported on indicators.indicator_code = values_reported.indicator_code
-    group by indicators.indicator_code, params.winsor_quantile
+    left join values_reported
+        on bases.indicator_code = values_reported.indicator_code and bases.basis = values_reported.basis
+    group by bases.indicator_code, bases.basis, params.winsor_quantile
 ),
 
 flagged as (
@@ -67,6 +100,7 @@ phase_2018 as (
 final as (
     select
         phase_2018.indicator_code,
+        phase_2018.basis,
         phase_2018.n_values,
         phase_2018.value_min,
         phase_2018.value_max,

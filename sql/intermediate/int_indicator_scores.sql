@@ -7,7 +7,7 @@
 -- ('zero': missing_score, 'exclude': null). observed_score is null when nothing was reported.
 -- score_size_adjusted: the same score on the size-adjusted view. For goalpost indicators with size_denominator
 -- 'population' the value per 1 million residents is scored on goalposts computed from per-million values
--- (int_goalposts_size_adjusted); every other indicator keeps its raw score (targets are apportioned by population,
+-- (int_goalposts, basis per_million); every other indicator keeps its raw score (targets are apportioned by population,
 -- so the distance to target is already size-neutral; milestones and shares have no size).
 with params as (
     select * from intermediate.int_scoring_parameters
@@ -31,10 +31,12 @@ targets as (
 
 goalposts as (
     select * from intermediate.int_goalposts
+    where basis = 'raw'
 ),
 
 goalposts_size_adjusted as (
-    select * from intermediate.int_goalposts_size_adjusted
+    select * from intermediate.int_goalposts
+    where basis = 'per_million'
 ),
 
 population as (

@@ -41,12 +41,12 @@ def _indicator(con, code: str) -> dict[str, tuple[float, float, float]]:
 
 def test_goalposts_on_per_million_values(size_case):
     gp = size_case.execute(
-        "select goalpost_low_2018, goalpost_high_2018, is_winsorised from intermediate.int_goalposts_size_adjusted "
-        "where indicator_code = 'centres'").fetchone()
+        "select goalpost_low_2018, goalpost_high_2018, is_winsorised from intermediate.int_goalposts "
+        "where basis = 'per_million' and indicator_code = 'centres'").fetchone()
     assert gp == pytest.approx((1.0, 6.0, False))
     # the target-based indicator has no per-million goalposts
-    assert size_case.execute("select count(*) from intermediate.int_goalposts_size_adjusted "
-                             "where indicator_code = 'parks'").fetchone()[0] == 0
+    assert size_case.execute("select count(*) from intermediate.int_goalposts "
+                             "where basis = 'per_million' and indicator_code = 'parks'").fetchone()[0] == 0
     c = _indicator(size_case, "centres")
     assert c["410100"] == pytest.approx((4.0, 100.0, 60.0))             # raw (20-3)/17; per million (4-1)/5
     assert c["410200"] == pytest.approx((3.0, 600 / 17, 40.0))          # raw (9-3)/17
