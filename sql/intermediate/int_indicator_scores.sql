@@ -39,6 +39,19 @@ goalposts_size_adjusted as (
     where basis = 'per_million'
 ),
 
+baseline_values as (
+    -- each city's value at the baseline period, one row per (city, indicator): a join, not a window over every row
+    select
+        baseline_cells.city_code,
+        baseline_cells.indicator_code,
+        max(baseline_cells.value) as baseline_raw
+    from intermediate.int_indicator_values as baseline_cells
+    inner join intermediate.int_periods as baseline_periods
+        on baseline_cells.period = baseline_periods.period
+    where baseline_periods.is_baseline
+    group by baseline_cells.city_code, baseline_cells.indicator_code
+),
+
 population as (
     select
         city_code,
@@ -188,10 +201,14 @@ observed_size_adjusted as (
 
 with_base_value as (
     select
-        *,
-        score_basis in ('target', 'goalpost', 'milestone') as is_scored,
-        max(case when is_baseline then value end) over (partition by city_code, indicator_code) as baseline_raw
+        observed_size_adjusted.*,
+        observed_size_adjusted.score_basis in ('target', 'goalpost', 'milestone') as is_scored,
+        baseline_values.baseline_raw
     from observed_size_adjusted
+    left join baseline_values
+        on
+            observed_size_adjusted.city_code = baseline_values.city_code
+            and observed_size_adjusted.indicator_code = baseline_values.indicator_code
 ),
 
 with_base as (

@@ -35,24 +35,50 @@ spine as (
     cross join indicators
 ),
 
-reports_ranked as (
-    select
-        *,
-        row_number() over (
-            partition by city_code, period, indicator_code
-            order by received_at desc, file_id desc, source_row desc
-        ) as recency
-    from staging.stg_report_values
-),
-
 reports as (
-    select * from reports_ranked
-    where recency = 1
+    -- the latest report row per (city, period, indicator): a hash aggregate, not a sort of every row
+    select
+        city_code,
+        period,
+        indicator_code,
+        arg_max(
+            {
+                'value_status': value_status,
+                'milestone_status': milestone_status,
+                'value': value,
+                'file_id': file_id,
+                'original_name': original_name,
+                'sheet': sheet,
+                'source_row': source_row
+            },
+            { 'received_at': received_at, 'file_id': file_id, 'source_row': source_row }
+        ) as latest
+    from staging.stg_report_values
+    group by city_code, period, indicator_code
 ),
 
 feed_values as (
     select * from staging.stg_feed_values
     where value is not null
+),
+
+feed_matched as (
+    -- the feed value in force for feed-sourced cells only (as of the period: a feed may skip quarters)
+    select
+        spine.city_code,
+        spine.period,
+        spine.indicator_code,
+        feed_values.feed_id,
+        feed_values.snapshot_id,
+        feed_values.record_number,
+        feed_values.value
+    from spine
+    asof inner join feed_values
+        on
+            spine.city_code = feed_values.city_code
+            and spine.indicator_code = feed_values.indicator_code
+            and spine.period >= feed_values.period
+    where spine.data_source = 'feed'
 ),
 
 joined as (
@@ -64,23 +90,23 @@ joined as (
         spine.kind,
         spine.data_source,
         spine.is_applicable,
-        reports.value_status as report_value_status,
-        reports.milestone_status,
-        case when spine.data_source != 'feed' then reports.file_id end as file_id,
-        case when spine.data_source != 'feed' then reports.original_name end as original_name,
-        case when spine.data_source != 'feed' then reports.sheet end as sheet,
-        case when spine.data_source != 'feed' then reports.source_row end as source_row,
-        case when spine.data_source = 'feed' then feed_values.feed_id end as feed_id,
-        case when spine.data_source = 'feed' then feed_values.snapshot_id end as snapshot_id,
-        case when spine.data_source = 'feed' then feed_values.record_number end as record_number,
+        reports.latest.value_status as report_value_status,
+        reports.latest.milestone_status,
+        case when spine.data_source != 'feed' then reports.latest.file_id end as file_id,
+        case when spine.data_source != 'feed' then reports.latest.original_name end as original_name,
+        case when spine.data_source != 'feed' then reports.latest.sheet end as sheet,
+        case when spine.data_source != 'feed' then reports.latest.source_row end as source_row,
+        case when spine.data_source = 'feed' then feed_matched.feed_id end as feed_id,
+        case when spine.data_source = 'feed' then feed_matched.snapshot_id end as snapshot_id,
+        case when spine.data_source = 'feed' then feed_matched.record_number end as record_number,
         case
             when spine.kind = 'milestone'
                 then
-                    case reports.milestone_status
+                    case reports.latest.milestone_status
                         when '未启动' then 0 when '推进中' then 1 when '基本完成' then 2 when '已完成' then 3
                     end
-            when spine.data_source = 'feed' then feed_values.value
-            when reports.value_status = 'reported' then reports.value
+            when spine.data_source = 'feed' then feed_matched.value
+            when reports.latest.value_status = 'reported' then reports.latest.value
         end as value
     from spine
     left join reports
@@ -88,11 +114,11 @@ joined as (
             spine.city_code = reports.city_code
             and spine.period = reports.period
             and spine.indicator_code = reports.indicator_code
-    asof left join feed_values
+    left join feed_matched
         on
-            spine.city_code = feed_values.city_code
-            and spine.indicator_code = feed_values.indicator_code
-            and spine.period >= feed_values.period
+            spine.city_code = feed_matched.city_code
+            and spine.period = feed_matched.period
+            and spine.indicator_code = feed_matched.indicator_code
 ),
 
 observed as (
@@ -114,41 +140,71 @@ observed as (
     cross join params
 ),
 
-with_last as (
+missing as (
     select
-        *,
-        max(case when observed_status = 'reported' then period_index end) over (
-            partition by city_code, indicator_code
-            order by period_index
-            rows between unbounded preceding and 1 preceding
-        ) as last_reported_index
+        city_code,
+        indicator_code,
+        period_index
     from observed
+    where observed_status = 'missing'
+),
+
+last_reported as (
+    -- for each missing cell, its own latest reported cell at most carry_forward_quarters back: a join of the few
+    -- missing cells against the reported ones, not a window over every cell
+    select
+        missing.city_code,
+        missing.indicator_code,
+        missing.period_index,
+        arg_max(
+            {
+                'period_index': previous.period_index,
+                'period': previous.period,
+                'value': previous.value,
+                'milestone_status': previous.milestone_status,
+                'file_id': previous.file_id,
+                'original_name': previous.original_name,
+                'sheet': previous.sheet,
+                'source_row': previous.source_row,
+                'feed_id': previous.feed_id,
+                'snapshot_id': previous.snapshot_id,
+                'record_number': previous.record_number
+            },
+            previous.period_index
+        ) as previous
+    from missing
+    cross join params
+    inner join observed as previous
+        on
+            missing.city_code = previous.city_code
+            and missing.indicator_code = previous.indicator_code
+            and missing.period_index > previous.period_index
+            and missing.period_index - params.carry_forward_quarters <= previous.period_index
+    where previous.observed_status = 'reported'
+    group by missing.city_code, missing.indicator_code, missing.period_index
 ),
 
 carried as (
     select
-        with_last.*,
-        previous.period as carried_from_period,
-        previous.value as carried_value,
-        previous.milestone_status as carried_milestone_status,
-        previous.file_id as carried_file_id,
-        previous.original_name as carried_original_name,
-        previous.sheet as carried_sheet,
-        previous.source_row as carried_source_row,
-        previous.feed_id as carried_feed_id,
-        previous.snapshot_id as carried_snapshot_id,
-        previous.record_number as carried_record_number,
-        with_last.observed_status = 'missing'
-        and previous.period is not null
-        and with_last.period_index - with_last.last_reported_index <= params.carry_forward_quarters as is_carried
-    from with_last
-    cross join params
-    left join observed as previous
+        observed.*,
+        last_reported.previous.period_index as last_reported_index,
+        last_reported.previous.period as carried_from_period,
+        last_reported.previous.value as carried_value,
+        last_reported.previous.milestone_status as carried_milestone_status,
+        last_reported.previous.file_id as carried_file_id,
+        last_reported.previous.original_name as carried_original_name,
+        last_reported.previous.sheet as carried_sheet,
+        last_reported.previous.source_row as carried_source_row,
+        last_reported.previous.feed_id as carried_feed_id,
+        last_reported.previous.snapshot_id as carried_snapshot_id,
+        last_reported.previous.record_number as carried_record_number,
+        last_reported.previous is not null as is_carried
+    from observed
+    left join last_reported
         on
-            with_last.observed_status = 'missing'
-            and with_last.city_code = previous.city_code
-            and with_last.indicator_code = previous.indicator_code
-            and with_last.last_reported_index = previous.period_index
+            observed.city_code = last_reported.city_code
+            and observed.indicator_code = last_reported.indicator_code
+            and observed.period_index = last_reported.period_index
 ),
 
 final as (
