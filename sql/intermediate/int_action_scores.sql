@@ -5,6 +5,8 @@
 -- baseline score to 100 at the milestone, traffic light, competition rank (1, 2, 2, 4) and rank change.
 -- The size-adjusted view (score_size_adjusted, rank_size_adjusted) aggregates the specials' size-adjusted scores with
 -- the same weights, method and coverage threshold (coverage and has_score are shared with the raw view).
+-- Sums are fsum (compensated summation), so a score does not depend on the order rows arrive in: the same
+-- inputs give the same bytes whatever the query plan or thread count.
 with params as (
     select * from intermediate.int_scoring_parameters
 ),
@@ -26,26 +28,26 @@ actions as (
         special_scores.city_code,
         special_scores.period,
         special_scores.action_code as scope,
-        sum(weights.weight * special_scores.score) filter (where special_scores.score is not null)
-        / nullif(sum(weights.weight) filter (where special_scores.score is not null), 0) as score_arithmetic,
+        fsum(weights.weight * special_scores.score) filter (where special_scores.score is not null)
+        / nullif(fsum(weights.weight) filter (where special_scores.score is not null), 0) as score_arithmetic,
         exp(
-            sum(weights.weight * ln(greatest(special_scores.score, params.geometric_floor))) filter (
+            fsum(weights.weight * ln(greatest(special_scores.score, params.geometric_floor))) filter (
                 where special_scores.score is not null
             )
-            / nullif(sum(weights.weight) filter (where special_scores.score is not null), 0)
+            / nullif(fsum(weights.weight) filter (where special_scores.score is not null), 0)
         ) as score_geometric,
-        sum(weights.weight * special_scores.score_size_adjusted) filter (
+        fsum(weights.weight * special_scores.score_size_adjusted) filter (
             where special_scores.score_size_adjusted is not null
         )
-        / nullif(sum(weights.weight) filter (where special_scores.score_size_adjusted is not null), 0)
+        / nullif(fsum(weights.weight) filter (where special_scores.score_size_adjusted is not null), 0)
             as score_size_adjusted_arithmetic,
         exp(
-            sum(weights.weight * ln(greatest(special_scores.score_size_adjusted, params.geometric_floor))) filter (
+            fsum(weights.weight * ln(greatest(special_scores.score_size_adjusted, params.geometric_floor))) filter (
                 where special_scores.score_size_adjusted is not null
             )
-            / nullif(sum(weights.weight) filter (where special_scores.score_size_adjusted is not null), 0)
+            / nullif(fsum(weights.weight) filter (where special_scores.score_size_adjusted is not null), 0)
         ) as score_size_adjusted_geometric,
-        sum(weights.weight * special_scores.coverage) / sum(weights.weight) as coverage,
+        fsum(weights.weight * special_scores.coverage) / fsum(weights.weight) as coverage,
         count(*) as parts_applicable,
         count(special_scores.score) as parts_scored
     from special_scores
@@ -60,26 +62,26 @@ overall as (
         actions.city_code,
         actions.period,
         'overall' as scope,
-        sum(weights.weight * actions.score_arithmetic) filter (where actions.score_arithmetic is not null)
-        / nullif(sum(weights.weight) filter (where actions.score_arithmetic is not null), 0) as score_arithmetic,
+        fsum(weights.weight * actions.score_arithmetic) filter (where actions.score_arithmetic is not null)
+        / nullif(fsum(weights.weight) filter (where actions.score_arithmetic is not null), 0) as score_arithmetic,
         exp(
-            sum(weights.weight * ln(greatest(actions.score_geometric, params.geometric_floor))) filter (
+            fsum(weights.weight * ln(greatest(actions.score_geometric, params.geometric_floor))) filter (
                 where actions.score_geometric is not null
             )
-            / nullif(sum(weights.weight) filter (where actions.score_geometric is not null), 0)
+            / nullif(fsum(weights.weight) filter (where actions.score_geometric is not null), 0)
         ) as score_geometric,
-        sum(weights.weight * actions.score_size_adjusted_arithmetic) filter (
+        fsum(weights.weight * actions.score_size_adjusted_arithmetic) filter (
             where actions.score_size_adjusted_arithmetic is not null
         )
-        / nullif(sum(weights.weight) filter (where actions.score_size_adjusted_arithmetic is not null), 0)
+        / nullif(fsum(weights.weight) filter (where actions.score_size_adjusted_arithmetic is not null), 0)
             as score_size_adjusted_arithmetic,
         exp(
-            sum(weights.weight * ln(greatest(actions.score_size_adjusted_geometric, params.geometric_floor))) filter (
+            fsum(weights.weight * ln(greatest(actions.score_size_adjusted_geometric, params.geometric_floor))) filter (
                 where actions.score_size_adjusted_geometric is not null
             )
-            / nullif(sum(weights.weight) filter (where actions.score_size_adjusted_geometric is not null), 0)
+            / nullif(fsum(weights.weight) filter (where actions.score_size_adjusted_geometric is not null), 0)
         ) as score_size_adjusted_geometric,
-        sum(weights.weight * actions.coverage) / sum(weights.weight) as coverage,
+        fsum(weights.weight * actions.coverage) / fsum(weights.weight) as coverage,
         count(*) as parts_applicable,
         count(actions.score_arithmetic) as parts_scored
     from actions

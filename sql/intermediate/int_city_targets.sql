@@ -71,8 +71,9 @@ applicable as (
 province as (
     select
         indicators.indicator_code,
-        sum(coalesce(baselines.baseline_value, 0)) as baseline_total,
-        avg(baselines.baseline_value) as baseline_mean
+        -- fsum (compensated summation): the total does not depend on the order rows arrive in
+        fsum(coalesce(baselines.baseline_value, 0)) as baseline_total,
+        fsum(baselines.baseline_value) / count(baselines.baseline_value) as baseline_mean
     from indicators
     inner join applicable on indicators.indicator_code = applicable.indicator_code
     left join baselines

@@ -3,6 +3,8 @@
 -- (missing_rule 'zero') or drop out (missing_rule 'exclude'). coverage = weight share of applicable scored
 -- indicators that have a value (reported or carried forward). score_size_adjusted: the same mean of the indicators'
 -- size-adjusted scores (null exactly where score is null, so coverage is shared).
+-- Sums are fsum (compensated summation), so a score does not depend on the order rows arrive in: the same
+-- inputs give the same bytes whatever the query plan or thread count.
 with indicator_scores as (
     select * from intermediate.int_indicator_scores
     where is_scored and special_code is not null
@@ -14,13 +16,13 @@ final as (
         period,
         special_code,
         action_code,
-        sum(weight * score) filter (where score is not null)
-        / nullif(sum(weight) filter (where score is not null), 0) as score,
-        sum(weight * score_size_adjusted) filter (where score_size_adjusted is not null)
-        / nullif(sum(weight) filter (where score_size_adjusted is not null), 0) as score_size_adjusted,
-        coalesce(sum(weight) filter (where value_status in ('reported', 'carried_forward')), 0)
-        / sum(weight) as coverage,
-        sum(weight) as weight_applicable,
+        fsum(weight * score) filter (where score is not null)
+        / nullif(fsum(weight) filter (where score is not null), 0) as score,
+        fsum(weight * score_size_adjusted) filter (where score_size_adjusted is not null)
+        / nullif(fsum(weight) filter (where score_size_adjusted is not null), 0) as score_size_adjusted,
+        coalesce(fsum(weight) filter (where value_status in ('reported', 'carried_forward')), 0)
+        / fsum(weight) as coverage,
+        fsum(weight) as weight_applicable,
         count(*) as indicators_applicable,
         count(*) filter (where value_status = 'reported') as indicators_reported,
         count(*) filter (where value_status = 'carried_forward') as indicators_carried_forward,
