@@ -10,7 +10,9 @@ Order of a build: seeds -> staging + intermediate models -> ``rank_uncertainty``
 
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -22,7 +24,8 @@ from transforms.catalog import load_seeds
 from transforms.paths import SEEDS_DIR, SQL_DIR
 
 PARAMETERS_SEED = "scoring_parameters.csv"
-CHUNK = 50  # draws per vectorised batch: bounds memory to a few tens of MB
+CHUNK = 50  # draws per random-number chunk (fixed: the seed decides the draws at every scale)
+MC_THREADS = int(os.environ.get("HNPLUS_MC_THREADS", "4"))  # at most this many threads (and no more than cores)
 
 
 def load_scoring_parameters(con: duckdb.DuckDBPyConnection, seeds_dir: Path = SEEDS_DIR) -> None:
@@ -86,6 +89,11 @@ def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bo
     ).fetchone()[0])
 
 
+def _codes(column: pd.Series, values: list[str]) -> np.ndarray:
+    """Positions of ``column``'s values in ``values`` (vectorised: a Python dict lookup per row takes seconds)."""
+    return pd.Categorical(column, categories=values).codes.astype(np.intp)
+
+
 class _Inputs:
     """Indicator scores as dense arrays [period, city, indicator] plus the aggregation tree."""
 
@@ -119,22 +127,20 @@ class _Inputs:
             where not p.is_baseline
             """
         ).df()
-        self.periods = sorted(set(scopes["period"]) | set(ind["period"]))
-        self.cities = sorted(set(scopes["city_code"]) | set(ind["city_code"]))
-        self.indicators = sorted(set(ind["indicator_code"]))
+        self.periods = sorted(set(scopes["period"].unique()) | set(ind["period"].unique()))
+        self.cities = sorted(set(scopes["city_code"].unique()) | set(ind["city_code"].unique()))
+        self.indicators = sorted(set(ind["indicator_code"].unique()))
         w_sp = con.execute(
             "select code, parent_code, weight from staging.stg_weights where weight_level = 'special'"
         ).df()
         w_ac = con.execute("select code, weight from staging.stg_weights where weight_level = 'action'").df()
-        used_specials = set(ind["special_code"])
+        used_specials = set(ind["special_code"].unique())
         w_sp = w_sp[w_sp["code"].isin(used_specials)].sort_values("code")
         self.specials = list(w_sp["code"])
         self.actions = sorted(set(w_sp["parent_code"]) & set(w_ac["code"]))
         self.scopes = [*self.actions, "overall"]
         n_p, n_c, n_i = len(self.periods), len(self.cities), len(self.indicators)
         n_k, n_a = len(self.specials), len(self.actions)
-        pi = {v: i for i, v in enumerate(self.periods)}
-        ci = {v: i for i, v in enumerate(self.cities)}
         ii = {v: i for i, v in enumerate(self.indicators)}
         ki = {v: i for i, v in enumerate(self.specials)}
         ai = {v: i for i, v in enumerate(self.actions)}
@@ -142,9 +148,8 @@ class _Inputs:
         self.applicable = np.zeros((n_p, n_c, n_i), dtype=bool)
         self.missing = np.zeros((n_p, n_c, n_i), dtype=bool)
         if len(ind):
-            ip = ind["period"].map(pi).to_numpy()
-            ic = ind["city_code"].map(ci).to_numpy()
-            ii_ = ind["indicator_code"].map(ii).to_numpy()
+            ip, ic, ii_ = (_codes(ind[col], values) for col, values in
+                           (("period", self.periods), ("city_code", self.cities), ("indicator_code", self.indicators)))
             self.obs[ip, ic, ii_] = ind["observed_score"].astype(float).to_numpy()
             self.applicable[ip, ic, ii_] = True
             self.missing[ip, ic, ii_] = ~ind["has_value"].astype(bool).to_numpy()
@@ -163,48 +168,115 @@ class _Inputs:
         self.has_score = np.zeros((n_p, n_c, n_a + 1), dtype=bool)
         si = {v: i for i, v in enumerate(self.scopes)}
         sc = scopes[scopes["scope"].isin(si)]
-        self.has_score[sc["period"].map(pi).to_numpy(), sc["city_code"].map(ci).to_numpy(),
-                       sc["scope"].map(si).to_numpy()] = sc["has_score"].astype(bool).to_numpy()
+        self.has_score[_codes(sc["period"], self.periods), _codes(sc["city_code"], self.cities),
+                       _codes(sc["scope"], self.scopes)] = sc["has_score"].astype(bool).to_numpy()
+        self.action_specials = [np.flatnonzero(self.special_to_action[:, a]) for a in range(n_a)]
+        # Per special, one matrix [2 x cells, 2 x its indicators]: rows = (weighted values | presence), columns =
+        # (its indicators under the 'zero' rule | under the 'exclude' rule). 'zero' scores a missing value as
+        # missing_score, 'exclude' leaves it out. Times the draws' weights [2 x its indicators, d] (each rule's
+        # weights zero for the draws that use the other rule) it gives a special's weighted sum and weight total
+        # for every cell and draw in one small matrix product.
+        obs, app = self.obs.reshape(n_p * n_c, n_i), self.applicable.reshape(n_p * n_c, n_i)
+        zero = np.where(app, np.where(self.missing.reshape(n_p * n_c, n_i), self.missing_score, obs), np.nan)
+        exclude = np.where(app, obs, np.nan)
+        self.special_indicators, self.special_matrix = [], []
+        for k in range(n_k):
+            cols = np.flatnonzero(self.ind_to_special[:, k])
+            z, e = zero[:, cols], exclude[:, cols]
+            self.special_indicators.append(cols)
+            self.special_matrix.append(np.ascontiguousarray(np.vstack([
+                np.hstack([np.nan_to_num(z, nan=0.0), np.nan_to_num(e, nan=0.0)]),
+                np.hstack([~np.isnan(z), ~np.isnan(e)]).astype(float),
+            ])))
 
 
-def _mean(values: np.ndarray, weights: np.ndarray, membership: np.ndarray, geometric: np.ndarray,
-          floor: float) -> np.ndarray:
-    """Weighted mean of ``values`` [d, P, C, n] into groups [n, g], arithmetic or geometric per draw [d]."""
-    present = ~np.isnan(values)
-    w = weights[:, None, None, :] * present
-    den = w @ membership
-    x = np.where(present, values, 0.0)
-    arith = (w * x) @ membership
-    geo = (w * np.log(np.maximum(x, floor))) @ membership
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(geometric[:, None, None, None], np.exp(geo / den), arith / den)
-    return np.where(den > 0, out, np.nan)
+def _weighted_mean(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_geo: int,
+                   floor: float) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted mean over ``parts`` of (scores [cells, d], present [cells, d], weights [d]).
+
+    The first ``n_geo`` draws are geometric means, the rest arithmetic (the caller orders the draws so): the
+    logarithm, the dearest step, is taken only where it is used. Returns (means, present), means 0 where absent.
+    """
+    shape = parts[0][0].shape
+    num, den, tmp = np.zeros(shape), np.zeros(shape), np.empty(shape)
+    glog = np.zeros((shape[0], n_geo))
+    for scores, present, weights in parts:
+        wp = np.multiply(present, weights[None, :], out=tmp)
+        den += wp
+        if n_geo:
+            glog += wp[:, :n_geo] * np.log(np.maximum(scores[:, :n_geo], floor))
+        num += np.multiply(wp, scores, out=wp)
+    ok = den > 0
+    out = np.divide(num, den, out=num, where=ok)
+    out[~ok] = 0.0
+    if n_geo:
+        g = np.divide(glog, den[:, :n_geo], out=glog, where=ok[:, :n_geo])
+        out[:, :n_geo] = np.where(ok[:, :n_geo], np.exp(g), 0.0)
+    return out, ok
+
+
+def _scope_scores_by_scope(inp: _Inputs, w_ind: np.ndarray, w_special: np.ndarray, w_action: np.ndarray,
+                           n_geo: int, exclude: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and presence [scope, P*C, d] for d draws (weights [d, n]; the first ``n_geo`` draws geometric).
+
+    Draws are the last axis, so a draw's weights broadcast over the cells; nothing of size [draws, cells,
+    indicators] is ever built, which at 333 cities would take gigabytes. Special scores are arithmetic means.
+    """
+    w_zero = (w_ind * ~exclude[:, None]).T  # [indicators, d]
+    w_excl = (w_ind * exclude[:, None]).T
+    cells = inp.obs.shape[0] * inp.obs.shape[1]
+    actions = []
+    for specials in inp.action_specials:
+        parts = []
+        for k in specials:
+            cols = inp.special_indicators[k]
+            sums = inp.special_matrix[k] @ np.vstack([w_zero[cols], w_excl[cols]])
+            num, den = sums[:cells], sums[cells:]
+            ok = den > 0
+            parts.append((np.divide(num, den, out=num, where=ok), ok, w_special[:, k]))
+        actions.append(_weighted_mean(parts, n_geo, inp.floor))  # every action has a special (_Inputs)
+    overall = _weighted_mean([(a, ok, w_action[:, i]) for i, (a, ok) in enumerate(actions)], n_geo, inp.floor)
+    scopes = [*actions, overall]
+    return np.stack([a for a, _ in scopes]), np.stack([ok for _, ok in scopes])
 
 
 def _scope_scores(inp: _Inputs, w_ind: np.ndarray, w_special: np.ndarray, w_action: np.ndarray,
-                  geometric: np.ndarray, exclude: np.ndarray) -> np.ndarray:
-    """Scores [d, P, C, scope] for a batch of d draws (weights [d, n], method flags [d])."""
-    x = np.where(inp.missing[None] & ~exclude[:, None, None, None], inp.missing_score, inp.obs[None])
-    x = np.where(inp.applicable[None], x, np.nan)
-    specials = _mean(x, w_ind, inp.ind_to_special, np.zeros_like(geometric), inp.floor)  # always arithmetic
-    actions = _mean(specials, w_special, inp.special_to_action, geometric, inp.floor)
-    overall = _mean(actions, w_action, np.ones((len(inp.actions), 1)), geometric, inp.floor)
-    return np.concatenate([actions, overall], axis=-1)
+                  n_geo: int, exclude: np.ndarray) -> np.ndarray:
+    """Scores [d, P, C, scope] for a batch of d draws (NaN where a scope has no score)."""
+    s, ok = _scope_scores_by_scope(inp, w_ind, w_special, w_action, n_geo, exclude)
+    p, c = inp.obs.shape[:2]
+    return np.where(ok, s, np.nan).reshape(len(s), p, c, len(w_ind)).transpose(3, 1, 2, 0)
 
 
-def _competition_ranks(scores: np.ndarray, valid: np.ndarray, rounding: int) -> np.ndarray:
-    """Competition ranks (1, 2, 2, 4) over the city axis (-2) of [d, P, C, S]; NaN where not valid."""
-    s = np.where(valid, np.round(scores, rounding), -np.inf)
-    higher = (s[..., None, :, :] > s[..., :, None, :]).sum(axis=-2)  # for each city i: count of j with s_j > s_i
-    return np.where(valid, 1.0 + higher, np.nan)
+def _competition_ranks(scores: np.ndarray, valid: np.ndarray, rounding: int, axis: int) -> np.ndarray:
+    """Competition ranks (1, 2, 2, 4) along the city ``axis``; 0 where not valid.
+
+    Sort-based (C log C per group), not all-pairs (C squared): at 333 cities that is the difference between
+    seconds and minutes. Each score rounded to ``rounding`` decimals becomes an integer key with the city's
+    position in its low bits, so one integer sort gives both the order and the positions.
+    """
+    n = scores.shape[axis]
+    bits = max(1, int(n - 1).bit_length())
+    level = np.where(valid, np.round(scores * 10.0**rounding), -1.0)  # scores are 0..100: exact in int64
+    keys = np.moveaxis((-level).astype(np.int64) << bits, axis, -1) | np.arange(n, dtype=np.int64)
+    keys.sort(axis=-1)  # best score first
+    desc = keys >> bits
+    city = (keys & ((1 << bits) - 1)).astype(np.intp)
+    first = np.ones(desc.shape, dtype=bool)
+    first[..., 1:] = desc[..., 1:] != desc[..., :-1]
+    pos = np.broadcast_to(np.arange(1, n + 1, dtype=np.int32), desc.shape)
+    rank_sorted = np.maximum.accumulate(np.where(first, pos, 0), axis=-1)
+    ranks = np.empty(desc.shape, dtype=np.int32)
+    np.put_along_axis(ranks, city, rank_sorted, axis=-1)
+    return np.where(valid, np.moveaxis(ranks, -1, axis), 0)
 
 
 def nominal_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Scores recomputed in numpy with the seeded weights and parameters: a cross-check of the SQL models."""
     inp = _Inputs(con)
-    geometric = np.array([inp.aggregation == "geometric"])
+    n_geo = int(inp.aggregation == "geometric")
     exclude = np.array([inp.missing_rule == "exclude"])
-    s = _scope_scores(inp, inp.w_ind[None], inp.w_special[None], inp.w_action[None], geometric, exclude)[0]
+    s = _scope_scores(inp, inp.w_ind[None], inp.w_special[None], inp.w_action[None], n_geo, exclude)[0]
     P, C, S = s.shape
     return pd.DataFrame({
         "period": np.repeat(inp.periods, C * S),
@@ -220,12 +292,19 @@ def rank_uncertainty(con: duckdb.DuckDBPyConnection, draws: int = 1000, seed: in
     Each draw multiplies every indicator, special and action weight by Uniform(1 - spread, 1 + spread), picks
     arithmetic or geometric aggregation and the 'zero' or 'exclude' missing-data rule. Cities without a published
     score for a scope (coverage below threshold) get no rank. Writes ``intermediate.int_rank_uncertainty``.
+    The random numbers are drawn in chunks of ``CHUNK`` draws whatever the scale, so a seed means the same draws.
     """
     inp = _Inputs(con)
     rng = np.random.default_rng(seed)
     P, C, S = len(inp.periods), len(inp.cities), len(inp.scopes)
-    ranks = np.empty((draws, P, C, S), dtype=np.float32)
+    n_cells = P * C * S
+    # ranks per cell (period, city, scope) x draw; 0 = no rank in that draw, stored as the largest value so that
+    # a sort puts it last. int16 holds ranks up to 32,766 cities.
+    none = np.iinfo(np.int16).max
+    ranks = np.full((n_cells, draws), none, dtype=np.int16)
     lo, hi = 1 - inp.spread, 1 + inp.spread
+    has_score = inp.has_score.transpose(2, 0, 1)[..., None]  # [S, P, C, 1]
+    chunks = []  # the random numbers first, in the seed's order; the chunks are then independent
     for start in range(0, draws, CHUNK):
         d = min(CHUNK, draws - start)
         w_ind = inp.w_ind[None] * rng.uniform(lo, hi, (d, len(inp.w_ind)))
@@ -233,21 +312,32 @@ def rank_uncertainty(con: duckdb.DuckDBPyConnection, draws: int = 1000, seed: in
         w_ac = inp.w_action[None] * rng.uniform(lo, hi, (d, len(inp.w_action)))
         geometric = rng.random(d) < inp.p_geometric
         exclude = rng.random(d) < inp.p_exclude
-        scores = _scope_scores(inp, w_ind, w_sp, w_ac, geometric, exclude)
-        valid = inp.has_score[None] & ~np.isnan(scores)
-        ranks[start:start + d] = _competition_ranks(scores, valid, inp.rounding)
-    any_valid = ~np.isnan(ranks).all(axis=0)
-    safe = np.where(np.isnan(ranks), np.inf, ranks) if draws else ranks
-    # nearest-rank quantiles (inverted CDF) keep intervals on whole ranks; NaN draws sort last and are ignored
-    counts = (~np.isnan(ranks)).sum(axis=0)
-    srt = np.sort(safe, axis=0)
+        chunks.append((start, w_ind, w_sp, w_ac, geometric, exclude))
+
+    def rank_chunk(chunk: tuple) -> None:
+        start, w_ind, w_sp, w_ac, geometric, exclude = chunk
+        d = len(w_ind)
+        order = np.argsort(~geometric, kind="stable")  # geometric draws first (see _weighted_mean)
+        scores, ok = _scope_scores_by_scope(inp, w_ind[order], w_sp[order], w_ac[order], int(geometric.sum()),
+                                            exclude[order])
+        valid = has_score & ok.reshape(S, P, C, d)
+        r = _competition_ranks(scores.reshape(S, P, C, d), valid, inp.rounding, axis=2)  # [S, P, C, d]
+        ranks[:, start + order] = np.where(r > 0, r, none).astype(np.int16).transpose(1, 2, 0, 3).reshape(n_cells, d)
+
+    # numpy releases the GIL in its array loops: one thread per core; each chunk writes its own columns
+    with ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, MC_THREADS))) as pool:
+        list(pool.map(rank_chunk, chunks))
+    counts = (ranks != none).sum(axis=1)
+    ranks.sort(axis=1)
+    rows = np.arange(n_cells)
 
     def q(p: float) -> np.ndarray:
+        # nearest-rank quantiles (inverted CDF) keep intervals on whole ranks; draws without a rank sort last
         k = np.clip(np.ceil(p * counts).astype(int) - 1, 0, max(draws - 1, 0))
-        return np.take_along_axis(srt, k[None], axis=0)[0]
+        return ranks[rows, k].astype(float) if draws else np.full(n_cells, np.nan)
 
-    med, p05, p95 = q(0.5), q(0.05), q(0.95)
-    mask = any_valid & inp.has_score
+    med, p05, p95 = (x.reshape(P, C, S) for x in (q(0.5), q(0.05), q(0.95)))
+    mask = (counts > 0).reshape(P, C, S) & inp.has_score
     df = pd.DataFrame({  # noqa: F841 (read by DuckDB through its replacement scan)
         "period": np.repeat(inp.periods, C * S),
         "city_code": np.tile(np.repeat(inp.cities, S), P),
