@@ -144,6 +144,20 @@ def test_summary_reports_unmet_targets_honestly() -> None:
     assert s["transform_over_floor"] == 10.0
 
 
+def test_summary_reports_the_monte_carlo_apart_from_the_transform() -> None:
+    stage = {"wall_s": 10.0, "peak_rss_mib": 100.0, "process_s": 11.0, "result": {"rows": 10, "records_in": 5}}
+    pipeline = {k: json.loads(json.dumps(stage)) for k in ("ingest_reports", "ingest_feeds", "validate", "build",
+                                                          "publish")}
+    pipeline["build"] = {"wall_s": 40.0, "peak_rss_mib": 100.0,
+                         "result": {"monte_carlo_s": 25.0, "monte_carlo_draws": 1000}}
+    pipeline |= {"_total_s": 80.0, "_total_process_s": 85.0, "_peak_rss_mib": 100.0}
+    res = {"pipeline": pipeline, "floor": {"wall_s": 5.0}, "rerun_no_change": {"_total_s": 1, "_total_process_s": 2}}
+    s = summarise_l(res)
+    assert s["transform_s"] == 15.0 and s["score_monte_carlo_s"] == 25.0 and s["monte_carlo_draws"] == 1000
+    assert s["transform_over_floor"] == 3.0 and s["targets"]["transform_le_3x_floor"]
+    assert s["transform_and_score_over_floor"] == 8.0
+
+
 def test_report_glob_matches_layout(tiny: Path) -> None:
     import glob
 
