@@ -3,6 +3,7 @@ write ``results-<scale>.json``."""
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import platform
@@ -13,7 +14,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from transforms.bench.generate import SCALES
+from transforms.bench.generate import SCALES, report_glob
 
 L_STAGES = ("ingest_reports", "ingest_feeds", "validate", "build", "publish")
 GIB = 1024
@@ -69,6 +70,15 @@ def run_l(scale_name: str, root: Path, skip_baseline: bool, baseline_fraction: f
     res["pipeline"] = _pipeline(root, force=False)
     res["floor"] = run_stage("floor", root=str(root))
     res["rerun_no_change"] = _pipeline(root, force=False)
+    # a city resubmits one report: only that file is read again, then validate, build and publish run in full
+    # (scores are relative: goalposts and ranks span all cities, so one changed input can move every score)
+    changed = sorted(glob.glob(report_glob(root)))[len(glob.glob(report_glob(root))) // 2]
+    original = Path(changed).read_bytes()
+    try:
+        Path(changed).write_bytes(original + b"\n")
+        res["rerun_one_report_changed"] = _pipeline(root, force=False)
+    finally:
+        Path(changed).write_bytes(original)
     if intake_subset:
         res["intake_subset"] = run_stage("intake_subset", root=str(root), quarters=8)
     if not skip_baseline:
@@ -102,6 +112,10 @@ def summarise_l(res: dict) -> dict:
                    / floor_s, 2) if floor_s else None,
                "rerun_no_change_s": res["rerun_no_change"]["_total_s"],
                "rerun_no_change_with_process_start_s": res["rerun_no_change"]["_total_process_s"]}
+    one = res.get("rerun_one_report_changed")
+    if one:
+        s["rerun_one_report_changed_s"] = one["_total_s"]
+        s["rerun_one_report_changed_files_loaded"] = one["ingest_reports"].get("result", {}).get("files_loaded")
     for k, v in p.items():
         if isinstance(v, dict) and "wall_s" in v:
             s[f"{k}_s"] = v["wall_s"]
