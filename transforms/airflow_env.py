@@ -1,6 +1,8 @@
 """Environment for running the project's DAGs on the embedded defaults (SQLite metadata under data/).
 
-No Airflow import here: the CLI starts Airflow's own command-line tool as a subprocess.
+No Airflow import at module level: the CLI starts Airflow in a subprocess, either Airflow's own command-line tool
+or this module as a script (``python -m transforms.airflow_env``), which runs ``db migrate`` (only when the
+metadata DB needs it) and ``dags test`` in one Airflow process.
 """
 
 from __future__ import annotations
@@ -8,11 +10,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 from transforms.paths import REPO_ROOT, DataPaths
+
+#: Written into AIRFLOW_HOME after a successful ``airflow db migrate``: which Airflow distributions migrated which
+#: SQLite file to which alembic revisions. While all three still match, the DB is at the head of the installed
+#: Airflow and the ~4 s migrate is skipped; an upgraded Airflow (or provider), another DB file or a DB whose
+#: revision moved (deleted, restored from an older backup) no longer matches and is migrated again.
+MIGRATE_STAMP = ".hnplus-db-migrated.json"
 
 
 def airflow_env(paths: DataPaths, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -41,19 +50,168 @@ def airflow_bin() -> str:
     return str(cand) if cand.exists() else (shutil.which("airflow") or "airflow")
 
 
-def migrate(env: dict[str, str]) -> None:
-    """Create or upgrade the SQLite metadata DB (idempotent, ~5 s): ``dags test`` needs a migrated DB."""
+# ------------------------------------------------------------------------------------------- migrate when needed
+
+
+def _sqlite_file(env: dict[str, str]) -> Path | None:
+    """The metadata DB file when ``sql_alchemy_conn`` is a SQLite URL, else None (no cheap check: always migrate)."""
+    url = env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "")
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url.removeprefix("sqlite:///").split("?", 1)[0]
+    return Path(path).resolve() if path else None
+
+
+def installed_airflow() -> list[str]:
+    """``name==version`` of every installed apache-airflow distribution (core, task SDK, providers), without
+    importing Airflow: a provider can bring its own migrations, so any change here means migrate again."""
+    from importlib import metadata
+
+    return sorted(
+        f"{d.metadata['Name'].lower()}=={d.version}"
+        for d in metadata.distributions()
+        if (d.metadata["Name"] or "").lower().startswith("apache-airflow")
+    )
+
+
+def db_revisions(db: Path) -> dict[str, list[str]] | None:
+    """The alembic revision(s) recorded in a SQLite metadata DB (``alembic_version`` and any provider's
+    ``alembic_version_*``), read with sqlite3; None when the file or the table is missing."""
+    if not db.is_file():
+        return None
+    try:
+        con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        tables = [t for (t,) in con.execute(
+            "select name from sqlite_master where type = 'table' and name like 'alembic_version%' order by name")]
+        revs = {t: sorted(v for (v,) in con.execute(f'select version_num from "{t}"')) for t in tables}
+    except sqlite3.Error:
+        return None
+    finally:
+        con.close()
+    return revs if revs.get("alembic_version") else None
+
+
+def _migrate_state(env: dict[str, str]) -> dict | None:
+    db = _sqlite_file(env)
+    revs = db_revisions(db) if db else None
+    if revs is None:
+        return None
+    return {"airflow": installed_airflow(), "db": str(db), "revisions": revs}
+
+
+def _stamp_path(env: dict[str, str]) -> Path:
+    return Path(env["AIRFLOW_HOME"]) / MIGRATE_STAMP
+
+
+def migration_needed(env: dict[str, str]) -> bool:
+    """False only when the stamp of the last successful migrate matches the installed Airflow, the DB file and
+    the DB's current alembic revisions; True otherwise (no stamp, no DB, not SQLite, anything changed)."""
+    state = _migrate_state(env)
+    if state is None:
+        return True
+    try:
+        stamp = json.loads(_stamp_path(env).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return True
+    return stamp != state
+
+
+def record_migration(env: dict[str, str]) -> None:
+    """Write the stamp after a successful ``airflow db migrate`` (the DB is now at the installed head)."""
+    state = _migrate_state(env)
+    stamp = _stamp_path(env)
+    if state is None:
+        stamp.unlink(missing_ok=True)
+        return
+    tmp = stamp.with_name(f".{stamp.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, stamp)
+
+
+def migrate(env: dict[str, str], force: bool = False) -> bool:
+    """Create or upgrade the SQLite metadata DB (``airflow db migrate``, ~4 s) unless the stamp shows it is already
+    at the head of the installed Airflow; ``dags test`` needs a migrated DB. Returns whether it migrated."""
+    if not force and not migration_needed(env):
+        return False
     subprocess.run([airflow_bin(), "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
+    record_migration(env)
+    return True
 
 
-def dags_test(dag_id: str, logical_date: str, env: dict[str, str], conf: dict | None = None) -> int:
-    """Run one DAG run for real in this machine's processes (``airflow dags test``).
+# --------------------------------------------------------------------------------------------------- dags test
 
-    The exit code is the verdict: Airflow 3.3.2 exits 1 when the run ends failed (a failed task), 0 on
-    success, including runs whose heavy steps were skipped because the inputs were unchanged
-    (tests/dags/test_dag_integrity.py checks the failure case). ``conf`` sets DAG params, e.g.
-    ``{"period": "2018Q4", "force": True}``."""
-    cmd = [airflow_bin(), "dags", "test", dag_id, logical_date]
+
+def dags_test(
+    dag_id: str, logical_date: str, env: dict[str, str], conf: dict | None = None, migrate_first: bool = False
+) -> int:
+    """Run one DAG run for real in this machine's processes (``airflow dags test``), in one Airflow process:
+    ``python -m transforms.airflow_env`` first migrates the metadata DB when ``migrate_first`` is set and
+    :func:`migration_needed` says so, then runs Airflow's ``dags test`` command in the same interpreter.
+
+    The exit code is the verdict: 1 when the run ends failed (a failed task), 0 on success, including runs whose
+    heavy steps were skipped because the inputs were unchanged (tests/dags/test_dag_integrity.py checks the
+    failure case). ``conf`` sets DAG params, e.g. ``{"period": "2018Q4", "force": True}``."""
+    cmd = [sys.executable, "-m", "transforms.airflow_env", dag_id, logical_date]
     if conf:
         cmd += ["--conf", json.dumps(conf)]
+    if migrate_first:
+        cmd.append("--migrate")
     return subprocess.run(cmd, env=env).returncode
+
+
+def _airflow_command(args: list[str]) -> int:
+    """One Airflow CLI command in this process (what the ``airflow`` script does), as an exit code."""
+    from airflow.__main__ import main
+
+    saved = sys.argv
+    sys.argv = ["airflow", *args]
+    try:
+        main()
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or 0
+        print(exc.code, file=sys.stderr)  # e.g. dags test: "DagRun failed"
+        return 1
+    finally:
+        sys.argv = saved
+    return 0
+
+
+def _main(argv: list[str]) -> int:
+    import argparse
+    import contextlib
+    import io
+
+    parser = argparse.ArgumentParser(prog="python -m transforms.airflow_env",
+                                     description="[db migrate if needed +] airflow dags test, in one process")
+    parser.add_argument("dag_id")
+    parser.add_argument("logical_date")
+    parser.add_argument("--conf", default=None, help="DAG run conf as JSON")
+    parser.add_argument("--migrate", action="store_true", help="migrate the metadata DB first if it needs it")
+    args = parser.parse_args(argv)
+    env = dict(os.environ)
+    if args.migrate and migration_needed(env):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            rc = _airflow_command(["db", "migrate"])
+        if rc:
+            sys.stderr.write(out.getvalue())
+            return rc
+        record_migration(env)
+    return _airflow_command(["dags", "test", args.dag_id, args.logical_date]
+                            + (["--conf", args.conf] if args.conf else []))
+
+
+if __name__ == "__main__":
+    import logging
+
+    code = _main(sys.argv[1:])
+    # Leave without the interpreter's teardown of ~4000 modules (2-3 s on 2 cores): the DagRun and every task
+    # state are committed, each stage has closed its DuckDB file; only buffered output needs flushing.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

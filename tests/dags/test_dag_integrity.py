@@ -43,11 +43,15 @@ def test_nightly_schedule_and_shape(dagbag) -> None:
     ids = set(dag.task_ids)
     assert ids == {"resolve_period", "ingest_reports", "list_feeds", "fetch_feed", "load_feeds", "validate_inputs",
                    "inputs_changed", "build", "audit", "publish"}
-    # the gate sits between validation and the heavy steps
-    assert dag.get_task("inputs_changed").upstream_task_ids == {"validate_inputs"}
-    assert dag.get_task("build").upstream_task_ids == {"inputs_changed"}
-    assert dag.get_task("validate_inputs").upstream_task_ids == {"resolve_period", "ingest_reports", "load_feeds"}
+    # the gate comes right after ingest and the feeds: with unchanged inputs validation, build, audit and
+    # publish are all skipped (the fingerprint does not depend on validation)
+    assert dag.get_task("inputs_changed").upstream_task_ids == {"resolve_period", "ingest_reports", "load_feeds"}
+    assert dag.get_task("validate_inputs").upstream_task_ids == {"inputs_changed"}
+    assert dag.get_task("build").upstream_task_ids == {"validate_inputs"}
     assert dag.get_task("audit").on_failure_callback, "failures must be written to data/runs/"
+    # a `-> dict` task would otherwise push every key as its own XCom too (one Execution-API write each)
+    unrolled = {t.task_id: t.multiple_outputs for t in dag.tasks}
+    assert unrolled == dict.fromkeys(unrolled, False)
 
 
 def test_downstream_dag_scheduled_on_published_asset(dagbag) -> None:
@@ -121,17 +125,24 @@ hnplus_fails()
 '''
 
 
-def test_dags_test_exit_code_reports_a_failed_task(airflow_db: Path, tmp_path: Path) -> None:
-    """``make run`` relies on ``airflow dags test`` exiting non-zero when a task fails (Airflow 3.3.2: exit 1)."""
-    from transforms.airflow_env import airflow_env, dags_test
+def test_dags_test_exit_code_reports_a_failed_task(tmp_path: Path) -> None:
+    """``make run`` relies on ``dags_test`` exiting non-zero when a task fails (Airflow 3.3.2: exit 1), and on its
+    one Airflow process migrating a metadata DB that is not at the installed head first, and only then."""
+    from airflow.utils.db import _get_script_object
+
+    from transforms.airflow_env import MIGRATE_STAMP, airflow_env, dags_test, db_revisions, migration_needed
     from transforms.paths import DataPaths
 
     dags = tmp_path / "dags"
     dags.mkdir()
     (dags / "hnplus_fails.py").write_text(FAILING_DAG, encoding="utf-8")
-    env = airflow_env(DataPaths(tmp_path / "data"), {
-        "AIRFLOW_HOME": os.environ["AIRFLOW_HOME"],
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"],
-        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
-    })
-    assert dags_test("hnplus_fails", "2026-01-02", env) == 1
+    env = airflow_env(DataPaths(tmp_path / "data"), {"AIRFLOW__CORE__DAGS_FOLDER": str(dags)})
+    home = Path(env["AIRFLOW_HOME"])
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == f"sqlite:///{home / 'airflow.db'}"
+    assert migration_needed(env)  # no DB yet
+    assert dags_test("hnplus_fails", "2026-01-02", env, migrate_first=True) == 1
+    assert db_revisions(home / "airflow.db") == {"alembic_version": [_get_script_object().get_current_head()]}
+    assert not migration_needed(env)
+    stamped = (home / MIGRATE_STAMP).stat().st_mtime_ns
+    assert dags_test("hnplus_fails", "2026-01-03", env, migrate_first=True) == 1
+    assert (home / MIGRATE_STAMP).stat().st_mtime_ns == stamped, "a DB at head was migrated again"

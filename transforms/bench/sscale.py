@@ -89,8 +89,11 @@ def run_s(data_dir: Path) -> dict:
 
 def run_s_airflow(data_dir: Path, hnplus: Path | None = None) -> dict:
     """``hnplus run`` (what ``make run`` calls: Airflow ``dags test`` on SQLite) twice on a fresh data directory:
-    cold, then with no changed input. The difference to the in-process figures is Airflow's overhead."""
+    cold, then with no changed input. The difference to the in-process figures is Airflow's overhead.
+    Per run also the CPU seconds of the processes it started (user + system; less sensitive to other load on a
+    shared machine than the wall time) and the 1-minute load average before it."""
     import os
+    import resource
     import shutil
     import subprocess
     import sys
@@ -101,9 +104,14 @@ def run_s_airflow(data_dir: Path, hnplus: Path | None = None) -> dict:
     env.pop("HNPLUS_PORTAL_URL", None)
     out: dict = {}
     for name in ("cold", "rerun_no_change"):
+        load = os.getloadavg()[0]
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         proc = subprocess.run([str(exe), "run"], env=env, capture_output=True, text=True, timeout=1200)
-        out[name] = {"seconds": round(time.perf_counter() - t0, 3), "returncode": proc.returncode}
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+        out[name] = {"seconds": round(time.perf_counter() - t0, 3), "returncode": proc.returncode,
+                     "cpu_seconds": round(cpu, 3), "loadavg_1m_before": round(load, 2)}
         if proc.returncode != 0:
             out[name]["stderr_tail"] = proc.stderr[-1500:]
             break
