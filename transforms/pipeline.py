@@ -22,7 +22,7 @@ import duckdb
 
 from transforms import METHOD_VERSION
 from transforms.catalog import load_seeds
-from transforms.paths import SEEDS_DIR, SQL_DIR, DataPaths, data_paths
+from transforms.paths import EXPECTATIONS_DIR, SEEDS_DIR, SQL_DIR, DataPaths, data_paths
 
 
 class AuditFailed(RuntimeError):
@@ -129,7 +129,8 @@ def audit(run_id: str, paths: DataPaths | None = None) -> dict:
 
 
 def input_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
-    """A hash of everything that determines the outputs: accepted reports, feed snapshots, seeds, SQL, method."""
+    """A hash of everything that determines the outputs: accepted reports, feed snapshots, seeds, SQL, method, and
+    the GX suites (the gate runs before validation, so a changed suite must count as a change)."""
     h = hashlib.sha256(METHOD_VERSION.encode())
     for (fid,) in con.execute(
         "select file_id from raw.report_files where status = 'accepted' order by file_id"
@@ -142,9 +143,9 @@ def input_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
             h.update("|".join(map(str, row)).encode())
     except duckdb.CatalogException:
         pass
-    for base in (SEEDS_DIR, SQL_DIR):
+    for base in (SEEDS_DIR, SQL_DIR, EXPECTATIONS_DIR):
         for p in sorted(base.rglob("*")):
-            if p.is_file():
+            if p.is_file() and p.suffix in (".csv", ".sql", ".py", ".md", ".json"):
                 h.update(str(p.relative_to(base)).encode())
                 h.update(p.read_bytes())
     return h.hexdigest()
