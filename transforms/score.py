@@ -11,6 +11,7 @@ Order of a build: seeds -> staging + intermediate models -> ``rank_uncertainty``
 from __future__ import annotations
 
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,6 +26,8 @@ from transforms.paths import SEEDS_DIR, SQL_DIR
 
 PARAMETERS_SEED = "scoring_parameters.csv"
 CHUNK = 50  # draws per random-number chunk (fixed: the seed decides the draws at every scale)
+BLOCK_CELLS = 1024  # cells per block: a block's [cells, draws] arrays stay in the core's cache
+RANK_BLOCK_PERIODS = 4  # periods per ranking block
 MC_THREADS = int(os.environ.get("HNPLUS_MC_THREADS", "4"))  # at most this many threads (and no more than cores)
 
 
@@ -179,15 +182,18 @@ class _Inputs:
         obs, app = self.obs.reshape(n_p * n_c, n_i), self.applicable.reshape(n_p * n_c, n_i)
         zero = np.where(app, np.where(self.missing.reshape(n_p * n_c, n_i), self.missing_score, obs), np.nan)
         exclude = np.where(app, obs, np.nan)
-        self.special_indicators, self.special_matrix = [], []
-        for k in range(n_k):
-            cols = np.flatnonzero(self.ind_to_special[:, k])
-            z, e = zero[:, cols], exclude[:, cols]
-            self.special_indicators.append(cols)
-            self.special_matrix.append(np.ascontiguousarray(np.vstack([
-                np.hstack([np.nan_to_num(z, nan=0.0), np.nan_to_num(e, nan=0.0)]),
-                np.hstack([~np.isnan(z), ~np.isnan(e)]).astype(float),
-            ])))
+        self.special_indicators = [np.flatnonzero(self.ind_to_special[:, k]) for k in range(n_k)]
+        self.blocks = []  # (first cell, last cell + 1, the per-special matrices of those cells)
+        for start in range(0, n_p * n_c, BLOCK_CELLS):
+            stop = min(n_p * n_c, start + BLOCK_CELLS)
+            matrices = []
+            for cols in self.special_indicators:
+                z, e = zero[start:stop, cols], exclude[start:stop, cols]
+                matrices.append(np.ascontiguousarray(np.vstack([
+                    np.hstack([np.nan_to_num(z, nan=0.0), np.nan_to_num(e, nan=0.0)]),
+                    np.hstack([~np.isnan(z), ~np.isnan(e)]).astype(float),
+                ])))
+            self.blocks.append((start, stop, matrices))
 
 
 def _weighted_mean(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_geo: int,
@@ -216,7 +222,8 @@ def _weighted_mean(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_geo
 
 
 def _scope_scores_by_scope(inp: _Inputs, w_ind: np.ndarray, w_special: np.ndarray, w_action: np.ndarray,
-                           n_geo: int, exclude: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                           n_geo: int, exclude: np.ndarray,
+                           out: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Scores and presence [scope, P*C, d] for d draws (weights [d, n]; the first ``n_geo`` draws geometric).
 
     Draws are the last axis, so a draw's weights broadcast over the cells; nothing of size [draws, cells,
@@ -224,20 +231,26 @@ def _scope_scores_by_scope(inp: _Inputs, w_ind: np.ndarray, w_special: np.ndarra
     """
     w_zero = (w_ind * ~exclude[:, None]).T  # [indicators, d]
     w_excl = (w_ind * exclude[:, None]).T
-    cells = inp.obs.shape[0] * inp.obs.shape[1]
-    actions = []
-    for specials in inp.action_specials:
-        parts = []
-        for k in specials:
-            cols = inp.special_indicators[k]
-            sums = inp.special_matrix[k] @ np.vstack([w_zero[cols], w_excl[cols]])
-            num, den = sums[:cells], sums[cells:]
-            ok = den > 0
-            parts.append((np.divide(num, den, out=num, where=ok), ok, w_special[:, k]))
-        actions.append(_weighted_mean(parts, n_geo, inp.floor))  # every action has a special (_Inputs)
-    overall = _weighted_mean([(a, ok, w_action[:, i]) for i, (a, ok) in enumerate(actions)], n_geo, inp.floor)
-    scopes = [*actions, overall]
-    return np.stack([a for a, _ in scopes]), np.stack([ok for _, ok in scopes])
+    w_rules = [np.vstack([w_zero[cols], w_excl[cols]]) for cols in inp.special_indicators]
+    n_scopes, d = len(inp.actions) + 1, len(w_ind)
+    shape = (n_scopes, inp.obs.shape[0] * inp.obs.shape[1], d)
+    # ``out``: buffers the caller reuses chunk after chunk (a fresh 60 MB array costs its page faults every time)
+    scores, present = out if out is not None else (np.empty(shape), np.empty(shape, dtype=bool))
+    for start, stop, matrices in inp.blocks:  # cache-sized blocks of cells: 5x faster than all cells at once
+        n = stop - start
+        actions = []
+        for specials in inp.action_specials:
+            parts = []
+            for k in specials:
+                sums = matrices[k] @ w_rules[k]
+                num, den = sums[:n], sums[n:]
+                ok = den > 0
+                parts.append((np.divide(num, den, out=num, where=ok), ok, w_special[:, k]))
+            actions.append(_weighted_mean(parts, n_geo, inp.floor))  # every action has a special (_Inputs)
+        overall = _weighted_mean([(a, ok, w_action[:, i]) for i, (a, ok) in enumerate(actions)], n_geo, inp.floor)
+        for i, (a, ok) in enumerate([*actions, overall]):
+            scores[i, start:stop], present[i, start:stop] = a, ok
+    return scores, present
 
 
 def _scope_scores(inp: _Inputs, w_ind: np.ndarray, w_special: np.ndarray, w_action: np.ndarray,
@@ -258,7 +271,10 @@ def _competition_ranks(scores: np.ndarray, valid: np.ndarray, rounding: int, axi
     n = scores.shape[axis]
     bits = max(1, int(n - 1).bit_length())
     level = np.where(valid, np.round(scores * 10.0**rounding), -1.0)  # scores are 0..100: exact in int64
-    keys = np.moveaxis((-level).astype(np.int64) << bits, axis, -1) | np.arange(n, dtype=np.int64)
+    keys = np.ascontiguousarray(np.moveaxis(level, axis, -1)).astype(np.int64)  # cities last, contiguous
+    np.negative(keys, out=keys)
+    keys <<= bits
+    keys |= np.arange(n, dtype=np.int64)
     keys.sort(axis=-1)  # best score first
     desc = keys >> bits
     city = (keys & ((1 << bits) - 1)).astype(np.intp)
@@ -314,15 +330,26 @@ def rank_uncertainty(con: duckdb.DuckDBPyConnection, draws: int = 1000, seed: in
         exclude = rng.random(d) < inp.p_exclude
         chunks.append((start, w_ind, w_sp, w_ac, geometric, exclude))
 
+    buffers = threading.local()
+
     def rank_chunk(chunk: tuple) -> None:
         start, w_ind, w_sp, w_ac, geometric, exclude = chunk
         d = len(w_ind)
+        if getattr(buffers, "d", None) != d:
+            buffers.d = d
+            buffers.out = (np.empty((S, P * C, d)), np.empty((S, P * C, d), dtype=bool))
+            buffers.ranks = np.empty((P, C, S, d), dtype=np.int16)
         order = np.argsort(~geometric, kind="stable")  # geometric draws first (see _weighted_mean)
         scores, ok = _scope_scores_by_scope(inp, w_ind[order], w_sp[order], w_ac[order], int(geometric.sum()),
-                                            exclude[order])
-        valid = has_score & ok.reshape(S, P, C, d)
-        r = _competition_ranks(scores.reshape(S, P, C, d), valid, inp.rounding, axis=2)  # [S, P, C, d]
-        ranks[:, start + order] = np.where(r > 0, r, none).astype(np.int16).transpose(1, 2, 0, 3).reshape(n_cells, d)
+                                            exclude[order], out=buffers.out)
+        scores, valid = scores.reshape(S, P, C, d), has_score & ok.reshape(S, P, C, d)
+        r = buffers.ranks
+        for si in range(S):  # small blocks again: cache-sized temporaries
+            for p0 in range(0, P, RANK_BLOCK_PERIODS):
+                p1 = min(P, p0 + RANK_BLOCK_PERIODS)
+                block = _competition_ranks(scores[si, p0:p1], valid[si, p0:p1], inp.rounding, axis=1)
+                r[p0:p1, :, si] = np.where(block > 0, block, none)
+        ranks[:, start + order] = r.reshape(n_cells, d)
 
     # numpy releases the GIL in its array loops: one thread per core; each chunk writes its own columns
     with ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, MC_THREADS))) as pool:

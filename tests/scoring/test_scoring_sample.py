@@ -121,3 +121,37 @@ def test_size_adjusted_view(sample_warehouse):
     assert con.execute(
         "select count(*) from marts_candidate.indicator_scores "
         "where value_per_million is not null and indicator_code = 'ecommerce_parks'").fetchone()[0] == 0
+
+
+def _all_pairs_ranks(scores: np.ndarray, valid: np.ndarray, rounding: int) -> np.ndarray:
+    """The definition, written the slow way: 1 + the number of valid cities with a strictly higher rounded score."""
+    s = np.where(valid, np.round(scores, rounding), -np.inf)
+    higher = (s[..., None, :] > s[..., :, None]).sum(axis=-1)
+    return np.where(valid, 1 + higher, 0)
+
+
+def test_sorted_competition_ranks_equal_the_definition() -> None:
+    rng = np.random.default_rng(7)
+    scores = np.round(rng.uniform(0, 100, (6, 5, 40)), 1)  # one decimal: many ties
+    scores[0, 0, :4] = [55.00004, 55.00001, 55.0, 70.0]  # equal after rounding to 4 decimals: one rank
+    valid = rng.random(scores.shape) > 0.1
+    valid[0, 0, :4] = True
+    got = score._competition_ranks(scores, valid, 4, axis=-1)
+    assert np.array_equal(got, _all_pairs_ranks(scores, valid, 4))
+    assert got[0, 0, 3] < got[0, 0, 0] == got[0, 0, 1] == got[0, 0, 2]  # 70 ahead; three equal at 55.0000
+    # the city axis may be any axis
+    moved = score._competition_ranks(np.moveaxis(scores, -1, 1), np.moveaxis(valid, -1, 1), 4, axis=1)
+    assert np.array_equal(np.moveaxis(moved, 1, -1), got)
+
+
+def test_monte_carlo_does_not_depend_on_threads_or_blocks(sample_warehouse, monkeypatch):
+    con, _ = sample_warehouse
+    q = "select * from intermediate.int_rank_uncertainty order by period, scope, city_code"
+    score.rank_uncertainty(con, draws=120, seed=3)
+    reference = con.execute(q).df()
+    monkeypatch.setattr(score, "MC_THREADS", 1)
+    monkeypatch.setattr(score, "BLOCK_CELLS", 7)  # blocks that cut periods and cities anywhere
+    monkeypatch.setattr(score, "RANK_BLOCK_PERIODS", 3)
+    score.rank_uncertainty(con, draws=120, seed=3)
+    assert reference.equals(con.execute(q).df())
+    score.rank_uncertainty(con, draws=1000, seed=2015)  # leave the 1,000-draw table the other tests expect
