@@ -165,3 +165,18 @@ def test_report_glob_matches_layout(tiny: Path) -> None:
     import glob
 
     assert len(glob.glob(report_glob(tiny))) == TINY.cities * TINY.quarters
+
+
+def test_summary_compares_with_a_full_baseline_with_and_without_the_monte_carlo() -> None:
+    stage = {"wall_s": 10.0, "peak_rss_mib": 100.0, "result": {"rows": 10, "records_in": 5}}
+    pipeline = {k: json.loads(json.dumps(stage)) for k in ("ingest_reports", "ingest_feeds", "validate", "publish")}
+    pipeline["build"] = {"wall_s": 20.0, "peak_rss_mib": 100.0, "result": {"monte_carlo_s": 10.0}}
+    pipeline |= {"_total_s": 60.0, "_total_process_s": 65.0, "_peak_rss_mib": 100.0}
+    baseline = {"fraction": 1.0, "cities": 333, "total_s": 900.0,
+                "steps_s": {"ingest": 100.0, "score": 50.0, "monte_carlo": 400.0, "gx_import": 3.0}}
+    res = {"pipeline": pipeline, "floor": {"wall_s": 5.0}, "rerun_no_change": {"_total_s": 1, "_total_process_s": 2},
+           "baseline": {"result": baseline, "peak_rss_mib": 6000.0}}
+    s = summarise_l(res)
+    assert s["baseline_s"] == 900.0 and s["speedup_vs_pandas"] == 15.0 and s["targets"]["ge_10x_pandas"]
+    assert s["speedup_vs_pandas_without_monte_carlo"] == 10.0  # (900 - 400) / (60 - 10)
+    assert "extrapolated" not in s["baseline_note"]

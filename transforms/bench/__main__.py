@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale", default="L", choices=["XXS", "XS", "S", "M", "L"])
     ap.add_argument("--skip-baseline", action="store_true", help="do not run the pandas baseline")
     ap.add_argument("--baseline-fraction", type=float, default=None,
-                    help="share of cities the pandas baseline runs on (extrapolated linearly); default 0.2 for L")
+                    help="share of cities the pandas baseline runs on (then extrapolated linearly); default 1: all")
     ap.add_argument("--skip-intake-subset", action="store_true")
     ap.add_argument("--airflow", action="store_true",
                     help="with --scale S: also time `hnplus run` (Airflow dags test) cold and with no changed input")
