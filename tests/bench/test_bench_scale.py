@@ -133,8 +133,9 @@ def test_pandas_baseline_scores_the_same_cities(tiny: Path) -> None:
     b = run_baseline(tiny, 0.5)
     assert b["cities"] == 10 and b["files"] == 10 * TINY.quarters
     assert b["rows"] == 10 * TINY.quarters * REPORT_ITEMS
-    assert b["gx"]["success"] and b["gx"]["expectations"] == 11
-    assert b["league_rows"] > 0 and set(b["steps_s"]) >= {"ingest", "validate", "score", "publish"}
+    assert b["gx"]["success"]
+    assert b["league_rows"] > 0
+    assert set(b["steps_s"]) >= {"ingest", "parse", "gx_reports", "gx_feeds", "score", "monte_carlo", "publish"}
 
 
 def test_summary_reports_unmet_targets_honestly() -> None:
