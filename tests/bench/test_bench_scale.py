@@ -117,6 +117,7 @@ def test_bench_command_runs_on_a_tiny_scale(tmp_path: Path) -> None:
     assert res["floor"]["result"]["rows_scanned"] == s["report_rows"] + s["feed_rows"]
     assert 0 < s["peak_rss_mib"] < 4096
     assert res["rerun_no_change"]["ingest_reports"]["result"]["files_loaded"] == 0
+    assert set(s["rows_per_s_by_stage"]) == {"ingest_reports", "ingest_feeds", "validate", "build", "publish"}
     one = res["rerun_one_report_changed"]  # one resubmitted report: read alone, then a full rebuild
     assert s["rerun_one_report_changed_files_loaded"] == 1 and "skipped" not in one["build"]["result"]
     assert one["publish"]["result"]["tables"]["league_table"] > 0

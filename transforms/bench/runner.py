@@ -121,6 +121,13 @@ def summarise_l(res: dict) -> dict:
             s[f"{k}_s"] = v["wall_s"]
     if rows and p["ingest_reports"].get("wall_s"):
         s["ingest_rows_per_s"] = round(rows / p["ingest_reports"]["wall_s"])
+    # rows per second of each stage, counted on what the stage reads: report rows, feed records, facts, marts rows
+    facts = p["build"].get("result", {}).get("facts")
+    published = sum(p["publish"].get("result", {}).get("tables", {}).values()) or None
+    per_stage = {"ingest_reports": rows, "ingest_feeds": feed_rows, "validate": rows, "build": facts,
+                 "publish": published}
+    s["rows_per_s_by_stage"] = {k: round(n / p[k]["wall_s"]) for k, n in per_stage.items()
+                                if n and p[k].get("wall_s")}
     sub = res.get("intake_subset", {}).get("result")
     if sub:
         s["per_file_intake_rows_per_s"] = sub["rows_per_s"]
