@@ -28,6 +28,7 @@ PARAMETERS_SEED = "scoring_parameters.csv"
 CHUNK = 50  # draws per random-number chunk (fixed: the seed decides the draws at every scale)
 BLOCK_CELLS = 1024  # cells per block: a block's [cells, draws] arrays stay in the core's cache
 RANK_BLOCK_PERIODS = 4  # periods per ranking block
+MC_RANK_BYTES = int(os.environ.get("HNPLUS_MC_RANK_BYTES", str(512 * 2**20)))  # rank store per block
 MC_THREADS = int(os.environ.get("HNPLUS_MC_THREADS", "4"))  # at most this many threads (and no more than cores)
 
 
@@ -183,17 +184,26 @@ class _Inputs:
         zero = np.where(app, np.where(self.missing.reshape(n_p * n_c, n_i), self.missing_score, obs), np.nan)
         exclude = np.where(app, obs, np.nan)
         self.special_indicators = [np.flatnonzero(self.ind_to_special[:, k]) for k in range(n_k)]
-        self.blocks = []  # (first cell, last cell + 1, the per-special matrices of those cells)
-        for start in range(0, n_p * n_c, BLOCK_CELLS):
-            stop = min(n_p * n_c, start + BLOCK_CELLS)
-            matrices = []
-            for cols in self.special_indicators:
-                z, e = zero[start:stop, cols], exclude[start:stop, cols]
-                matrices.append(np.ascontiguousarray(np.vstack([
-                    np.hstack([np.nan_to_num(z, nan=0.0), np.nan_to_num(e, nan=0.0)]),
-                    np.hstack([~np.isnan(z), ~np.isnan(e)]).astype(float),
-                ])))
-            self.blocks.append((start, stop, matrices))
+        self.rule_values = (zero, exclude)
+        self._blocks: dict[tuple[int, int], list] = {}
+
+    def blocks(self, first: int, last: int) -> list[tuple[int, int, list[np.ndarray]]]:
+        """Cells [first, last) in cache-sized blocks: (start, stop relative to ``first``, per-special matrices)."""
+        if (first, last) not in self._blocks:
+            zero, exclude = self.rule_values
+            out = []
+            for start in range(first, last, BLOCK_CELLS):
+                stop = min(last, start + BLOCK_CELLS)
+                matrices = []
+                for cols in self.special_indicators:
+                    z, e = zero[start:stop, cols], exclude[start:stop, cols]
+                    matrices.append(np.ascontiguousarray(np.vstack([
+                        np.hstack([np.nan_to_num(z, nan=0.0), np.nan_to_num(e, nan=0.0)]),
+                        np.hstack([~np.isnan(z), ~np.isnan(e)]).astype(float),
+                    ])))
+                out.append((start - first, stop - first, matrices))
+            self._blocks[(first, last)] = out
+        return self._blocks[(first, last)]
 
 
 def _weighted_mean(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_geo: int,
@@ -222,9 +232,10 @@ def _weighted_mean(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_geo
 
 
 def _scope_scores_by_scope(inp: _Inputs, w_ind: np.ndarray, w_special: np.ndarray, w_action: np.ndarray,
-                           n_geo: int, exclude: np.ndarray,
-                           out: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Scores and presence [scope, P*C, d] for d draws (weights [d, n]; the first ``n_geo`` draws geometric).
+                           n_geo: int, exclude: np.ndarray, out: tuple[np.ndarray, np.ndarray] | None = None,
+                           cells: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and presence [scope, cells, d] for d draws (weights [d, n]; the first ``n_geo`` draws geometric);
+    ``cells`` = (first, last) of the (period, city) cells, all by default.
 
     Draws are the last axis, so a draw's weights broadcast over the cells; nothing of size [draws, cells,
     indicators] is ever built, which at 333 cities would take gigabytes. Special scores are arithmetic means.
@@ -233,10 +244,11 @@ def _scope_scores_by_scope(inp: _Inputs, w_ind: np.ndarray, w_special: np.ndarra
     w_excl = (w_ind * exclude[:, None]).T
     w_rules = [np.vstack([w_zero[cols], w_excl[cols]]) for cols in inp.special_indicators]
     n_scopes, d = len(inp.actions) + 1, len(w_ind)
-    shape = (n_scopes, inp.obs.shape[0] * inp.obs.shape[1], d)
+    first, last = cells if cells is not None else (0, inp.obs.shape[0] * inp.obs.shape[1])
+    shape = (n_scopes, last - first, d)
     # ``out``: buffers the caller reuses chunk after chunk (a fresh 60 MB array costs its page faults every time)
     scores, present = out if out is not None else (np.empty(shape), np.empty(shape, dtype=bool))
-    for start, stop, matrices in inp.blocks:  # cache-sized blocks of cells: 5x faster than all cells at once
+    for start, stop, matrices in inp.blocks(first, last):  # cache-sized blocks: 5x faster than all cells at once
         n = stop - start
         actions = []
         for specials in inp.action_specials:
@@ -302,34 +314,17 @@ def nominal_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     })
 
 
-def rank_uncertainty(con: duckdb.DuckDBPyConnection, draws: int = 1000, seed: int = 2015) -> None:
-    """Monte Carlo of each city's rank per (period, scope) under perturbed weights and method choices.
-
-    Each draw multiplies every indicator, special and action weight by Uniform(1 - spread, 1 + spread), picks
-    arithmetic or geometric aggregation and the 'zero' or 'exclude' missing-data rule. Cities without a published
-    score for a scope (coverage below threshold) get no rank. Writes ``intermediate.int_rank_uncertainty``.
-    The random numbers are drawn in chunks of ``CHUNK`` draws whatever the scale, so a seed means the same draws.
-    """
-    inp = _Inputs(con)
-    rng = np.random.default_rng(seed)
-    P, C, S = len(inp.periods), len(inp.cities), len(inp.scopes)
+def _rank_quantiles(inp: _Inputs, chunks: list[tuple], draws: int, p0: int,
+                    p1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For periods [p0, p1): per (period, city, scope) the number of draws with a rank and the nearest-rank
+    median, 5th and 95th percentile ranks (arrays [p1 - p0, C, S])."""
+    P, C, S = p1 - p0, len(inp.cities), len(inp.scopes)
     n_cells = P * C * S
-    # ranks per cell (period, city, scope) x draw; 0 = no rank in that draw, stored as the largest value so that
-    # a sort puts it last. int16 holds ranks up to 32,766 cities.
+    # ranks per cell (period, city, scope) x draw; no rank in a draw is stored as the largest int16, so a sort
+    # puts it last. int16 holds ranks up to 32,766 cities.
     none = np.iinfo(np.int16).max
     ranks = np.full((n_cells, draws), none, dtype=np.int16)
-    lo, hi = 1 - inp.spread, 1 + inp.spread
-    has_score = inp.has_score.transpose(2, 0, 1)[..., None]  # [S, P, C, 1]
-    chunks = []  # the random numbers first, in the seed's order; the chunks are then independent
-    for start in range(0, draws, CHUNK):
-        d = min(CHUNK, draws - start)
-        w_ind = inp.w_ind[None] * rng.uniform(lo, hi, (d, len(inp.w_ind)))
-        w_sp = inp.w_special[None] * rng.uniform(lo, hi, (d, len(inp.w_special)))
-        w_ac = inp.w_action[None] * rng.uniform(lo, hi, (d, len(inp.w_action)))
-        geometric = rng.random(d) < inp.p_geometric
-        exclude = rng.random(d) < inp.p_exclude
-        chunks.append((start, w_ind, w_sp, w_ac, geometric, exclude))
-
+    has_score = inp.has_score[p0:p1].transpose(2, 0, 1)[..., None]  # [S, P, C, 1]
     buffers = threading.local()
 
     def rank_chunk(chunk: tuple) -> None:
@@ -341,14 +336,14 @@ def rank_uncertainty(con: duckdb.DuckDBPyConnection, draws: int = 1000, seed: in
             buffers.ranks = np.empty((P, C, S, d), dtype=np.int16)
         order = np.argsort(~geometric, kind="stable")  # geometric draws first (see _weighted_mean)
         scores, ok = _scope_scores_by_scope(inp, w_ind[order], w_sp[order], w_ac[order], int(geometric.sum()),
-                                            exclude[order], out=buffers.out)
+                                            exclude[order], out=buffers.out, cells=(p0 * C, p1 * C))
         scores, valid = scores.reshape(S, P, C, d), has_score & ok.reshape(S, P, C, d)
         r = buffers.ranks
         for si in range(S):  # small blocks again: cache-sized temporaries
-            for p0 in range(0, P, RANK_BLOCK_PERIODS):
-                p1 = min(P, p0 + RANK_BLOCK_PERIODS)
-                block = _competition_ranks(scores[si, p0:p1], valid[si, p0:p1], inp.rounding, axis=1)
-                r[p0:p1, :, si] = np.where(block > 0, block, none)
+            for b0 in range(0, P, RANK_BLOCK_PERIODS):
+                b1 = min(P, b0 + RANK_BLOCK_PERIODS)
+                block = _competition_ranks(scores[si, b0:b1], valid[si, b0:b1], inp.rounding, axis=1)
+                r[b0:b1, :, si] = np.where(block > 0, block, none)
         ranks[:, start + order] = r.reshape(n_cells, d)
 
     # numpy releases the GIL in its array loops: one thread per core; each chunk writes its own columns
@@ -363,8 +358,43 @@ def rank_uncertainty(con: duckdb.DuckDBPyConnection, draws: int = 1000, seed: in
         k = np.clip(np.ceil(p * counts).astype(int) - 1, 0, max(draws - 1, 0))
         return ranks[rows, k].astype(float) if draws else np.full(n_cells, np.nan)
 
-    med, p05, p95 = (x.reshape(P, C, S) for x in (q(0.5), q(0.05), q(0.95)))
-    mask = (counts > 0).reshape(P, C, S) & inp.has_score
+    shape = (P, C, S)
+    return counts.reshape(shape), q(0.5).reshape(shape), q(0.05).reshape(shape), q(0.95).reshape(shape)
+
+
+def rank_uncertainty(con: duckdb.DuckDBPyConnection, draws: int = 1000, seed: int = 2015) -> None:
+    """Monte Carlo of each city's rank per (period, scope) under perturbed weights and method choices.
+
+    Each draw multiplies every indicator, special and action weight by Uniform(1 - spread, 1 + spread), picks
+    arithmetic or geometric aggregation and the 'zero' or 'exclude' missing-data rule. Cities without a published
+    score for a scope (coverage below threshold) get no rank. Writes ``intermediate.int_rank_uncertainty``.
+    The random numbers are drawn in chunks of ``CHUNK`` draws whatever the scale, so a seed means the same draws.
+    """
+    inp = _Inputs(con)
+    rng = np.random.default_rng(seed)
+    P, C, S = len(inp.periods), len(inp.cities), len(inp.scopes)
+    lo, hi = 1 - inp.spread, 1 + inp.spread
+    chunks = []  # the random numbers first, in the seed's order; the chunks are then independent
+    for start in range(0, draws, CHUNK):
+        d = min(CHUNK, draws - start)
+        w_ind = inp.w_ind[None] * rng.uniform(lo, hi, (d, len(inp.w_ind)))
+        w_sp = inp.w_special[None] * rng.uniform(lo, hi, (d, len(inp.w_special)))
+        w_ac = inp.w_action[None] * rng.uniform(lo, hi, (d, len(inp.w_action)))
+        geometric = rng.random(d) < inp.p_geometric
+        exclude = rng.random(d) < inp.p_exclude
+        chunks.append((start, w_ind, w_sp, w_ac, geometric, exclude))
+    # Ranks compare cities within one period, so the periods are done in blocks that keep every draw's rank in
+    # memory (int16, for exact quantiles) within MC_RANK_BYTES: at 333 cities all 40 periods fit in one block;
+    # at county scale they would not.
+    per_period = max(1, C * S * max(draws, 1) * 2)
+    periods_per_block = max(1, min(P, MC_RANK_BYTES // per_period))
+    med, p05, p95 = (np.full((P, C, S), np.nan) for _ in range(3))
+    counts = np.zeros((P, C, S), dtype=np.int64)
+    for p0 in range(0, P, max(1, periods_per_block)):
+        p1 = min(P, p0 + periods_per_block)
+        q = _rank_quantiles(inp, chunks, draws, p0, p1)
+        counts[p0:p1], med[p0:p1], p05[p0:p1], p95[p0:p1] = q
+    mask = (counts > 0) & inp.has_score
     df = pd.DataFrame({  # noqa: F841 (read by DuckDB through its replacement scan)
         "period": np.repeat(inp.periods, C * S),
         "city_code": np.tile(np.repeat(inp.cities, S), P),

@@ -154,4 +154,8 @@ def test_monte_carlo_does_not_depend_on_threads_or_blocks(sample_warehouse, monk
     monkeypatch.setattr(score, "RANK_BLOCK_PERIODS", 3)
     score.rank_uncertainty(con, draws=120, seed=3)
     assert reference.equals(con.execute(q).df())
+    # one period at a time (how a county-scale run keeps the rank store small): the very same intervals
+    monkeypatch.setattr(score, "MC_RANK_BYTES", 1)
+    score.rank_uncertainty(con, draws=120, seed=3)
+    assert reference.equals(con.execute(q).df())
     score.rank_uncertainty(con, draws=1000, seed=2015)  # leave the 1,000-draw table the other tests expect
