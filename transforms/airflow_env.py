@@ -1,7 +1,7 @@
 """Environment for running the project's DAGs on the embedded defaults (SQLite metadata under data/).
 
-No Airflow import at module level: the CLI starts Airflow in a subprocess, either Airflow's own command-line tool
-or this module as a script (``python -m transforms.airflow_env``), which runs ``db migrate`` (only when the
+No Airflow import here (``transforms`` stays free of Airflow): the CLI starts Airflow in a subprocess, either
+Airflow's own command-line tool or ``scripts/airflow_dags_test.py``, which runs ``db migrate`` (only when the
 metadata DB needs it) and ``dags test`` in one Airflow process.
 """
 
@@ -22,6 +22,8 @@ from transforms.paths import REPO_ROOT, DataPaths
 #: Airflow and the ~4 s migrate is skipped; an upgraded Airflow (or provider), another DB file or a DB whose
 #: revision moved (deleted, restored from an older backup) no longer matches and is migrated again.
 MIGRATE_STAMP = ".hnplus-db-migrated.json"
+#: The one-process launcher (imports Airflow, so it is not part of this package).
+DAGS_TEST_SCRIPT = REPO_ROOT / "scripts" / "airflow_dags_test.py"
 
 
 def airflow_env(paths: DataPaths, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -148,70 +150,15 @@ def dags_test(
     dag_id: str, logical_date: str, env: dict[str, str], conf: dict | None = None, migrate_first: bool = False
 ) -> int:
     """Run one DAG run for real in this machine's processes (``airflow dags test``), in one Airflow process:
-    ``python -m transforms.airflow_env`` first migrates the metadata DB when ``migrate_first`` is set and
+    ``scripts/airflow_dags_test.py`` first migrates the metadata DB when ``migrate_first`` is set and
     :func:`migration_needed` says so, then runs Airflow's ``dags test`` command in the same interpreter.
 
     The exit code is the verdict: 1 when the run ends failed (a failed task), 0 on success, including runs whose
     heavy steps were skipped because the inputs were unchanged (tests/dags/test_dag_integrity.py checks the
     failure case). ``conf`` sets DAG params, e.g. ``{"period": "2018Q4", "force": True}``."""
-    cmd = [sys.executable, "-m", "transforms.airflow_env", dag_id, logical_date]
+    cmd = [sys.executable, str(DAGS_TEST_SCRIPT), dag_id, logical_date]
     if conf:
         cmd += ["--conf", json.dumps(conf)]
     if migrate_first:
         cmd.append("--migrate")
     return subprocess.run(cmd, env=env).returncode
-
-
-def _airflow_command(args: list[str]) -> int:
-    """One Airflow CLI command in this process (what the ``airflow`` script does), as an exit code."""
-    from airflow.__main__ import main
-
-    saved = sys.argv
-    sys.argv = ["airflow", *args]
-    try:
-        main()
-    except SystemExit as exc:
-        if exc.code is None or isinstance(exc.code, int):
-            return exc.code or 0
-        print(exc.code, file=sys.stderr)  # e.g. dags test: "DagRun failed"
-        return 1
-    finally:
-        sys.argv = saved
-    return 0
-
-
-def _main(argv: list[str]) -> int:
-    import argparse
-    import contextlib
-    import io
-
-    parser = argparse.ArgumentParser(prog="python -m transforms.airflow_env",
-                                     description="[db migrate if needed +] airflow dags test, in one process")
-    parser.add_argument("dag_id")
-    parser.add_argument("logical_date")
-    parser.add_argument("--conf", default=None, help="DAG run conf as JSON")
-    parser.add_argument("--migrate", action="store_true", help="migrate the metadata DB first if it needs it")
-    args = parser.parse_args(argv)
-    env = dict(os.environ)
-    if args.migrate and migration_needed(env):
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            rc = _airflow_command(["db", "migrate"])
-        if rc:
-            sys.stderr.write(out.getvalue())
-            return rc
-        record_migration(env)
-    return _airflow_command(["dags", "test", args.dag_id, args.logical_date]
-                            + (["--conf", args.conf] if args.conf else []))
-
-
-if __name__ == "__main__":
-    import logging
-
-    code = _main(sys.argv[1:])
-    # Leave without the interpreter's teardown of ~4000 modules (2-3 s on 2 cores): the DagRun and every task
-    # state are committed, each stage has closed its DuckDB file; only buffered output needs flushing.
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
