@@ -32,6 +32,8 @@ RUN pip install -c requirements/constraints.txt -e . "psycopg2-binary==2.9.13" "
 COPY seeds ./seeds
 COPY sql ./sql
 COPY dags ./dags
+# scripts/airflow_dags_test.py: `hnplus run` inside the image (one Airflow process for db migrate + dags test)
+COPY scripts ./scripts
 
 USER 50000
 ENTRYPOINT ["airflow"]
