@@ -159,14 +159,17 @@ class _Inputs:
             self.missing[ip, ic, ii_] = ~ind["has_value"].astype(bool).to_numpy()
         meta = ind.drop_duplicates("indicator_code").set_index("indicator_code")
         self.w_ind = np.array([float(meta.loc[c, "weight"]) for c in self.indicators])
-        self.ind_to_special = np.zeros((n_i, n_k))
+        # the aggregation tree as index lists (ascending): a special's indicators, an action's specials
+        members: list[list[int]] = [[] for _ in range(n_k)]
         for c in self.indicators:
-            self.ind_to_special[ii[c], ki[meta.loc[c, "special_code"]]] = 1.0
+            members[ki[meta.loc[c, "special_code"]]].append(ii[c])
+        self.special_indicators = [np.array(m, dtype=np.intp) for m in members]
         self.w_special = w_sp["weight"].astype(float).to_numpy()
-        self.special_to_action = np.zeros((n_k, n_a))
+        members = [[] for _ in range(n_a)]
         for code, parent in zip(w_sp["code"], w_sp["parent_code"], strict=True):
             if parent in ai:
-                self.special_to_action[ki[code], ai[parent]] = 1.0
+                members[ai[parent]].append(ki[code])
+        self.action_specials = [np.array(m, dtype=np.intp) for m in members]
         w_ac = w_ac.set_index("code")
         self.w_action = np.array([float(w_ac.loc[a, "weight"]) for a in self.actions])
         self.has_score = np.zeros((n_p, n_c, n_a + 1), dtype=bool)
@@ -174,21 +177,21 @@ class _Inputs:
         sc = scopes[scopes["scope"].isin(si)]
         self.has_score[_codes(sc["period"], self.periods), _codes(sc["city_code"], self.cities),
                        _codes(sc["scope"], self.scopes)] = sc["has_score"].astype(bool).to_numpy()
-        self.action_specials = [np.flatnonzero(self.special_to_action[:, a]) for a in range(n_a)]
-        # Per special, one matrix [2 x cells, 2 x its indicators]: rows = (weighted values | presence), columns =
-        # (its indicators under the 'zero' rule | under the 'exclude' rule). 'zero' scores a missing value as
-        # missing_score, 'exclude' leaves it out. Times the draws' weights [2 x its indicators, d] (each rule's
-        # weights zero for the draws that use the other rule) it gives a special's weighted sum and weight total
-        # for every cell and draw in one small matrix product.
+        # the indicator scores [cells, indicators] under each missing-data rule: 'zero' scores a missing value as
+        # missing_score, 'exclude' leaves it out (NaN = does not enter the mean)
         obs, app = self.obs.reshape(n_p * n_c, n_i), self.applicable.reshape(n_p * n_c, n_i)
         zero = np.where(app, np.where(self.missing.reshape(n_p * n_c, n_i), self.missing_score, obs), np.nan)
         exclude = np.where(app, obs, np.nan)
-        self.special_indicators = [np.flatnonzero(self.ind_to_special[:, k]) for k in range(n_k)]
         self.rule_values = (zero, exclude)
         self._blocks: dict[tuple[int, int], list] = {}
 
     def blocks(self, first: int, last: int) -> list[tuple[int, int, list[np.ndarray]]]:
-        """Cells [first, last) in cache-sized blocks: (start, stop relative to ``first``, per-special matrices)."""
+        """Cells [first, last) in cache-sized blocks: (start, stop relative to ``first``, per-special matrices).
+
+        Per special, one matrix [2 x cells, 2 x its indicators]: rows = (values | presence), columns = (its
+        indicators under the 'zero' rule | under the 'exclude' rule). Times the draws' weights [2 x its indicators,
+        d] (each rule's weights zero for the draws that use the other rule) it gives the special's weighted sum and
+        weight total for every cell and draw in one small matrix product."""
         if (first, last) not in self._blocks:
             zero, exclude = self.rule_values
             out = []
@@ -390,7 +393,7 @@ def rank_uncertainty(con: duckdb.DuckDBPyConnection, draws: int = 1000, seed: in
     periods_per_block = max(1, min(P, MC_RANK_BYTES // per_period))
     med, p05, p95 = (np.full((P, C, S), np.nan) for _ in range(3))
     counts = np.zeros((P, C, S), dtype=np.int64)
-    for p0 in range(0, P, max(1, periods_per_block)):
+    for p0 in range(0, P, periods_per_block):
         p1 = min(P, p0 + periods_per_block)
         q = _rank_quantiles(inp, chunks, draws, p0, p1)
         counts[p0:p1], med[p0:p1], p05[p0:p1], p95[p0:p1] = q
