@@ -26,6 +26,7 @@ from transforms.build import promote_candidate
 from transforms.catalog import MILESTONE_STATUSES, load_seeds
 from transforms.intake import ensure_tables
 from transforms.paths import SQL_DIR
+from transforms.pipeline import hash_code_files
 from transforms.score import build_with_scores
 
 MEMORY_LIMIT = "3GB"
@@ -57,11 +58,7 @@ def _set_state(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
 def code_fingerprint(seeds_dir: Path, sql_dir: Path = SQL_DIR) -> str:
     """Seeds and SQL decide the outputs as much as the inputs do: a change there forces a rebuild."""
     h = hashlib.sha256()
-    for base in (seeds_dir, sql_dir):
-        for p in sorted(base.rglob("*")):
-            if p.is_file():
-                h.update(p.name.encode())
-                h.update(p.read_bytes())
+    hash_code_files(h, (seeds_dir, sql_dir))
     return h.hexdigest()
 
 
