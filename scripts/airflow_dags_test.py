@@ -10,13 +10,15 @@ environment of ``transforms.airflow_env.airflow_env``.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for ``transforms``
 
-from transforms.airflow_env import migration_needed, record_migration  # noqa: E402
+from transforms.airflow_env import migrate  # noqa: E402
 
 
 def _airflow_command(args: list[str]) -> int:
@@ -37,10 +39,18 @@ def _airflow_command(args: list[str]) -> int:
     return 0
 
 
+def _migrate_in_process(env: dict[str, str]) -> None:
+    """``airflow db migrate`` in this process, quiet unless it fails (then its output, and SystemExit)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        rc = _airflow_command(["db", "migrate"])
+    if rc:
+        sys.stderr.write(out.getvalue())
+        raise SystemExit(rc)
+
+
 def _main(argv: list[str]) -> int:
     import argparse
-    import contextlib
-    import io
 
     parser = argparse.ArgumentParser(prog="scripts/airflow_dags_test.py",
                                      description="[db migrate if needed +] airflow dags test, in one process")
@@ -50,14 +60,11 @@ def _main(argv: list[str]) -> int:
     parser.add_argument("--migrate", action="store_true", help="migrate the metadata DB first if it needs it")
     args = parser.parse_args(argv)
     env = dict(os.environ)
-    if args.migrate and migration_needed(env):
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            rc = _airflow_command(["db", "migrate"])
-        if rc:
-            sys.stderr.write(out.getvalue())
-            return rc
-        record_migration(env)
+    if args.migrate:
+        try:
+            migrate(env, run=_migrate_in_process)
+        except SystemExit as exc:
+            return int(exc.code or 1)
     return _airflow_command(["dags", "test", args.dag_id, args.logical_date]
                             + (["--conf", args.conf] if args.conf else []))
 

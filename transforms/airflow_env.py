@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from transforms.paths import REPO_ROOT, DataPaths
@@ -133,12 +134,20 @@ def record_migration(env: dict[str, str]) -> None:
     os.replace(tmp, stamp)
 
 
-def migrate(env: dict[str, str], force: bool = False) -> bool:
+def _migrate_subprocess(env: dict[str, str]) -> None:
+    subprocess.run([airflow_bin(), "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def migrate(env: dict[str, str], force: bool = False,
+            run: Callable[[dict[str, str]], None] = _migrate_subprocess) -> bool:
     """Create or upgrade the SQLite metadata DB (``airflow db migrate``, ~4 s) unless the stamp shows it is already
-    at the head of the installed Airflow; ``dags test`` needs a migrated DB. Returns whether it migrated."""
+    at the head of the installed Airflow; ``dags test`` needs a migrated DB. Returns whether it migrated.
+
+    ``run`` does the migrate and raises when it fails (no stamp then): by default Airflow's CLI in a subprocess;
+    ``scripts/airflow_dags_test.py`` passes its in-process one, so both paths share this decision and the stamp."""
     if not force and not migration_needed(env):
         return False
-    subprocess.run([airflow_bin(), "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
+    run(env)
     record_migration(env)
     return True
 
