@@ -25,7 +25,7 @@ COPY pyproject.toml README.md ./
 COPY requirements ./requirements
 COPY transforms ./transforms
 COPY expectations ./expectations
-# Editable install: transforms.paths resolves seeds/ and sql/ relative to the source tree in /opt/hnplus.
+# Editable install: transforms.core.paths resolves seeds/ and sql/ relative to the source tree in /opt/hnplus.
 RUN pip install -c requirements/constraints.txt -e . "psycopg2-binary==2.9.13" "asyncpg==0.32.0" \
     && pip check
 

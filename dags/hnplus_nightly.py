@@ -83,7 +83,7 @@ league table atomically. A failed audit publishes nothing: the last good dataset
 def hnplus_nightly() -> None:
     @task
     def resolve_period() -> str:
-        from transforms.pipeline import period_for_run
+        from transforms.core.periods import period_for_run
 
         ctx = get_current_context()
         return period_for_run(ctx.get("logical_date"), ctx["params"].get("period"))

@@ -19,7 +19,7 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 
 from transforms.catalog import MILESTONE_STATUSES, cities, indicators, read_seed
-from transforms.paths import SQL_DIR
+from transforms.core.paths import SQL_DIR
 
 CHECKS_DIR = SQL_DIR / "checks"
 CANDIDATE = "marts_candidate"

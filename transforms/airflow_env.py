@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from transforms.paths import REPO_ROOT, DataPaths
+from transforms.core.paths import REPO_ROOT, DataPaths
 
 #: Written into AIRFLOW_HOME after a successful ``airflow db migrate``: which Airflow distributions migrated which
 #: SQLite file to which alembic revisions. While all three still match, the DB is at the head of the installed

@@ -26,7 +26,7 @@ from typing import Any
 import requests
 
 from transforms.airflow_env import airflow_bin, airflow_env
-from transforms.paths import DataPaths
+from transforms.core.paths import DataPaths
 
 DAG_ID = "hnplus_nightly"
 

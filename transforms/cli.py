@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from transforms.paths import data_paths
+from transforms.core.paths import data_paths
 
 app = typer.Typer(help="hnplus: Henan Internet+ implementation scores and league tables.", no_args_is_help=True)
 console = Console()
@@ -64,8 +64,8 @@ def run(
         console.print(f"local open-data portal on {base_url}")
     try:
         if no_airflow:
+            from transforms.core.locks import RunLocked
             from transforms.pipeline import run_all_exclusive
-            from transforms.safety import RunLocked
 
             try:
                 result = run_all_exclusive("cli-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S"), paths, base_url)

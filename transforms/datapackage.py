@@ -6,11 +6,12 @@ the Excel header notes, the web page headers and ``docs/data_dictionary.md``, so
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from transforms.core.files import sha256_file
 
 PROFILE = "tabular-data-package"
 LICENSE = {"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/",
@@ -222,10 +223,6 @@ def table_schema(con: duckdb.DuckDBPyConnection, table: str, schema: str = "mart
         "where table_schema = ? and table_name = ? order by ordinal_position", [schema, table]).fetchall()]
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 _FORMATS = {
     "csv": ("text/csv", "utf-8"),
     "parquet": ("application/vnd.apache.parquet", None),
@@ -255,7 +252,7 @@ def build_descriptor(root: Path, columns: dict[str, list[tuple[str, str]]], data
             res = {
                 "name": f"{table}-{ext}", "path": path.name, "profile": "tabular-data-resource" if ext == "csv"
                 else "data-resource", "format": ext, "mediatype": mediatype, "title": doc.title,
-                "description": doc.description, "bytes": path.stat().st_size, "hash": f"sha256:{_sha256(path)}",
+                "description": doc.description, "bytes": path.stat().st_size, "hash": f"sha256:{sha256_file(path)}",
                 "schema": {"fields": fields},
             }
             if encoding:
@@ -267,7 +264,7 @@ def build_descriptor(root: Path, columns: dict[str, list[tuple[str, str]]], data
         path = root / rel
         resources.append({"name": rel.replace("/", "-").replace(".", "-").replace("_", "-").lower(), "path": rel,
                           "profile": "data-resource", "format": path.suffix.lstrip("."),
-                          "bytes": path.stat().st_size, "hash": f"sha256:{_sha256(path)}"})
+                          "bytes": path.stat().st_size, "hash": f"sha256:{sha256_file(path)}"})
     return {
         "profile": PROFILE,
         "name": "hnplus-league-table",

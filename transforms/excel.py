@@ -14,21 +14,16 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
+from transforms.core.formulas import is_formula_text
 from transforms.datapackage import column_doc
 
 FIXED_CREATED = datetime(2015, 1, 1)
-_FORMULA_START = ("=", "+", "-", "@")
 # Columns officials see, in order; others present in the table follow them.
 _PREFERRED = ("period", "rank", "rank_change", "city_code", "city_name", "score", "score_size_adjusted",
               "rank_size_adjusted", "coverage", "median_rank",
               "rank_p05", "rank_p95", "traffic_light", "on_track", "scope", "scope_name")
 _HIDDEN = ("city_name_en", "scope_name_en")
 _SHEET_BAD = set("[]:*?/\\")
-
-
-def is_formula_like(text: str) -> bool:
-    """Text that a spreadsheet would run as a formula (CSV/Excel injection)."""
-    return text.startswith(_FORMULA_START)
 
 
 def _sheet_name(name: str, used: set[str]) -> str:
@@ -92,7 +87,7 @@ def _write(ws, i: int, j: int, col: str, v, text, quoted, num, pct, integer) -> 
     if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
         ws.write_blank(i, j, None)
     elif isinstance(v, str):
-        ws.write_string(i, j, v, quoted if is_formula_like(v) else text)
+        ws.write_string(i, j, v, quoted if is_formula_text(v) else text)
     elif isinstance(v, bool):
         ws.write_boolean(i, j, v)
     elif isinstance(v, (int, float)) or hasattr(v, "__float__"):
@@ -101,4 +96,4 @@ def _write(ws, i: int, j: int, col: str, v, text, quoted, num, pct, integer) -> 
         ws.write_number(i, j, float(v), fmt)
     else:
         s = str(v)
-        ws.write_string(i, j, s, quoted if is_formula_like(s) else text)
+        ws.write_string(i, j, s, quoted if is_formula_text(s) else text)

@@ -37,7 +37,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
 from transforms.catalog import cities
-from transforms.paths import SEEDS_DIR
+from transforms.core.paths import SEEDS_DIR
 
 ENV_BASE_URL = "HNPLUS_PORTAL_URL"
 REGISTRY = SEEDS_DIR / "feeds.csv"

@@ -26,7 +26,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from transforms.paths import data_paths
+from transforms.core.paths import data_paths
 from transforms.receipts import build_receipt, render_receipt_text, write_receipt
 from transforms.report_reader import (
     ParsedReport,
@@ -640,7 +640,7 @@ def intake_command(paths: list[Path]) -> int:
 
 def copy_into_inbox(src: Path, inbox: Path, submitter: str | None = None) -> Path:
     """Small helper for tests and operators: put a file into an inbox (optionally a submitter folder)."""
-    from transforms.safety import safe_join
+    from transforms.core.files import safe_join
 
     dest_dir = safe_join(inbox, submitter) if submitter else inbox
     dest_dir.mkdir(parents=True, exist_ok=True)

@@ -6,23 +6,21 @@ Airflow runs tasks in separate processes. Stages return small JSON-serialisable 
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
-import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
 
-from transforms import METHOD_VERSION
-from transforms.catalog import load_seeds
-from transforms.paths import EXPECTATIONS_DIR, SEEDS_DIR, SQL_DIR, DataPaths, data_paths
+from transforms.catalog import METHOD_VERSION, load_seeds
+from transforms.core.files import atomic_write_text
+from transforms.core.locks import run_lock, stage_lock
+from transforms.core.paths import EXPECTATIONS_DIR, SEEDS_DIR, SQL_DIR, DataPaths, data_paths
 
 
 class AuditFailed(RuntimeError):
@@ -33,12 +31,7 @@ class AuditFailed(RuntimeError):
 def warehouse(paths: DataPaths | None = None, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the working DuckDB under an exclusive file lock, so two runs never write at once."""
     paths = (paths or data_paths()).ensure()
-    lock_path = paths.work / ".lock"
-    with open(lock_path, "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # wait for the other stage to finish
+    with stage_lock(paths):
         con = duckdb.connect(str(paths.work_db), read_only=read_only)
         try:
             yield con
@@ -276,32 +269,6 @@ def record_failure(run_id: str, task_id: str, error: str, paths: DataPaths | Non
 # Orchestration helpers (issue 7): the period of a run, skip-if-unchanged, and the publication notice.
 # Appended here so the DAGs stay wiring only; none of these import Airflow.
 
-_PERIOD_RE = re.compile(r"^(\d{4})Q([1-4])$")
-RUN_TZ = "Asia/Shanghai"
-
-
-def period_for_run(logical_date: datetime | str | None, override: str | None = None) -> str:
-    """The reporting period a run is for: an explicit ``period`` wins, else the last quarter completed
-    before the logical date in Asia/Shanghai (a quarter's reports arrive after it ends)."""
-    if override and str(override).strip():
-        period = str(override).strip().upper()
-        if not _PERIOD_RE.match(period):
-            raise ValueError(f"period must look like 2018Q4, got {override!r}")
-        return period
-    if logical_date is None:
-        when = datetime.now(UTC)
-    elif isinstance(logical_date, str):
-        when = datetime.fromisoformat(logical_date)
-    else:
-        when = logical_date
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    local = when.astimezone(ZoneInfo(RUN_TZ))
-    quarter = (local.month - 1) // 3 + 1
-    year, quarter = (local.year, quarter - 1) if quarter > 1 else (local.year - 1, 4)
-    return f"{year}Q{quarter}"
-
-
 def published_metadata(paths: DataPaths | None = None) -> dict | None:
     """``metadata.json`` of the dataset ``published/latest`` points at, or None before the first publish."""
     paths = paths or data_paths()
@@ -331,12 +298,6 @@ def should_build(force: bool = False, paths: DataPaths | None = None) -> bool:
     if force:
         return True
     return not inputs_fingerprint_unchanged(paths)
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def announce_publication(
@@ -381,7 +342,7 @@ def announce_publication(
         "announced_at": datetime.now(UTC).isoformat(),
     }
     out = paths.published / "notice.json"
-    _atomic_text(out, json.dumps(notice, ensure_ascii=False, indent=2) + "\n")
+    atomic_write_text(out, json.dumps(notice, ensure_ascii=False, indent=2) + "\n")
     lines = [
         f"# hnplus dataset {notice['dataset_id']}",
         "",
@@ -393,7 +354,7 @@ def announce_publication(
     ]
     if notice["stale_feeds"]:
         lines += ["", "Stale feeds (last good snapshot used): " + ", ".join(notice["stale_feeds"])]
-    _atomic_text(paths.published / "NOTICE.md", "\n".join(lines) + "\n")
+    atomic_write_text(paths.published / "NOTICE.md", "\n".join(lines) + "\n")
     return out
 
 
@@ -407,8 +368,6 @@ def run_all_exclusive(
 ) -> dict:
     """``run_all`` under the run-level lock, because ``warehouse()`` only serialises single stages and two
     runs would otherwise interleave. A second run refuses with ``safety.RunLocked`` (or waits with ``wait``)."""
-    from transforms.safety import run_lock
-
     paths = paths or data_paths()
     with run_lock(paths, run_id=run_id, wait=wait, timeout=timeout):
         return run_all(run_id, paths, base_url)

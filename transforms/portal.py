@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from transforms.paths import REALDATA_DIR, SEEDS_DIR
+from transforms.core.paths import REALDATA_DIR, SEEDS_DIR
 
 SAMPLES_DIR = SEEDS_DIR / "feed_samples"
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # dataset and resource ids: no path tricks

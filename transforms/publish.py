@@ -17,11 +17,9 @@ no file carries a timestamp, JSON keys are sorted and rows are ordered explicitl
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
-import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -29,10 +27,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from transforms import METHOD_VERSION
+from transforms.catalog import METHOD_VERSION
+from transforms.core.files import replace_dir, sha256_file, swap_symlink
+from transforms.core.formulas import sql_neutralise
+from transforms.core.periods import is_period
 from transforms.datapackage import apply_comments, build_descriptor, table_schema
 from transforms.excel import write_league_workbook
-from transforms.safety import replace_dir
 
 PUBLISHED_TABLES = ("league_table", "action_scores", "special_scores", "indicator_scores")
 ORDER_BY = {
@@ -43,15 +43,6 @@ ORDER_BY = {
 }
 JSON_TABLES = ("league_table", "action_scores", "special_scores")  # indicator_scores is large: CSV and Parquet only
 KEEP_RUNS = 30  # published runs kept for diffs; override with HNPLUS_KEEP_RUNS
-_PERIOD = re.compile(r"^\d{4}Q[1-4]$")
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _sql_path(path: Path) -> str:
@@ -111,17 +102,14 @@ def _csv_safe(con: duckdb.DuckDBPyConnection, query: str) -> str:
     for name, typ, *_ in con.execute(f"describe {query}").fetchall():
         col = '"' + name.replace('"', '""') + '"'
         if typ.upper() == "VARCHAR":
-            parts.append(
-                f"case when regexp_matches({col}, '^[=+\\-@\\t\\r]') and try_cast({col} as double) is null "
-                f"then chr(39) || {col} else {col} end as {col}"
-            )
+            parts.append(f"{sql_neutralise(col)} as {col}")
         else:
             parts.append(col)
     return f"select {', '.join(parts)} from ({query})"
 
 
 def _file_list(root: Path) -> list[dict]:
-    return [{"path": p.relative_to(root).as_posix(), "sha256": _sha256(p), "bytes": p.stat().st_size}
+    return [{"path": p.relative_to(root).as_posix(), "sha256": sha256_file(p), "bytes": p.stat().st_size}
             for p in sorted(root.glob("*")) if p.is_file() and p.name not in ("metadata.json", "datapackage.json")]
 
 
@@ -149,15 +137,6 @@ def _write_dataset(con: duckdb.DuckDBPyConnection, out: Path, tables: list[str],
     dump_json(descriptor, out / "datapackage.json")
 
 
-def swap_symlink(link: Path, target: str) -> None:
-    """Point ``link`` at ``target`` atomically (create a new link beside it, then rename over)."""
-    tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
-    os.symlink(target, tmp)
-    os.replace(tmp, link)
-
-
 def build_dataset(con: duckdb.DuckDBPyConnection, out: Path, dataset_id: str, metadata: dict) -> list[str]:
     """Write the whole dataset of one run into ``out`` (an empty directory); returns the periods sliced.
 
@@ -168,7 +147,7 @@ def build_dataset(con: duckdb.DuckDBPyConnection, out: Path, dataset_id: str, me
     tables = _tables(con)
     _write_dataset(con, out, tables, dataset_id, metadata, None)
     periods = [p for (p,) in con.execute("select distinct period from marts.league_table order by period").fetchall()
-               if _PERIOD.match(p)] if "league_table" in tables else []
+               if is_period(p)] if "league_table" in tables else []
     for period in periods:
         _write_dataset(con, out / "periods" / period, tables, dataset_id, metadata, period)
     build_site(con, out, dict(metadata, dataset_id=dataset_id,

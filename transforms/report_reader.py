@@ -24,7 +24,7 @@ from typing import Any
 
 import python_calamine as pc
 
-from transforms.paths import SEEDS_DIR
+from transforms.core.paths import SEEDS_DIR
 
 TEMPLATE_VERSION = "HNPLUS-R1"
 MAX_ROWS_PER_SHEET = 5_000

@@ -14,125 +14,25 @@
 
 from __future__ import annotations
 
-import fcntl
 import functools
-import hashlib
 import json
 import os
 import shutil
 import signal
 import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from transforms.paths import DataPaths, data_paths
+from transforms.core.files import safe_join, safe_name, sha256_file, swap_symlink
+from transforms.core.locks import RunLocked, run_lock
+from transforms.core.paths import DataPaths, data_paths
 
 FAULT_ENV = "HNPLUS_FAULT_KILL_AT"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 SITE_FILES = {"index.html", "data.js"}  # written by the website builder after metadata.json lists the tables
 
 
-# ============================================================================================ paths
-class UnsafePath(ValueError):
-    """A name from outside would leave its folder (``..``, an absolute path, a NUL byte, a symlink out)."""
-
-
-def safe_join(root: Path, *parts: str) -> Path:
-    """``root / parts`` but refuse anything that ends up outside ``root`` (checked after resolving links)."""
-    for part in parts:
-        text = str(part)
-        if not text or "\x00" in text:
-            raise UnsafePath(f"empty name or NUL byte in {text!r}")
-        if os.path.isabs(text) or text.startswith(("/", "\\")) or (len(text) > 1 and text[1] == ":"):
-            raise UnsafePath(f"absolute path not allowed: {text!r}")
-        if any(seg == ".." for seg in text.replace("\\", "/").split("/")):
-            raise UnsafePath(f"'..' not allowed in {text!r}")
-    base = Path(root).resolve()
-    target = base.joinpath(*parts)
-    resolved = target.resolve()
-    if resolved != base and base not in resolved.parents:
-        raise UnsafePath(f"{target} resolves to {resolved}, outside {base}")
-    return target
-
-
-def safe_name(name: str) -> str:
-    """One plain file-name component (no folder separators): what a submitter or dataset id may be."""
-    if not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:
-        raise UnsafePath(f"not a plain file name: {name!r}")
-    return name
-
-
-# ============================================================================================ run lock
-class RunLocked(RuntimeError):
-    """Another run holds the data directory; the message says who and since when."""
-
-
-def _lock_path(paths: DataPaths) -> Path:
-    return paths.work / ".run.lock"
-
-
-def lock_holder(paths: DataPaths | None = None) -> dict[str, Any] | None:
-    """What the current holder wrote into the lock file (pid, run_id, started_at), if anything."""
-    p = _lock_path(paths or data_paths())
-    try:
-        return json.loads(p.read_text(encoding="utf-8") or "null")
-    except (OSError, ValueError):
-        return None
-
-
-@contextmanager
-def run_lock(
-    paths: DataPaths | None = None, run_id: str = "manual", wait: bool = False, timeout: float | None = None
-) -> Iterator[Path]:
-    """Hold the run lock of a data directory for a whole run.
-
-    ``wait=False`` refuses at once with :class:`RunLocked`; ``wait=True`` waits (up to ``timeout`` seconds).
-    The lock is an ``flock``: the kernel drops it when the holder dies, even on ``kill -9``, so a killed run
-    never blocks the next one.
-    """
-    paths = (paths or data_paths()).ensure()
-    path = _lock_path(paths)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if not wait or (deadline is not None and time.monotonic() > deadline):
-                    holder = lock_holder(paths) or {}
-                    raise RunLocked(
-                        f"another hnplus run holds {path} (run_id={holder.get('run_id')!r}, pid={holder.get('pid')}, "
-                        f"started {holder.get('started_at')}); nothing was changed. Wait for it to finish, or check "
-                        "that the pid is alive (the lock is released automatically when its process ends)."
-                    ) from None
-                time.sleep(0.2)
-        info = {"pid": os.getpid(), "run_id": run_id, "started_at": datetime.now(UTC).isoformat()}
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(info).encode(), 0)
-        try:
-            yield path
-        finally:
-            os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
-
-
 # ============================================================================================ integrity
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def check_dataset(folder: Path) -> list[str]:
     """Problems of one published dataset folder: every file metadata.json lists exists with its checksum and
     size, no unlisted table file sits beside them, and datapackage.json's hashes agree. Empty list = complete."""
@@ -152,7 +52,7 @@ def check_dataset(folder: Path) -> list[str]:
         p = folder / rel
         if not p.is_file():
             problems.append(f"{folder}: listed file {rel} is missing")
-        elif p.stat().st_size != f.get("bytes") or _sha256(p) != f.get("sha256"):
+        elif p.stat().st_size != f.get("bytes") or sha256_file(p) != f.get("sha256"):
             problems.append(f"{folder}: {rel} does not match its size/sha256 in metadata.json")
     for p in folder.iterdir():
         if p.is_file() and p.name not in listed and p.name not in SITE_FILES | {"metadata.json", "datapackage.json"}:
@@ -163,7 +63,7 @@ def check_dataset(folder: Path) -> list[str]:
             for res in json.loads(dp.read_text(encoding="utf-8")).get("resources", []):
                 p = folder / res.get("path", "")
                 want = str(res.get("hash", "")).removeprefix("sha256:")
-                if want and (not p.is_file() or _sha256(p) != want):
+                if want and (not p.is_file() or sha256_file(p) != want):
                     problems.append(f"{folder}: datapackage resource {res.get('path')} hash mismatch")
         except ValueError as exc:
             problems.append(f"{dp}: not valid JSON ({exc})")
@@ -227,51 +127,7 @@ def clean_stale_temp(paths: DataPaths | None = None) -> list[Path]:
     return gone
 
 
-# ============================================================================================ atomic folders
-_RENAME_EXCHANGE = 2
-
-
-def exchange_dirs(a: Path, b: Path) -> bool:
-    """Swap two directories in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``); False if unsupported."""
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        fn = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd = -100
-    rc = fn(at_fdcwd, os.fsencode(str(a)), at_fdcwd, os.fsencode(str(b)), _RENAME_EXCHANGE)
-    if rc != 0:
-        err = ctypes.get_errno()
-        if err in (22, 38, 95):  # EINVAL / ENOSYS / EOPNOTSUPP: filesystem or kernel without it
-            return False
-        raise OSError(err, os.strerror(err), str(b))
-    return True
-
-
-def replace_dir(src: Path, dst: Path) -> None:
-    """Move the finished folder ``src`` to ``dst`` so that ``dst`` is never missing, even if ``dst`` exists:
-    a fresh name is one rename; an existing folder is swapped atomically and the old content removed after."""
-    if not dst.exists():
-        os.replace(src, dst)
-        return
-    if exchange_dirs(src, dst):
-        shutil.rmtree(src, ignore_errors=True)  # src now holds the old content
-        return
-    old = dst.with_name(f".{dst.name}.old.{os.getpid()}")
-    os.replace(dst, old)  # fallback: the short window remains on systems without RENAME_EXCHANGE
-    os.replace(src, dst)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 # ============================================================================================ restore
-def _swap_symlink(link: Path, target: str) -> None:
-    from transforms.publish import swap_symlink  # lazy: publish imports this module
-
-    swap_symlink(link, target)
-
-
 def restore_dataset(dataset_id: str, paths: DataPaths | None = None, rebuild_warehouse: bool = True) -> dict:
     """Point ``latest`` (and the period links) back at an earlier, complete ``published/runs/<dataset_id>``
     and, optionally, rebuild the analysts' ``warehouse.duckdb`` marts from that dataset's Parquet files.
@@ -299,30 +155,13 @@ def restore_dataset(dataset_id: str, paths: DataPaths | None = None, rebuild_war
             finally:
                 con.close()
             os.replace(tmp, paths.warehouse)
-        _swap_symlink(paths.published / "latest", f"runs/{dataset_id}")
+        swap_symlink(paths.published / "latest", f"runs/{dataset_id}")
         for period in periods:
-            _swap_symlink(paths.published / period, f"runs/{dataset_id}/periods/{period}")
+            swap_symlink(paths.published / period, f"runs/{dataset_id}/periods/{period}")
         for link in paths.published.iterdir():  # period links the restored dataset does not have
             if link.is_symlink() and link.name not in ("latest", *periods) and not link.name.startswith("."):
                 link.unlink()
     return {"dataset_id": dataset_id, "periods": periods, "warehouse_rebuilt": rebuild_warehouse}
-
-
-# ============================================================================================ formulas
-def neutralise_cell(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula gets a leading apostrophe; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        try:
-            float(value)
-            return value  # "-1.5" is a number written as text, not a formula
-        except ValueError:
-            return "'" + value
-    return value
-
-
-def is_formula_text(value: str) -> bool:
-    """True for a text cell that would be executed by Excel/LibreOffice when opened."""
-    return neutralise_cell(value) != value
 
 
 # ============================================================================================ faults

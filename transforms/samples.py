@@ -279,7 +279,7 @@ def main() -> None:
     """``python -m transforms.samples [OUT_DIR]``: write the sample reports."""
     import sys
 
-    from transforms.paths import data_paths
+    from transforms.core.paths import data_paths
 
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else data_paths().samples / "reports"
     files = write_samples(out)

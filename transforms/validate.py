@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from transforms.paths import DataPaths
+from transforms.core.paths import DataPaths
 
 # A batch whose rows would be quarantined in a larger share than this is refused whole: so many bad rows mean a
 # structural fault (a changed template, a code list), not a few typing errors.

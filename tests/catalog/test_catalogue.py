@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from transforms.paths import PLAN_TEXT, SEEDS_DIR
+from transforms.core.paths import PLAN_TEXT, SEEDS_DIR
 
 
 def seed(name: str) -> list[dict[str, str]]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from transforms.paths import REPO_ROOT
+from transforms.core.paths import REPO_ROOT
 
 AIRFLOW_TEST_HOME = Path(tempfile.mkdtemp(prefix="hnplus-airflow-test-"))
 _ENV = {

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from transforms.paths import REPO_ROOT
+from transforms.core.paths import REPO_ROOT
 
 COMPOSE = REPO_ROOT / "docker-compose.yml"
 AIRFLOW_SERVICES = {"airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer",

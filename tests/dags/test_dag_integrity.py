@@ -9,7 +9,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from transforms.paths import REPO_ROOT
+from transforms.core.paths import REPO_ROOT
 
 VALIDATION_TASKS = {"fetch_feed", "validate_inputs", "audit"}  # a retry would not change their verdict
 
@@ -131,7 +131,7 @@ def test_dags_test_exit_code_reports_a_failed_task(tmp_path: Path) -> None:
     from airflow.utils.db import _get_script_object
 
     from transforms.airflow_env import MIGRATE_STAMP, airflow_env, dags_test, db_revisions, migration_needed
-    from transforms.paths import DataPaths
+    from transforms.core.paths import DataPaths
 
     dags = tmp_path / "dags"
     dags.mkdir()

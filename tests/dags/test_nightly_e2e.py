@@ -20,7 +20,7 @@ from pathlib import Path
 import pendulum
 import pytest
 
-from transforms.paths import DataPaths
+from transforms.core.paths import DataPaths
 from transforms.samples import write_samples
 
 pytestmark = pytest.mark.e2e

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from transforms.paths import REPO_ROOT
+from transforms.core.paths import REPO_ROOT
 
 
 def _airflow_imports(path: Path, root: Path = REPO_ROOT) -> list[str]:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from transforms.paths import DataPaths
-from transforms.pipeline import inputs_fingerprint_unchanged, period_for_run, should_build
+from transforms.core.paths import DataPaths
+from transforms.core.periods import period_for_run
+from transforms.pipeline import inputs_fingerprint_unchanged, should_build
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from transforms.airflow_smoke import run_smoke
-from transforms.paths import DataPaths
+from transforms.core.paths import DataPaths
 from transforms.samples import write_samples
 
 

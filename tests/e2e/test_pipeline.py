@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from transforms import pipeline
-from transforms.paths import DataPaths
+from transforms.core.paths import DataPaths
 from transforms.portal import start_portal
 from transforms.samples import write_samples
 

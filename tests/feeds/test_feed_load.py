@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from transforms.catalog import cities
+from transforms.core.paths import SQL_DIR
 from transforms.feeds import ClientConfig, fetch_feed, list_feeds, load_feeds, load_registry
-from transforms.paths import SQL_DIR
 from transforms.portal import PortalHandle
 
 FEED_INDICATORS = {"xborder_pilot_zone", "national_maker_spaces", "maker_spaces", "scenic_5a_areas",

@@ -14,7 +14,7 @@ import pytest
 from publish_helpers import DIFF_LAST, build_warehouse, metadata_for, revised_frame, sample_frame
 
 from transforms import publish
-from transforms.paths import SEEDS_DIR
+from transforms.core.paths import SEEDS_DIR
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 
 from transforms import build, catalog, samples
-from transforms.paths import SEEDS_DIR, SQL_DIR
+from transforms.core.paths import SEEDS_DIR, SQL_DIR
 
 
 def sample_frame() -> pd.DataFrame:

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from transforms.paths import REPO_ROOT
+from transforms.core.paths import REPO_ROOT
 
 DOC = REPO_ROOT / "docs" / "analysts.md"
 BLOCKS = re.findall(r"```sql\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)

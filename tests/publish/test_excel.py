@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
 
+from transforms.core.formulas import is_formula_text
 from transforms.datapackage import column_doc
-from transforms.excel import is_formula_like, write_league_workbook
+from transforms.excel import write_league_workbook
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +80,6 @@ def test_formula_like_text_is_neutralised(tmp_path: Path) -> None:
     assert set(cells) == set(evil)
     for text, cell in cells.items():
         assert cell.data_type == "s"
-        assert cell.quotePrefix is is_formula_like(text)
+        assert cell.quotePrefix is is_formula_text(text)
     cal = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
     assert sorted(r[col - 1] for r in cal[1:]) == sorted(evil)

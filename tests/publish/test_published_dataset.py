@@ -14,8 +14,8 @@ import pytest
 from publish_helpers import metadata_for
 
 from transforms import publish
+from transforms.core.paths import REPO_ROOT
 from transforms.datapackage import COLUMNS, TABLE_COLUMNS, render_data_dictionary
-from transforms.paths import REPO_ROOT
 
 N_CITIES = 18
 

@@ -13,7 +13,7 @@ import pytest
 from reliability_helpers import copy_data
 
 from transforms import pipeline
-from transforms.paths import DataPaths
+from transforms.core.paths import DataPaths
 from transforms.portal import PortalHandle, start_portal
 from transforms.samples import write_samples
 

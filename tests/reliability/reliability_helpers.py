@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from transforms.paths import REPO_ROOT, DataPaths
+from transforms.core.paths import REPO_ROOT, DataPaths
 
 CHILD = """
 import json, sys
@@ -17,7 +17,7 @@ from pathlib import Path
 from transforms import safety
 safety.install_fault_hooks()
 from transforms import pipeline
-from transforms.paths import DataPaths
+from transforms.core.paths import DataPaths
 root, run_id, url, mode = sys.argv[1:5]
 paths = DataPaths(Path(root))
 if mode == "publish":  # the Airflow retry of one task: only the publish stage

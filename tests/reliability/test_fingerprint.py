@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from transforms import pipeline
+from transforms.core.paths import EXPECTATIONS_DIR, SEEDS_DIR, SQL_DIR
 from transforms.intake import ensure_tables
-from transforms.paths import EXPECTATIONS_DIR, SEEDS_DIR, SQL_DIR
 
 
 @pytest.fixture()

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 from reliability_helpers import add_changed_report, child_result, copy_data, run_child
 
-from transforms.paths import DataPaths
+from transforms.core.paths import DataPaths
 from transforms.portal import PortalHandle
 from transforms.safety import check_published, stale_temp_paths
 
@@ -205,7 +205,7 @@ def _csv_cells(folder: Path) -> list[tuple[str, str]]:
 
 def test_published_csv_carries_no_formula_text(chain: dict) -> None:
     """Dataset B includes a report whose file name and free-text fields are formulas."""
-    from transforms.safety import is_formula_text
+    from transforms.core.formulas import is_formula_text
 
     cells = _csv_cells(chain["paths"].published / "latest")
     assert len(cells) > 100_000
@@ -215,7 +215,7 @@ def test_published_csv_carries_no_formula_text(chain: dict) -> None:
 def test_published_xlsx_and_site_carry_no_live_formula_or_markup(chain: dict) -> None:
     import openpyxl
 
-    from transforms.safety import is_formula_text
+    from transforms.core.formulas import is_formula_text
 
     folder = chain["paths"].published / "latest"
     books = sorted(folder.rglob("*.xlsx"))

@@ -17,18 +17,20 @@ import pytest
 from reliability_helpers import add_changed_report, copy_data, run_child
 
 from transforms import pipeline
-from transforms.paths import REPO_ROOT, DataPaths
+from transforms.core.locks import RunLocked, lock_holder, run_lock
+from transforms.core.paths import REPO_ROOT, DataPaths
 from transforms.portal import PortalHandle
-from transforms.safety import RunLocked, check_published, lock_holder, run_lock
+from transforms.safety import check_published
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from transforms.paths import DataPaths
-from transforms import pipeline, safety
+from transforms.core.paths import DataPaths
+from transforms import pipeline
+from transforms.core import locks
 paths = DataPaths(Path(sys.argv[1]))
 if sys.argv[2] == "run":
-    with safety.run_lock(paths, run_id="nightly-holder"):
+    with locks.run_lock(paths, run_id="nightly-holder"):
         print("HELD", flush=True)
         time.sleep(float(sys.argv[3]))
 else:

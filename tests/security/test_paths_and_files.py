@@ -11,10 +11,11 @@ import duckdb
 import pytest
 import xlsxwriter
 
+from transforms.core.files import UnsafePath, safe_join, safe_name
+from transforms.core.paths import DataPaths
 from transforms.intake import _entries_for_paths, copy_into_inbox, intake_inbox, iter_inbox
-from transforms.paths import DataPaths
 from transforms.report_reader import MAX_ROWS_PER_SHEET, ReportRejected, read_report
-from transforms.safety import UnsafePath, restore_dataset, safe_join, safe_name
+from transforms.safety import restore_dataset
 
 GOOD_CSV = (
     "模板版本,城市代码,报告期,类型,代码,名称,单位,本期数值,本市目标2018,本市目标2025,推进状态,佐证材料,备注\n"
@@ -193,7 +194,7 @@ def test_landing_files_are_read_only(tmp_path: Path) -> None:
 
 
 def test_replace_dir_swaps_an_existing_folder_atomically(tmp_path: Path) -> None:
-    from transforms.safety import exchange_dirs, replace_dir
+    from transforms.core.files import exchange_dirs, replace_dir
 
     old, new = tmp_path / "runs" / "abc", tmp_path / "runs" / ".abc.tmp"
     old.mkdir(parents=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from transforms.paths import REPO_ROOT
+from transforms.core.paths import REPO_ROOT
 
 SCRIPT = REPO_ROOT / "scripts" / "check_secrets.py"
 # look-alikes assembled at run time, so this file itself never holds one

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sql_scan import interpolations
 
-from transforms.paths import REPO_ROOT
+from transforms.core.paths import REPO_ROOT
 
 IDENT = "identifier from the catalogue/code (table, schema, model file name, column list), never outside input"
 PATH = "a path under the data directory chosen by the operator (HNPLUS_DATA_DIR), quoted"
@@ -22,7 +22,7 @@ REVIEWED: dict[str, str] = {
     "transforms/build.py:run_models:model.name": IDENT,
     "transforms/build.py:run_models:schema": IDENT,
     "transforms/build.py:run_models:sql": SQLFILE,
-    "transforms/catalog.py:load_seeds:path.stem": IDENT + " (seeds/*.csv file names)",
+    "transforms/catalog/__init__.py:load_seeds:path.stem": IDENT + " (seeds/*.csv file names)",
     "transforms/datapackage.py:comment_statements:_quote(d.title + ': ' + d.description)":
         "data dictionary text from the repository, quoted by _quote (doubles single quotes)",
     "transforms/datapackage.py:comment_statements:_quote(doc.title + ': ' + doc.description)":

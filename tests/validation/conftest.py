@@ -9,7 +9,7 @@ import pytest
 from validation_helpers import GOOD_RUN, build, stage_sample_reports
 
 from transforms import pipeline
-from transforms.paths import DataPaths
+from transforms.core.paths import DataPaths
 
 
 @pytest.fixture(scope="session")

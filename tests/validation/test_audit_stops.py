@@ -12,7 +12,7 @@ from validation_helpers import build, published_state, sql
 
 from transforms import build as build_mod
 from transforms import pipeline
-from transforms.paths import DataPaths
+from transforms.core.paths import DataPaths
 
 
 def run_until_publish(paths: DataPaths, run_id: str, candidate_fault: str | None = None) -> None:

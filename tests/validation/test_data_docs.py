@@ -6,7 +6,7 @@ from pathlib import Path
 
 from validation_helpers import GOOD_RUN, sql
 
-from transforms.paths import DataPaths
+from transforms.core.paths import DataPaths
 from transforms.validate import build_data_docs, load_results, results_dir
 
 RAN = ["raw_report_rows", "raw_feed_records", "staged_facts", "league_table", "special_scores", "indicator_scores"]

@@ -8,7 +8,7 @@ import pytest
 from validation_helpers import build, sql
 
 from transforms import pipeline
-from transforms.paths import DataPaths
+from transforms.core.paths import DataPaths
 from transforms.validate import results_dir
 
 # case -> (how to break one row, expected expectation type, expected column)

@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 
 from transforms import catalog, pipeline, samples, score
-from transforms.paths import DataPaths
+from transforms.core.paths import DataPaths
 
 GOOD_RUN = "good-run"
 LAST_PERIOD = "2018Q4"

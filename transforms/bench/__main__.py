@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 
 from transforms.bench.runner import print_table, run_bench
-from transforms.paths import data_paths
+from transforms.core.paths import data_paths
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from transforms.catalog import TEMPLATE_VERSION, read_seed
-from transforms.paths import SEEDS_DIR
+from transforms.core.paths import SEEDS_DIR
 
 SEED = 2015
 FIRST_PERIOD = "2015Q4"

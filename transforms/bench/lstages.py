@@ -24,8 +24,8 @@ import pyarrow as pa
 from transforms.bench.generate import FEED_KINDS, feed_glob, report_glob
 from transforms.build import promote_candidate
 from transforms.catalog import MILESTONE_STATUSES, load_seeds
+from transforms.core.paths import SQL_DIR
 from transforms.intake import ensure_tables
-from transforms.paths import SQL_DIR
 from transforms.pipeline import hash_code_files
 from transforms.score import build_with_scores
 

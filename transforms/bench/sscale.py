@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from transforms import pipeline
-from transforms.paths import DataPaths
+from transforms.core.paths import DataPaths
 
 
 def reader_speed(sample_dir: Path) -> dict:

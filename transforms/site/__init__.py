@@ -9,7 +9,6 @@ rather than a ``fetch()`` that ``file://`` forbids. ECharts comes from the npm t
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import os
@@ -19,8 +18,9 @@ from pathlib import Path
 
 import duckdb
 
+from transforms.core.files import sha256_file
+from transforms.core.paths import REPO_ROOT
 from transforms.datapackage import COLUMNS, TABLES, column_doc, table_schema
-from transforms.paths import REPO_ROOT
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 NPM_CACHE = REPO_ROOT / ".cache" / "npm"
@@ -28,10 +28,6 @@ METHODOLOGY = REPO_ROOT / "docs" / "methodology.md"
 
 
 _DOWNLOADS = (".csv", ".parquet", ".json", ".xlsx")
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 class VendorMissing(RuntimeError):
@@ -220,7 +216,7 @@ def build_site(con: duckdb.DuckDBPyConnection, out: Path, metadata: dict) -> Pat
     assets.mkdir(parents=True, exist_ok=True)
     data = site_data(con, metadata)
     data["has_map"] = True
-    data["files"] = [{"path": p.name, "bytes": p.stat().st_size, "sha256": _sha256(p)}
+    data["files"] = [{"path": p.name, "bytes": p.stat().st_size, "sha256": sha256_file(p)}
                      for p in sorted(out.iterdir()) if p.is_file() and p.suffix in _DOWNLOADS]
     try:
         (assets / "echarts.min.js").write_bytes(echarts_js())

@@ -1,4 +1,4 @@
-"""The plan catalogue (``seeds/``) as typed Python records and as DuckDB tables."""
+"""The plan catalogue (``seeds/``) as typed Python records and as DuckDB tables, and the scoring method version."""
 
 from __future__ import annotations
 
@@ -9,10 +9,18 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.paths import SEEDS_DIR
+from transforms.core.paths import SEEDS_DIR
 
 MILESTONE_STATUSES = ("未启动", "推进中", "基本完成", "已完成")
 TEMPLATE_VERSION = "HNPLUS-R1"
+
+
+def _method_version(seeds_dir: Path = SEEDS_DIR) -> str:
+    """The scoring method version, declared once in seeds/scoring_parameters.csv and stored with every result."""
+    for row in read_seed("scoring_parameters.csv", seeds_dir):
+        if row["parameter"] == "method_version":
+            return row["value"]
+    raise RuntimeError(f"method_version missing from {seeds_dir / 'scoring_parameters.csv'}")
 
 
 def read_seed(name: str, seeds_dir: Path = SEEDS_DIR) -> list[dict[str, str]]:
@@ -56,3 +64,6 @@ def load_seeds(con: duckdb.DuckDBPyConnection, seeds_dir: Path = SEEDS_DIR) -> l
         )
         tables.append(path.stem)
     return tables
+
+
+METHOD_VERSION = _method_version()
