@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.paths import SQL_DIR
+from transforms.core.paths import SQL_DIR
 
 LAYERS = ("staging", "intermediate", "marts")
 CANDIDATE_SCHEMA = "marts_candidate"

@@ -22,7 +22,7 @@ import pandas as pd
 
 from transforms import build
 from transforms.catalog import load_seeds
-from transforms.paths import SEEDS_DIR, SQL_DIR
+from transforms.core.paths import SEEDS_DIR, SQL_DIR
 
 PARAMETERS_SEED = "scoring_parameters.csv"
 CHUNK = 50  # draws per random-number chunk (fixed: the seed decides the draws at every scale)
