@@ -1,30 +1,25 @@
-"""Scoring steps that SQL does clumsily: the rank-uncertainty Monte Carlo, and the two-phase build around it.
+"""The rank-uncertainty Monte Carlo: the numpy body of the Python model sql/intermediate/int_rank_uncertainty.py.
 
 Why Python here: the Monte Carlo re-aggregates every city's indicator scores a thousand times under perturbed
 weights and method choices; that is a few vectorised numpy array operations, but a thousand SQL self-joins.
 Everything else about the scores lives in ``sql/intermediate`` and ``sql/marts`` (see docs/methodology.md).
 
-Order of a build: seeds -> staging + intermediate models -> ``rank_uncertainty`` -> marts (the marts read
-``intermediate.int_rank_uncertainty``).
+The model runner (transforms.build.models) runs it after the intermediate models it reads and before the marts
+that read ``intermediate.int_rank_uncertainty``.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from transforms import build
-from transforms.catalog import load_seeds
-from transforms.core.paths import SEEDS_DIR, SQL_DIR
-
-PARAMETERS_SEED = "scoring_parameters.csv"
 CHUNK = 50  # draws per random-number chunk (fixed: the seed decides the draws at every scale)
 BLOCK_CELLS = 1024  # cells per block: a block's [cells, draws] arrays stay in the core's cache
 RANK_BLOCK_PERIODS = 4  # periods per ranking block
@@ -32,65 +27,12 @@ MC_RANK_BYTES = int(os.environ.get("HNPLUS_MC_RANK_BYTES", str(512 * 2**20)))  #
 MC_THREADS = int(os.environ.get("HNPLUS_MC_THREADS", "4"))  # at most this many threads (and no more than cores)
 
 
-def load_scoring_parameters(con: duckdb.DuckDBPyConnection, seeds_dir: Path = SEEDS_DIR) -> None:
-    """Load seeds/scoring_parameters.csv as ``seeds.scoring_parameters`` (until catalog.SEED_TABLES lists it)."""
-    con.execute("create schema if not exists seeds")
-    con.execute(
-        "create or replace table seeds.scoring_parameters as "
-        "select * from read_csv(?, header = true, all_varchar = true, quote = '\"', escape = '\"')",
-        [str(seeds_dir / PARAMETERS_SEED)],
-    )
-
-
-def method_version(seeds_dir: Path = SEEDS_DIR) -> str:
-    """The scoring method version declared in seeds/scoring_parameters.csv."""
-    return _parameters_from_csv(seeds_dir)["method_version"]
-
-
-def _parameters_from_csv(seeds_dir: Path) -> dict[str, str]:
-    df = pd.read_csv(seeds_dir / PARAMETERS_SEED, dtype=str, keep_default_na=False)
-    return dict(zip(df["parameter"], df["value"], strict=True))
-
-
-def run_layers(con: duckdb.DuckDBPyConnection, layers: tuple[str, ...], sql_dir: Path = SQL_DIR) -> dict[str, float]:
-    """Materialise the models of the given layers only (``build.run_models`` restricted to ``layers``)."""
-    return build.run_models(con, sql_dir, layers=layers)
-
-
-def build_with_scores(
-    con: duckdb.DuckDBPyConnection,
-    sql_dir: Path = SQL_DIR,
-    seeds_dir: Path = SEEDS_DIR,
-    draws: int | None = None,
-    seed: int | None = None,
-    reload_seeds: bool = True,
-) -> dict[str, float]:
-    """The build stage: seeds, staging + intermediate, the rank Monte Carlo, then the marts (candidate schema).
-
-    ``reload_seeds=False`` keeps whatever ``seeds.*`` tables the caller prepared (tests use tiny catalogues)
-    but still makes sure ``seeds.scoring_parameters`` exists.
-    """
-    if reload_seeds:
-        load_seeds(con, seeds_dir)
-    if reload_seeds or not _table_exists(con, "seeds", "scoring_parameters"):
-        load_scoring_parameters(con, seeds_dir)
-    params = {k: v for k, v in con.execute("select parameter, value from seeds.scoring_parameters").fetchall()}
-    timings = run_layers(con, ("staging", "intermediate"), sql_dir)
-    t0 = time.perf_counter()
-    rank_uncertainty(
-        con,
-        draws=int(draws if draws is not None else params.get("mc_draws", 1000)),
-        seed=int(seed if seed is not None else params.get("mc_seed", 2015)),
-    )
-    timings["python.rank_uncertainty"] = round(time.perf_counter() - t0, 4)
-    timings.update(run_layers(con, ("marts",), sql_dir))
-    return timings
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
-    ).fetchone()[0])
+def scoring_parameters(con: duckdb.DuckDBPyConnection, options: Mapping[str, str] | None = None) -> dict:
+    """The typed row of ``intermediate.int_scoring_parameters`` as a dict, ``options`` overriding it."""
+    cur = con.execute("select * from intermediate.int_scoring_parameters")
+    params = dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
+    params.update(options or {})
+    return params
 
 
 def _codes(column: pd.Series, values: list[str]) -> np.ndarray:
@@ -101,17 +43,30 @@ def _codes(column: pd.Series, values: list[str]) -> np.ndarray:
 class _Inputs:
     """Indicator scores as dense arrays [period, city, indicator] plus the aggregation tree."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        p = {k: v for k, v in con.execute("select parameter, value from seeds.scoring_parameters").fetchall()}
-        self.missing_score = float(p.get("missing_score", 0))
-        self.floor = float(p.get("geometric_floor", 1))
-        self.rounding = int(p.get("score_rounding", 4))
-        self.spread = float(p.get("mc_weight_spread", 0.5))
-        self.p_geometric = float(p.get("mc_geometric_share", 0.5))
-        self.p_exclude = float(p.get("mc_exclude_share", 0.5))
-        self.aggregation = p.get("aggregation", "arithmetic")
-        self.missing_rule = p.get("missing_rule", "zero")
+    def __init__(self, con: duckdb.DuckDBPyConnection, options: Mapping[str, str] | None = None) -> None:
+        self._read_parameters(scoring_parameters(con, options))
+        ind, scopes = self._read_scores(con)
+        self.periods = sorted(set(scopes["period"].unique()) | set(ind["period"].unique()))
+        self.cities = sorted(set(scopes["city_code"].unique()) | set(ind["city_code"].unique()))
+        self.indicators = sorted(set(ind["indicator_code"].unique()))
+        self._build_tree(con, ind)
+        self._fill_arrays(ind, scopes)
+        self._blocks: dict[tuple[int, int], list] = {}
 
+    def _read_parameters(self, p: dict) -> None:
+        self.params = p
+        self.missing_score = float(p["missing_score"])
+        self.floor = float(p["geometric_floor"])
+        self.rounding = int(p["score_rounding"])
+        self.spread = float(p["mc_weight_spread"])
+        self.p_geometric = float(p["mc_geometric_share"])
+        self.p_exclude = float(p["mc_exclude_share"])
+        self.aggregation = p["aggregation"]
+        self.missing_rule = p["missing_rule"]
+
+    @staticmethod
+    def _read_scores(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The scored indicators and the scopes of the ranked (non-baseline) periods."""
         ind = con.execute(
             """
             select s.period, s.city_code, s.indicator_code, s.special_code, s.action_code, s.weight,
@@ -131,23 +86,41 @@ class _Inputs:
             where not p.is_baseline
             """
         ).df()
-        self.periods = sorted(set(scopes["period"].unique()) | set(ind["period"].unique()))
-        self.cities = sorted(set(scopes["city_code"].unique()) | set(ind["city_code"].unique()))
-        self.indicators = sorted(set(ind["indicator_code"].unique()))
+        return ind, scopes
+
+    def _build_tree(self, con: duckdb.DuckDBPyConnection, ind: pd.DataFrame) -> None:
+        """The aggregation tree as index lists (ascending): a special's indicators, an action's specials; weights."""
         w_sp = con.execute(
             "select code, parent_code, weight from staging.stg_weights where weight_level = 'special'"
         ).df()
         w_ac = con.execute("select code, weight from staging.stg_weights where weight_level = 'action'").df()
-        used_specials = set(ind["special_code"].unique())
-        w_sp = w_sp[w_sp["code"].isin(used_specials)].sort_values("code")
+        w_sp = w_sp[w_sp["code"].isin(set(ind["special_code"].unique()))].sort_values("code")
         self.specials = list(w_sp["code"])
         self.actions = sorted(set(w_sp["parent_code"]) & set(w_ac["code"]))
         self.scopes = [*self.actions, "overall"]
-        n_p, n_c, n_i = len(self.periods), len(self.cities), len(self.indicators)
-        n_k, n_a = len(self.specials), len(self.actions)
         ii = {v: i for i, v in enumerate(self.indicators)}
         ki = {v: i for i, v in enumerate(self.specials)}
         ai = {v: i for i, v in enumerate(self.actions)}
+        meta = ind.drop_duplicates("indicator_code").set_index("indicator_code")
+        self.w_ind = np.array([float(meta.loc[c, "weight"]) for c in self.indicators])
+        members: list[list[int]] = [[] for _ in self.specials]
+        for c in self.indicators:
+            members[ki[meta.loc[c, "special_code"]]].append(ii[c])
+        self.special_indicators = [np.array(m, dtype=np.intp) for m in members]
+        self.w_special = w_sp["weight"].astype(float).to_numpy()
+        members = [[] for _ in self.actions]
+        for code, parent in zip(w_sp["code"], w_sp["parent_code"], strict=True):
+            if parent in ai:
+                members[ai[parent]].append(ki[code])
+        self.action_specials = [np.array(m, dtype=np.intp) for m in members]
+        w_ac = w_ac.set_index("code")
+        self.w_action = np.array([float(w_ac.loc[a, "weight"]) for a in self.actions])
+
+    def _fill_arrays(self, ind: pd.DataFrame, scopes: pd.DataFrame) -> None:
+        """Dense [period, city, indicator] scores and flags, [period, city, scope] has_score, and the indicator
+        scores [cells, indicators] under each missing-data rule: 'zero' scores a missing value as missing_score,
+        'exclude' leaves it out (NaN = does not enter the mean)."""
+        n_p, n_c, n_i = len(self.periods), len(self.cities), len(self.indicators)
         self.obs = np.full((n_p, n_c, n_i), np.nan)
         self.applicable = np.zeros((n_p, n_c, n_i), dtype=bool)
         self.missing = np.zeros((n_p, n_c, n_i), dtype=bool)
@@ -157,33 +130,14 @@ class _Inputs:
             self.obs[ip, ic, ii_] = ind["observed_score"].astype(float).to_numpy()
             self.applicable[ip, ic, ii_] = True
             self.missing[ip, ic, ii_] = ~ind["has_value"].astype(bool).to_numpy()
-        meta = ind.drop_duplicates("indicator_code").set_index("indicator_code")
-        self.w_ind = np.array([float(meta.loc[c, "weight"]) for c in self.indicators])
-        # the aggregation tree as index lists (ascending): a special's indicators, an action's specials
-        members: list[list[int]] = [[] for _ in range(n_k)]
-        for c in self.indicators:
-            members[ki[meta.loc[c, "special_code"]]].append(ii[c])
-        self.special_indicators = [np.array(m, dtype=np.intp) for m in members]
-        self.w_special = w_sp["weight"].astype(float).to_numpy()
-        members = [[] for _ in range(n_a)]
-        for code, parent in zip(w_sp["code"], w_sp["parent_code"], strict=True):
-            if parent in ai:
-                members[ai[parent]].append(ki[code])
-        self.action_specials = [np.array(m, dtype=np.intp) for m in members]
-        w_ac = w_ac.set_index("code")
-        self.w_action = np.array([float(w_ac.loc[a, "weight"]) for a in self.actions])
-        self.has_score = np.zeros((n_p, n_c, n_a + 1), dtype=bool)
-        si = {v: i for i, v in enumerate(self.scopes)}
-        sc = scopes[scopes["scope"].isin(si)]
+        self.has_score = np.zeros((n_p, n_c, len(self.scopes)), dtype=bool)
+        sc = scopes[scopes["scope"].isin(set(self.scopes))]
         self.has_score[_codes(sc["period"], self.periods), _codes(sc["city_code"], self.cities),
                        _codes(sc["scope"], self.scopes)] = sc["has_score"].astype(bool).to_numpy()
-        # the indicator scores [cells, indicators] under each missing-data rule: 'zero' scores a missing value as
-        # missing_score, 'exclude' leaves it out (NaN = does not enter the mean)
         obs, app = self.obs.reshape(n_p * n_c, n_i), self.applicable.reshape(n_p * n_c, n_i)
         zero = np.where(app, np.where(self.missing.reshape(n_p * n_c, n_i), self.missing_score, obs), np.nan)
         exclude = np.where(app, obs, np.nan)
         self.rule_values = (zero, exclude)
-        self._blocks: dict[tuple[int, int], list] = {}
 
     def blocks(self, first: int, last: int) -> list[tuple[int, int, list[np.ndarray]]]:
         """Cells [first, last) in cache-sized blocks: (start, stop relative to ``first``, per-special matrices).
@@ -365,15 +319,17 @@ def _rank_quantiles(inp: _Inputs, chunks: list[tuple], draws: int, p0: int,
     return counts.reshape(shape), q(0.5).reshape(shape), q(0.05).reshape(shape), q(0.95).reshape(shape)
 
 
-def rank_uncertainty(con: duckdb.DuckDBPyConnection, draws: int = 1000, seed: int = 2015) -> None:
+def rank_uncertainty(con: duckdb.DuckDBPyConnection, options: Mapping[str, str] | None = None) -> pa.Table:
     """Monte Carlo of each city's rank per (period, scope) under perturbed weights and method choices.
 
     Each draw multiplies every indicator, special and action weight by Uniform(1 - spread, 1 + spread), picks
     arithmetic or geometric aggregation and the 'zero' or 'exclude' missing-data rule. Cities without a published
-    score for a scope (coverage below threshold) get no rank. Writes ``intermediate.int_rank_uncertainty``.
-    The random numbers are drawn in chunks of ``CHUNK`` draws whatever the scale, so a seed means the same draws.
+    score for a scope (coverage below threshold) get no rank. Returns the rows of ``int_rank_uncertainty``.
+    Draws and seed are the parameters mc_draws and mc_seed (``options`` may override them). The random numbers are
+    drawn in chunks of ``CHUNK`` draws whatever the scale, so a seed means the same draws.
     """
-    inp = _Inputs(con)
+    inp = _Inputs(con, options)
+    draws, seed = int(inp.params["mc_draws"]), int(inp.params["mc_seed"])
     rng = np.random.default_rng(seed)
     P, C, S = len(inp.periods), len(inp.cities), len(inp.scopes)
     lo, hi = 1 - inp.spread, 1 + inp.spread
@@ -408,10 +364,9 @@ def rank_uncertainty(con: duckdb.DuckDBPyConnection, draws: int = 1000, seed: in
         "draws": np.full(P * C * S, draws),
         "seed": np.full(P * C * S, seed),
     })
-    con.execute("create schema if not exists intermediate")
-    con.execute(
-        "create or replace table intermediate.int_rank_uncertainty as select period, city_code, scope, "
+    return con.sql(
+        "select period, city_code, scope, "
         "cast(median_rank as integer) as median_rank, cast(rank_p05 as integer) as rank_p05, "
         "cast(rank_p95 as integer) as rank_p95, cast(draws as integer) as draws, cast(seed as bigint) as seed "
         "from df order by period, scope, city_code"
-    )
+    ).to_arrow_table()
