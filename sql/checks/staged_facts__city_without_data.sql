@@ -1,7 +1,7 @@
 -- failure means: a city has no value at all in a period for which other cities reported: neither its own report
 -- nor a value carried forward from its earlier reports (carry_forward_quarters). Its reports are missing or were
 -- rejected whole for longer than the carry-forward window, usually an intake fault to fix before publishing.
--- severity: critical
+-- severity: warning
 -- keys: city_code, period
 with facts as (
     select * from intermediate.int_indicator_values

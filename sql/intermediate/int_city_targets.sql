@@ -1,4 +1,5 @@
--- Each city's 2018 and 2025 target for every quantified indicator (target_method apportioned or uniform).
+-- Each city's 2018 and 2025 target for every quantified indicator (target_method apportioned or uniform), and
+-- whether the indicator is a rare count (an apportioned target below rare_count_threshold units for some city).
 -- 2018: the city's own declared target (its earliest declaration: targets do not move after the fact), else the
 -- provincial target apportioned by the indicator's key (population share, or baseline share for concentrated
 -- output) or, for uniform targets, the provincial level itself.
@@ -105,7 +106,13 @@ joined as (
         indicators.target_code,
         indicators.apportion_key,
         params.share_target_cap,
-        targets.target_value as province_target_2018,
+        -- a range (3—5家) is read as range_target_reading says (lower bound by default: 'at least 3')
+        case
+            when targets.comparator = 'range' and params.range_target_reading = 'lower' then targets.target_lower
+            when targets.comparator = 'range' and params.range_target_reading = 'upper' then targets.target_upper
+            else targets.target_value
+        end as province_target_2018,
+        params.rare_count_threshold,
         province.baseline_total,
         province.baseline_mean,
         declarations.declared_2018,
@@ -219,7 +226,14 @@ final as (
             when target_method = 'uniform' then 'provincial_uniform_2018_level'
             else 'extended_provincial_path_apportioned_' || share_key
         end as target_2025_source,
-        declared_2018 is null and target_method = 'apportioned' as is_apportioned
+        declared_2018 is null and target_method = 'apportioned' as is_apportioned,
+        -- a count whose apportioned target is a fraction of a unit for some city cannot be scored on targets
+        -- without turning yes/no: such rare counts are scored on fixed goalposts for every city
+        coalesce(
+            kind = 'count' and target_method = 'apportioned'
+            and min(provincial_2018) over (partition by indicator_code) < rare_count_threshold,
+            false
+        ) as is_rare_count
     from derived
 )
 

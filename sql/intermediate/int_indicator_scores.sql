@@ -1,14 +1,19 @@
--- Indicator scores 0-100 per (city, period, indicator), with trend, on-track status and provenance.
--- score_basis: target (distance along the path baseline -> target, capped at 100, overachievement apart),
--- goalpost (fixed min-max goalposts, direction 'lower' inverted), milestone (status steps), context (weight 0:
--- shown, not scored), not_applicable (catalogue, accepted city claim, or zero apportioned target),
--- no_variation (all values equal: carries no information, not scored).
+-- Indicator scores 0-100 per (city, period, indicator) on one yardstick, with progress to the next milestone,
+-- on-track status and provenance.
+-- score_basis: target (progress from the baseline to the 2025 target, capped at 100, overachievement apart),
+-- goalpost (fixed goalposts of int_goalposts, after outlier treatment; also every rare count), milestone (status
+-- steps), context (weight 0, or weight 0 from a dated change: shown, not scored), retired (reviewed out of the
+-- method), not_applicable (catalogue, accepted city claim, or zero target), unknown (a partial list that does not
+-- name the city), no_variation (all reference values equal: carries no information, not scored).
+-- One yardstick: every period is scored against the 2025 target or goalposts, so a value scores the same in 2018Q4
+-- and 2019Q1. milestone_score is the score of reaching the period's milestone (the 2018 target up to 2018Q4, the
+-- 2025 target afterwards); progress runs from the anchor (the baseline for 2018, the city's own 2018Q4 value for
+-- 2025): achieved_share = (score - anchor_score) / (milestone_score - anchor_score), elapsed_share = the share of
+-- the anchor-to-milestone quarters gone, progress_ratio = achieved_share / elapsed_share (UNSD). A carried-forward
+-- value is 'no_new_data', never on track.
 -- score = the score used by the aggregation: the observed score; for not_reported the missing_rule applies
--- ('zero': missing_score, 'exclude': null). observed_score is null when nothing was reported.
--- score_size_adjusted: the same score on the size-adjusted view. For goalpost indicators with size_denominator
--- 'population' the value per 1 million residents is scored on goalposts computed from per-million values
--- (int_goalposts, basis per_million); every other indicator keeps its raw score (targets are apportioned by population,
--- so the distance to target is already size-neutral; milestones and shares have no size).
+-- ('zero': missing_score, 'exclude': null). score_size_adjusted: the same on the size-adjusted view (per million
+-- residents on per-million goalposts for goalpost indicators with size_denominator 'population').
 with params as (
     select * from intermediate.int_scoring_parameters
 ),
@@ -39,19 +44,6 @@ goalposts_size_adjusted as (
     where basis = 'per_million'
 ),
 
-baseline_values as (
-    -- each city's value at the baseline period, one row per (city, indicator): a join, not a window over every row
-    select
-        baseline_cells.city_code,
-        baseline_cells.indicator_code,
-        max(baseline_cells.value) as baseline_raw
-    from intermediate.int_indicator_values as baseline_cells
-    inner join intermediate.int_periods as baseline_periods
-        on baseline_cells.period = baseline_periods.period
-    where baseline_periods.is_baseline
-    group by baseline_cells.city_code, baseline_cells.indicator_code
-),
-
 population as (
     select
         city_code,
@@ -60,20 +52,52 @@ population as (
     where apportion_key = 'population'
 ),
 
+changes_in_force as (
+    -- the latest dated change of weight or direction in force in each period
+    select
+        changes.indicator_code,
+        periods.period,
+        arg_max(changes.changed_value, changes.effective_from) filter (
+            where changes.changed_field = 'weight'
+        ) as changed_weight,
+        arg_max(changes.changed_value, changes.effective_from) filter (
+            where changes.changed_field = 'direction'
+        ) as changed_direction,
+        arg_max(changes.change_reason, changes.effective_from) as change_reason
+    from staging.stg_indicator_changes as changes
+    inner join periods on changes.effective_from <= periods.period
+    group by changes.indicator_code, periods.period
+),
+
+anchors as (
+    -- each city's value at the baseline and at the end of the 2018 phase: the start of each milestone's path
+    select
+        city_code,
+        indicator_code,
+        period,
+        value
+    from values_in_force
+),
+
 joined as (
     select
         values_in_force.*,
         indicators.special_code,
         indicators.action_code,
         indicators.kind,
-        indicators.direction,
+        coalesce(changes_in_force.changed_direction, indicators.direction) as direction,
         indicators.target_method,
-        indicators.weight,
+        indicators.evidence,
+        coalesce(cast(changes_in_force.changed_weight as double), indicators.weight) as weight,
+        changes_in_force.change_reason,
         indicators.size_denominator,
         periods.is_baseline,
         periods.milestone_year,
-        periods.years_since_baseline,
-        periods.years_to_milestone,
+        periods.is_milestone_change,
+        periods.anchor_period,
+        periods.period_index,
+        periods.anchor_index,
+        periods.milestone_index,
         targets.baseline_value,
         targets.baseline_source,
         targets.target_2018,
@@ -81,32 +105,25 @@ joined as (
         targets.target_2018_source,
         targets.target_2025_source,
         targets.is_apportioned,
-        case periods.milestone_year
-            when 2018 then targets.target_2018
-            else targets.target_2025
-        end as target_value,
-        case periods.milestone_year
-            when 2018 then goalposts.goalpost_low_2018
-            else goalposts.goalpost_low_2025
-        end as goalpost_low,
-        case periods.milestone_year
-            when 2018 then goalposts.goalpost_high_2018
-            else goalposts.goalpost_high_2025
-        end as goalpost_high,
-        goalposts.is_winsorised,
-        case periods.milestone_year
-            when 2018 then goalposts_size_adjusted.goalpost_low_2018
-            else goalposts_size_adjusted.goalpost_low_2025
-        end as goalpost_low_size_adjusted,
-        case periods.milestone_year
-            when 2018 then goalposts_size_adjusted.goalpost_high_2018
-            else goalposts_size_adjusted.goalpost_high_2025
-        end as goalpost_high_size_adjusted,
+        coalesce(targets.is_rare_count, false) as is_rare_count,
+        goalposts.treatment,
+        goalposts.treat_min,
+        goalposts.treat_max,
+        goalposts.goalpost_low,
+        goalposts.goalpost_high,
+        goalposts.goalpost_good_2018,
+        goalposts_size_adjusted.treatment as treatment_size_adjusted,
+        goalposts_size_adjusted.treat_min as treat_min_size_adjusted,
+        goalposts_size_adjusted.treat_max as treat_max_size_adjusted,
+        goalposts_size_adjusted.goalpost_low as goalpost_low_size_adjusted,
+        goalposts_size_adjusted.goalpost_high as goalpost_high_size_adjusted,
         population.key_value as population,
         case
             when indicators.size_denominator = 'population'
                 then per_million(values_in_force.value, population.key_value)
         end as value_per_million,
+        baseline_cell.value as baseline_raw,
+        anchor_cell.value as anchor_raw,
         params.milestone_scores,
         params.missing_rule,
         params.missing_score,
@@ -120,6 +137,20 @@ joined as (
     left join goalposts on values_in_force.indicator_code = goalposts.indicator_code
     left join goalposts_size_adjusted on values_in_force.indicator_code = goalposts_size_adjusted.indicator_code
     left join population on values_in_force.city_code = population.city_code
+    left join changes_in_force
+        on
+            values_in_force.indicator_code = changes_in_force.indicator_code
+            and values_in_force.period = changes_in_force.period
+    left join anchors as baseline_cell
+        on
+            values_in_force.city_code = baseline_cell.city_code
+            and values_in_force.indicator_code = baseline_cell.indicator_code
+            and params.baseline_period = baseline_cell.period
+    left join anchors as anchor_cell
+        on
+            values_in_force.city_code = anchor_cell.city_code
+            and values_in_force.indicator_code = anchor_cell.indicator_code
+            and periods.anchor_period = anchor_cell.period
 ),
 
 based as (
@@ -127,153 +158,102 @@ based as (
         *,
         case
             when value_status = 'not_applicable' then 'not_applicable'
-            when weight = 0 then 'context'
+            when value_status = 'unknown' then 'unknown'
+            when target_method = 'retired' then 'retired'
+            when weight = 0 or target_method = 'context' then 'context'
             when kind = 'milestone' then 'milestone'
-            when target_method in ('apportioned', 'uniform') and target_value = 0 and zero_target_not_applicable
+            when
+                target_method in ('apportioned', 'uniform') and not is_rare_count and target_2025 = 0
+                and zero_target_not_applicable
                 then 'zero_target'
-            when target_method in ('apportioned', 'uniform') and target_value is not null then 'target'
+            when target_method in ('apportioned', 'uniform') and not is_rare_count and target_2025 is not null
+                then 'target'
             when goalpost_high > goalpost_low then 'goalpost'
             else 'no_variation'
         end as score_basis
     from joined
 ),
 
-progress as (
+scored as (
     select
         *,
+        score_basis in ('target', 'goalpost', 'milestone') as is_scored,
+        case when value is not null then target_progress(value, baseline_value, target_2025, direction) end
+            as target_progress,
+        case when milestone_year = 2018 then target_2018 else target_2025 end as milestone_target,
+        yardstick_score(
+            score_basis, value, milestone_scores, baseline_value, target_2025, direction,
+            treatment, treat_min, treat_max, goalpost_low, goalpost_high
+        ) as observed_score,
+        yardstick_score(
+            score_basis, baseline_raw, milestone_scores, baseline_value, target_2025, direction,
+            treatment, treat_min, treat_max, goalpost_low, goalpost_high
+        ) as baseline_score,
+        yardstick_score(
+            score_basis, anchor_raw, milestone_scores, baseline_value, target_2025, direction,
+            treatment, treat_min, treat_max, goalpost_low, goalpost_high
+        ) as anchor_score,
         case
-            when score_basis != 'target' or value is null then null
-            when direction = 'lower' and target_value < baseline_value
-                then (baseline_value - value) / (baseline_value - target_value)
-            when direction = 'lower' and value <= target_value
-                then 1 + coalesce((target_value - value) / nullif(target_value, 0), 0)
-            when direction = 'lower' then target_value / value
-            when target_value > baseline_value then (value - baseline_value) / (target_value - baseline_value)
-            -- target already met at baseline: keep at or above the target
-            else value / target_value
-        end as target_progress
+            when score_basis = 'milestone' or milestone_year = 2025 then 100
+            when score_basis = 'target'
+                then 100 * least(greatest(target_progress(target_2018, baseline_value, target_2025, direction), 0), 1)
+            when score_basis = 'goalpost'
+                then goalpost_score(goalpost_good_2018, goalpost_low, goalpost_high, direction)
+        end as milestone_score,
+        case
+            when
+                score_basis = 'goalpost' and value_per_million is not null
+                and coalesce(goalpost_high_size_adjusted > goalpost_low_size_adjusted, false)
+                then goalpost_score(
+                    treat_value(
+                        value_per_million, treatment_size_adjusted, treat_min_size_adjusted, treat_max_size_adjusted
+                    ),
+                    goalpost_low_size_adjusted, goalpost_high_size_adjusted, direction
+                )
+        end as observed_score_per_million,
+        (period_index - anchor_index) / (milestone_index - anchor_index) as elapsed_share
     from based
 ),
 
-observed as (
+progressed as (
     select
         *,
+        coalesce(observed_score_per_million, observed_score) as observed_score_size_adjusted,
         case
-            when value is null then null
-            when score_basis = 'milestone' then milestone_step_score(milestone_scores, value)
-            when score_basis = 'target' then 100 * least(greatest(target_progress, 0), 1)
-            when score_basis = 'goalpost' then goalpost_score(value, goalpost_low, goalpost_high, direction)
-        end as observed_score
-    from progress
-),
-
-observed_size_adjusted as (
-    select
-        *,
-        case
-            when
-                score_basis != 'goalpost' or value_per_million is null
-                or not coalesce(goalpost_high_size_adjusted > goalpost_low_size_adjusted, false)
-                then observed_score
-            else goalpost_score(value_per_million, goalpost_low_size_adjusted, goalpost_high_size_adjusted, direction)
-        end as observed_score_size_adjusted
-    from observed
-),
-
-with_base_value as (
-    select
-        observed_size_adjusted.*,
-        observed_size_adjusted.score_basis in ('target', 'goalpost', 'milestone') as is_scored,
-        baseline_values.baseline_raw
-    from observed_size_adjusted
-    left join baseline_values
-        on
-            observed_size_adjusted.city_code = baseline_values.city_code
-            and observed_size_adjusted.indicator_code = baseline_values.indicator_code
-),
-
-with_base as (
-    -- the baseline value scored on this period's yardstick (goalposts differ between the 2018 and 2025 phases)
-    select
-        *,
-        case
-            when baseline_raw is null then null
-            when score_basis = 'milestone' then milestone_step_score(milestone_scores, baseline_raw)
-            when score_basis = 'goalpost' then goalpost_score(baseline_raw, goalpost_low, goalpost_high, direction)
-        end as baseline_score
-    from with_base_value
-),
-
-trend as (
-    select
-        *,
-        case
-            when not is_scored or value is null or years_since_baseline <= 0 then null
-            when
-                score_basis = 'target' and direction = 'higher' and target_value <= baseline_value
-                then 'met_at_baseline'
-            when
-                score_basis = 'target' and direction = 'lower' and target_value >= baseline_value
-                then 'met_at_baseline'
-            when score_basis = 'target' and baseline_value > 0 and value > 0 and target_value > 0
-                then 'compound_growth'
-            when score_basis = 'target' then 'linear'
-            when baseline_score is not null and baseline_score < 100 then 'score_space'
-        end as progress_method
-    from with_base
-),
-
-rates as (
-    select
-        *,
-        case progress_method
-            when 'compound_growth' then power(target_value / baseline_value, 1.0 / years_to_milestone) - 1
-            when 'linear' then (target_value - baseline_value) / years_to_milestone
-            when 'score_space' then (100 - baseline_score) / years_to_milestone
-        end as required_growth,
-        case progress_method
-            when 'compound_growth' then power(value / baseline_value, 1.0 / years_since_baseline) - 1
-            when 'linear' then (value - baseline_value) / years_since_baseline
-            when 'score_space' then (observed_score - baseline_score) / years_since_baseline
-        end as achieved_growth
-    from trend
+            when milestone_score > anchor_score
+                then (observed_score - anchor_score) / (milestone_score - anchor_score)
+        end as achieved_share
+    from scored
 ),
 
 statused as (
     select
-        rates.*,
-        rates.achieved_growth / nullif(rates.required_growth, 0) as progress_ratio,
+        progressed.*,
+        progressed.achieved_share / nullif(progressed.elapsed_share, 0) as progress_ratio,
         case
-            when not rates.is_scored or rates.value is null or rates.years_since_baseline <= 0 then null
-            when rates.score_basis = 'target' and rates.target_progress >= 1 then 'achieved'
-            when rates.score_basis != 'target' and rates.observed_score >= 100 then 'achieved'
-            -- a target met at baseline and no longer met: the city fell back below it
-            when rates.progress_method = 'met_at_baseline' then 'decreasing'
-            when rates.required_growth is null or rates.required_growth = 0 then null
+            when not progressed.is_scored or progressed.is_baseline or progressed.value is null then null
+            when progressed.value_status = 'carried_forward' then 'no_new_data'
+            when progressed.observed_score >= progressed.milestone_score then 'achieved'
+            when progressed.anchor_score is null then null
+            -- the milestone was met at the anchor and the city fell back below it
+            when progressed.milestone_score <= progressed.anchor_score then 'decreasing'
             else
                 progress_status(
-                    rates.achieved_growth / rates.required_growth, params.progress_on_track, params.progress_moderate
+                    progressed.achieved_share / nullif(progressed.elapsed_share, 0),
+                    params.progress_on_track, params.progress_moderate
                 )
         end as on_track,
         case
-            when rates.is_scored
-                then traffic_light(rates.score, params.light_green, params.light_yellow, params.light_orange)
-        end as traffic_light
-    from (
-        select
-            *,
-            case
-                when not is_scored then null
-                when value is not null then observed_score
-                when missing_rule = 'zero' then missing_score
-            end as score,
-            case
-                when not is_scored then null
-                when value is not null then observed_score_size_adjusted
-                when missing_rule = 'zero' then missing_score
-            end as score_size_adjusted
-        from rates
-    ) as rates
+            when not progressed.is_scored then null
+            when progressed.value is not null then progressed.observed_score
+            when progressed.missing_rule = 'zero' then progressed.missing_score
+        end as score,
+        case
+            when not progressed.is_scored then null
+            when progressed.value is not null then progressed.observed_score_size_adjusted
+            when progressed.missing_rule = 'zero' then progressed.missing_score
+        end as score_size_adjusted
+    from progressed
     cross join params
 ),
 
@@ -287,13 +267,16 @@ final as (
         kind,
         direction,
         target_method,
+        evidence,
         score_basis,
         is_scored,
         weight,
+        change_reason,
         value,
         milestone_status,
         value_status,
         absence_reason,
+        list_evidence,
         is_true_zero,
         carried_from_period,
         quarters_carried,
@@ -303,25 +286,31 @@ final as (
         baseline_value,
         baseline_source,
         milestone_year,
-        target_value,
+        is_milestone_change,
+        target_2025 as target_value,
+        milestone_target,
         target_2018,
         target_2025,
         case milestone_year when 2018 then target_2018_source else target_2025_source end as target_source,
         is_apportioned,
+        is_rare_count,
+        treatment,
         goalpost_low,
         goalpost_high,
-        is_winsorised,
         round(observed_score, 6) as observed_score,
         round(score, 6) as score,
         round(score_size_adjusted, 6) as score_size_adjusted,
         round(100 * greatest(target_progress - 1, 0), 6) as overachievement,
-        progress_method,
-        required_growth,
-        achieved_growth,
+        round(baseline_score, 6) as baseline_score,
+        anchor_period,
+        round(anchor_score, 6) as anchor_score,
+        round(milestone_score, 6) as milestone_score,
+        achieved_share,
+        elapsed_share,
         progress_ratio,
         on_track,
         trend_arrow(on_track) as trend_arrow,
-        traffic_light,
+        traffic_light(on_track) as traffic_light,
         file_id,
         original_name,
         sheet,

@@ -1,6 +1,9 @@
 -- One row per (city, period, indicator): the value in force, with the three kinds of absence kept apart.
 -- value_status: reported | carried_forward (own last reported value, at most carry_forward_quarters old)
---   | not_reported (applicable, no usable value) | not_applicable (the catalogue's applies_to excludes the city).
+--   | not_reported (applicable, no usable value) | not_applicable (the catalogue's applies_to excludes the city)
+--   | unknown (a feed indicator whose list is partial for the period and does not name the city).
+-- Feed indicators backed by a complete list (staging.stg_evidence_lists) are 0 where the list does not name the
+-- city: absence from a complete list is a fact (list_evidence = 'absent_from_complete_list').
 -- A city's own 不适用 for an applicable indicator is accepted only if accept_city_not_applicable; by default it is
 -- not_reported with absence_reason 'city_claimed_not_applicable'. A reported 0 is a true zero (is_true_zero).
 -- Milestone indicators carry the status step 0..3 (未启动 .. 已完成) as value.
@@ -57,6 +60,10 @@ reports as (
     group by city_code, period, indicator_code
 ),
 
+evidence_lists as (
+    select * from staging.stg_evidence_lists
+),
+
 feed_values as (
     select * from staging.stg_feed_values
     where value is not null
@@ -105,9 +112,16 @@ joined as (
                     case reports.latest.milestone_status
                         when '未启动' then 0 when '推进中' then 1 when '基本完成' then 2 when '已完成' then 3
                     end
-            when spine.data_source = 'feed' then feed_matched.value
+            when spine.data_source = 'feed'
+                then coalesce(feed_matched.value, case when evidence_lists.is_complete_now then 0 end)
             when reports.latest.value_status = 'reported' then reports.latest.value
-        end as value
+        end as value,
+        case
+            when spine.data_source != 'feed' or evidence_lists.indicator_code is null then null
+            when feed_matched.value is not null then 'listed'
+            when evidence_lists.is_complete_now then 'absent_from_complete_list'
+            else 'unknown_partial_list'
+        end as list_evidence
     from spine
     left join reports
         on
@@ -119,6 +133,20 @@ joined as (
             spine.city_code = feed_matched.city_code
             and spine.period = feed_matched.period
             and spine.indicator_code = feed_matched.indicator_code
+    left join (
+        -- a list is complete for a period inside [complete_from, complete_to]: absence from it is then a fact (0)
+        select
+            evidence_lists.indicator_code,
+            periods.period,
+            coalesce(
+                evidence_lists.completeness = 'complete' and evidence_lists.absent_means = 'zero'
+                and periods.period between evidence_lists.complete_from and evidence_lists.complete_to,
+                false
+            ) as is_complete_now
+        from evidence_lists
+        cross join periods
+    ) as evidence_lists
+        on spine.indicator_code = evidence_lists.indicator_code and spine.period = evidence_lists.period
 ),
 
 observed as (
@@ -134,6 +162,8 @@ observed as (
                 and params.accept_city_not_applicable
                 then 'not_applicable'
             when joined.value is not null then 'reported'
+            -- a partial list says nothing of a city it does not name: unknown, neither scored nor missing
+            when joined.list_evidence = 'unknown_partial_list' then 'unknown'
             else 'missing'
         end as observed_status
     from joined
@@ -226,6 +256,7 @@ final as (
             when observed_status = 'reported' then null
             when city_claimed_not_applicable then 'city_claimed_not_applicable'
             when report_value_status is null and data_source != 'feed' then 'no_report_row'
+            when observed_status = 'unknown' then 'partial_list'
             when data_source = 'feed' then 'no_feed_record'
             else 'blank'
         end as absence_reason,
@@ -234,6 +265,7 @@ final as (
         case when is_carried then carried_from_period end as carried_from_period,
         case when is_carried then period_index - last_reported_index end as quarters_carried,
         case when data_source = 'feed' then 'feed' else 'report' end as value_source,
+        list_evidence,
         case when is_carried then carried_file_id else file_id end as file_id,
         case when is_carried then carried_original_name else original_name end as original_name,
         case when is_carried then carried_sheet else sheet end as sheet,

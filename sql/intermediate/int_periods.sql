@@ -1,5 +1,7 @@
 -- Reporting periods present in the reports, from the baseline on, with the milestone each period is scored against.
--- Periods up to 2018Q4 are scored against the 2018 targets, later ones against the 2025 targets.
+-- Every period is scored on one yardstick (to 2025); milestone_year says which milestone on_track is measured
+-- against: 2018 up to 2018Q4 (path from the baseline), 2025 afterwards (path from the city's 2018Q4 position).
+-- is_milestone_change marks the first period of a new milestone (2019Q1).
 with params as (
     select * from intermediate.int_scoring_parameters
 ),
@@ -25,19 +27,33 @@ parsed as (
     cross join params
 ),
 
+milestones as (
+    select
+        *,
+        case when period_year <= 2018 then 2018 else 2025 end as milestone_year,
+        baseline_year * 4 + baseline_quarter as baseline_index
+    from parsed
+),
+
 final as (
     select
         period,
         period_year,
         period_quarter,
         period_year * 4 + period_quarter as period_index,
-        (period_year * 4 + period_quarter - baseline_year * 4 - baseline_quarter) / 4.0 as years_since_baseline,
-        case when period_year <= 2018 then 2018 else 2025 end as milestone_year,
+        (period_year * 4 + period_quarter - baseline_index) / 4.0 as years_since_baseline,
+        milestone_year,
         -- targets fall due at the end (Q4) of the milestone year; the baseline is a Q4, so whole years
-        (case when period_year <= 2018 then 2018 else 2025 end) - baseline_year as years_to_milestone,
+        milestone_year - baseline_year as years_to_milestone,
+        -- the path to the next milestone starts at the baseline (2015Q4) for 2018 and at the end of the 2018
+        -- phase (2018Q4) for 2025: progress toward 2025 continues from a city's own 2018 position
+        case when milestone_year = 2018 then baseline_year else 2018 end || 'Q4' as anchor_period,
+        case when milestone_year = 2018 then baseline_index else 2018 * 4 + 4 end as anchor_index,
+        milestone_year * 4 + 4 as milestone_index,
         is_baseline,
-        lag(period) over (order by period) as previous_period
-    from parsed
+        lag(period) over (order by period) as previous_period,
+        coalesce(milestone_year != lag(milestone_year) over (order by period), false) as is_milestone_change
+    from milestones
 )
 
 select * from final

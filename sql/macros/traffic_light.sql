@@ -1,9 +1,9 @@
--- The traffic light of a score against the thresholds light_green, light_yellow and light_orange of
--- seeds/scoring_parameters.csv; a null score gets null (callers decide what 'no score' shows).
-create or replace temp macro traffic_light(light_score, green_at, yellow_at, orange_at) as
+-- The traffic light of an on-track status, so the light and the arrow never contradict each other: green achieved
+-- or on track, yellow moderately improving, orange stagnating or no new data, red decreasing; null without status.
+create or replace temp macro traffic_light(on_track) as
 case
-    when light_score >= green_at then 'green'
-    when light_score >= yellow_at then 'yellow'
-    when light_score >= orange_at then 'orange'
-    when light_score is not null then 'red'
+    when on_track in ('achieved', 'on_track') then 'green'
+    when on_track = 'moderately_improving' then 'yellow'
+    when on_track in ('stagnating', 'no_new_data') then 'orange'
+    when on_track = 'decreasing' then 'red'
 end;

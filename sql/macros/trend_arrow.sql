@@ -1,9 +1,9 @@
--- The arrow shown beside an on-track status: ↑ achieved or on track, ➚ moderately improving, → stagnating,
--- ↓ decreasing; null without a status.
+-- The arrow shown beside an on-track status: ↑ achieved or on track, ➚ moderately improving, → stagnating or no new
+-- data, ↓ decreasing; null without a status.
 create or replace temp macro trend_arrow(on_track) as
 case
     when on_track in ('achieved', 'on_track') then '↑'
     when on_track = 'moderately_improving' then '➚'
-    when on_track = 'stagnating' then '→'
+    when on_track in ('stagnating', 'no_new_data') then '→'
     when on_track = 'decreasing' then '↓'
 end;

@@ -1,6 +1,9 @@
 -- The league table: one row per (period, city, scope), scope = 'overall' or an action code, ranked per (period, scope)
 -- by competition ranking (1, 2, 2, 4). score and rank are null where coverage is below the threshold (has_score,
--- no_score_reason say why). score_size_adjusted / rank_size_adjusted: the same on the size-adjusted view (per million
+-- no_score_reason say why; coverage counts values observed in the period, carried_forward_share those carried
+-- forward). self_report_score / independent_score / independent_share / evidence_agreement: the two kinds of
+-- evidence apart (docs/methodology.md). is_milestone_change marks 2019Q1, where on_track turns to the 2025 path.
+-- score_size_adjusted / rank_size_adjusted: the same on the size-adjusted view (per million
 -- residents for goalpost indicators with size_denominator 'population'; see docs/methodology.md).
 -- median_rank / rank_p05 / rank_p95 come from the Monte Carlo (the Python model intermediate/int_rank_uncertainty).
 with scores as (
@@ -46,12 +49,20 @@ final as (
         uncertainty.rank_p95,
         uncertainty.draws as rank_draws,
         round(scores.coverage, 4) as coverage,
+        round(scores.carried_forward_share, 4) as carried_forward_share,
         scores.has_score,
         scores.no_score_reason,
+        scores.milestone_year,
+        scores.is_milestone_change,
         round(scores.progress_ratio, 4) as progress_ratio,
         scores.on_track,
         scores.trend_arrow,
         scores.traffic_light,
+        scores.self_report_score,
+        scores.independent_score,
+        round(scores.independent_share, 4) as independent_share,
+        scores.evidence_gap,
+        scores.evidence_agreement,
         scores.aggregation,
         params.method_version
     from scores

@@ -20,7 +20,9 @@ final as (
         nullif(apportion_key, '') as apportion_key,
         applies_to,
         cast(weight as double) as weight,
-        nullif(size_denominator, '') as size_denominator
+        nullif(size_denominator, '') as size_denominator,
+        evidence,
+        nullif(review_note, '') as review_note
     from source
 )
 

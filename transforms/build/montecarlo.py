@@ -70,7 +70,7 @@ class _Inputs:
         ind = con.execute(
             """
             select s.period, s.city_code, s.indicator_code, s.special_code, s.action_code, s.weight,
-                   s.observed_score, s.value_status in ('reported', 'carried_forward') as has_value
+                   s.evidence, s.observed_score, s.value_status in ('reported', 'carried_forward') as has_value
             from intermediate.int_indicator_scores as s
             inner join intermediate.int_periods as p on s.period = p.period
             inner join staging.stg_weights as w on w.weight_level = 'special' and w.code = s.special_code
@@ -103,10 +103,18 @@ class _Inputs:
         ai = {v: i for i, v in enumerate(self.actions)}
         meta = ind.drop_duplicates("indicator_code").set_index("indicator_code")
         self.w_ind = np.array([float(meta.loc[c, "weight"]) for c in self.indicators])
-        members: list[list[int]] = [[] for _ in self.specials]
+        # a special's parts: its self-reported and its independent indicators (int_special_scores), each part an
+        # arithmetic mean, the special their mean with the part weights of independent_weight
+        units = sorted({(meta.loc[c, "special_code"], meta.loc[c, "evidence"]) for c in self.indicators})
+        ui = {u: i for i, u in enumerate(units)}
+        members: list[list[int]] = [[] for _ in units]
         for c in self.indicators:
-            members[ki[meta.loc[c, "special_code"]]].append(ii[c])
-        self.special_indicators = [np.array(m, dtype=np.intp) for m in members]
+            members[ui[meta.loc[c, "special_code"], meta.loc[c, "evidence"]]].append(ii[c])
+        self.unit_indicators = [np.array(m, dtype=np.intp) for m in members]
+        alpha = float(self.params["independent_weight"])
+        self.special_units = [[] for _ in self.specials]
+        for (special, evidence), i in ui.items():
+            self.special_units[ki[special]].append((i, alpha if evidence == "independent" else 1 - alpha))
         self.w_special = w_sp["weight"].astype(float).to_numpy()
         members = [[] for _ in self.actions]
         for code, parent in zip(w_sp["code"], w_sp["parent_code"], strict=True):
@@ -140,9 +148,9 @@ class _Inputs:
         self.rule_values = (zero, exclude)
 
     def blocks(self, first: int, last: int) -> list[tuple[int, int, list[np.ndarray]]]:
-        """Cells [first, last) in cache-sized blocks: (start, stop relative to ``first``, per-special matrices).
+        """Cells [first, last) in cache-sized blocks: (start, stop relative to ``first``, per-part matrices).
 
-        Per special, one matrix [2 x cells, 2 x its indicators]: rows = (values | presence), columns = (its
+        Per part of a special (self-reported | independent), one matrix [2 x cells, 2 x its indicators]: rows = (values | presence), columns = (its
         indicators under the 'zero' rule | under the 'exclude' rule). Times the draws' weights [2 x its indicators,
         d] (each rule's weights zero for the draws that use the other rule) it gives the special's weighted sum and
         weight total for every cell and draw in one small matrix product."""
@@ -152,7 +160,7 @@ class _Inputs:
             for start in range(first, last, BLOCK_CELLS):
                 stop = min(last, start + BLOCK_CELLS)
                 matrices = []
-                for cols in self.special_indicators:
+                for cols in self.unit_indicators:
                     z, e = zero[start:stop, cols], exclude[start:stop, cols]
                     matrices.append(np.ascontiguousarray(np.vstack([
                         np.hstack([np.nan_to_num(z, nan=0.0), np.nan_to_num(e, nan=0.0)]),
@@ -199,7 +207,7 @@ def _scope_scores_by_scope(inp: _Inputs, w_ind: np.ndarray, w_special: np.ndarra
     """
     w_zero = (w_ind * ~exclude[:, None]).T  # [indicators, d]
     w_excl = (w_ind * exclude[:, None]).T
-    w_rules = [np.vstack([w_zero[cols], w_excl[cols]]) for cols in inp.special_indicators]
+    w_rules = [np.vstack([w_zero[cols], w_excl[cols]]) for cols in inp.unit_indicators]
     n_scopes, d = len(inp.actions) + 1, len(w_ind)
     first, last = cells if cells is not None else (0, inp.obs.shape[0] * inp.obs.shape[1])
     shape = (n_scopes, last - first, d)
@@ -211,10 +219,14 @@ def _scope_scores_by_scope(inp: _Inputs, w_ind: np.ndarray, w_special: np.ndarra
         for specials in inp.action_specials:
             parts = []
             for k in specials:
-                sums = matrices[k] @ w_rules[k]
-                num, den = sums[:n], sums[n:]
-                ok = den > 0
-                parts.append((np.divide(num, den, out=num, where=ok), ok, w_special[:, k]))
+                units = []
+                for u, part_weight in inp.special_units[k]:
+                    sums = matrices[u] @ w_rules[u]
+                    num, den = sums[:n], sums[n:]
+                    ok = den > 0
+                    units.append((np.divide(num, den, out=num, where=ok), ok, np.full(d, part_weight)))
+                special, ok = _weighted_mean(units, 0, inp.floor) if len(units) > 1 else units[0][:2]
+                parts.append((special, ok, w_special[:, k]))
             actions.append(_weighted_mean(parts, n_geo, inp.floor))  # every action has a special (_Inputs)
         overall = _weighted_mean([(a, ok, w_action[:, i]) for i, (a, ok) in enumerate(actions)], n_geo, inp.floor)
         for i, (a, ok) in enumerate([*actions, overall]):
