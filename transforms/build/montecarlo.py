@@ -150,10 +150,10 @@ class _Inputs:
     def blocks(self, first: int, last: int) -> list[tuple[int, int, list[np.ndarray]]]:
         """Cells [first, last) in cache-sized blocks: (start, stop relative to ``first``, per-part matrices).
 
-        Per part of a special (self-reported | independent), one matrix [2 x cells, 2 x its indicators]: rows = (values | presence), columns = (its
-        indicators under the 'zero' rule | under the 'exclude' rule). Times the draws' weights [2 x its indicators,
-        d] (each rule's weights zero for the draws that use the other rule) it gives the special's weighted sum and
-        weight total for every cell and draw in one small matrix product."""
+        Per part of a special (self-reported | independent), one matrix [2 x cells, 2 x its indicators]: rows =
+        (values | presence), columns = (its indicators under the 'zero' rule | under the 'exclude' rule). Times the
+        draws' weights [2 x its indicators, d] (each rule's weights zero for the draws that use the other rule) it
+        gives the part's weighted sum and weight total for every cell and draw in one small matrix product."""
         if (first, last) not in self._blocks:
             zero, exclude = self.rule_values
             out = []
