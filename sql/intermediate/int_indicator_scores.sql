@@ -7,10 +7,12 @@
 -- name the city), no_variation (all reference values equal: carries no information, not scored).
 -- One yardstick: every period is scored against the 2025 target or goalposts, so a value scores the same in 2018Q4
 -- and 2019Q1. milestone_score is the score of reaching the period's milestone (the 2018 target up to 2018Q4, the
--- 2025 target afterwards); progress runs from the anchor (the baseline for 2018, the city's own 2018Q4 value for
--- 2025): achieved_share = (score - anchor_score) / (milestone_score - anchor_score), elapsed_share = the share of
--- the anchor-to-milestone quarters gone, progress_ratio = achieved_share / elapsed_share (UNSD). A carried-forward
--- value is 'no_new_data', never on track.
+-- 2025 target afterwards); progress p runs to 1 at the milestone: for targets the path from the baseline to the
+-- milestone's target in value space, otherwise score / milestone_score. From the anchor (the baseline for 2018, the
+-- city's own 2018Q4 value for 2025): achieved_share = (p - p_anchor) / (1 - p_anchor), elapsed_share = the share of
+-- the anchor-to-milestone quarters gone, progress_ratio = achieved_share / elapsed_share (UNSD). p >= 1: achieved;
+-- p_anchor >= 1 and p < 1: decreasing (fell back below a met target). overachievement = 100 (p - 1) for targets.
+-- A carried-forward value is 'no_new_data', never on track.
 -- score = the score used by the aggregation: the observed score; for not_reported the missing_rule applies
 -- ('zero': missing_score, 'exclude': null). score_size_adjusted: the same on the size-adjusted view (per million
 -- residents on per-million goalposts for goalpost indicators with size_denominator 'population').
@@ -178,8 +180,6 @@ scored as (
     select
         *,
         score_basis in ('target', 'goalpost', 'milestone') as is_scored,
-        case when value is not null then target_progress(value, baseline_value, target_2025, direction) end
-            as target_progress,
         case when milestone_year = 2018 then target_2018 else target_2025 end as milestone_target,
         yardstick_score(
             score_basis, value, milestone_scores, baseline_value, target_2025, direction,
@@ -215,15 +215,30 @@ scored as (
     from based
 ),
 
-progressed as (
+milestone_progress as (
+    -- progress toward the period's milestone: 1 = reached. Targets in value space (the path from the baseline to
+    -- the milestone target), other bases in score space (the score over the milestone's score)
     select
         *,
         coalesce(observed_score_per_million, observed_score) as observed_score_size_adjusted,
         case
-            when milestone_score > anchor_score
-                then (observed_score - anchor_score) / (milestone_score - anchor_score)
-        end as achieved_share
+            when score_basis = 'target' then target_progress(value, baseline_value, milestone_target, direction)
+            else observed_score / nullif(milestone_score, 0)
+        end as progress_now,
+        case
+            when score_basis = 'target' then target_progress(anchor_raw, baseline_value, milestone_target, direction)
+            else anchor_score / nullif(milestone_score, 0)
+        end as progress_anchor
     from scored
+),
+
+progressed as (
+    select
+        *,
+        progress_now as target_progress,
+        case when progress_anchor < 1 then (progress_now - progress_anchor) / (1 - progress_anchor) end
+            as achieved_share
+    from milestone_progress
 ),
 
 statused as (
@@ -233,10 +248,10 @@ statused as (
         case
             when not progressed.is_scored or progressed.is_baseline or progressed.value is null then null
             when progressed.value_status = 'carried_forward' then 'no_new_data'
-            when progressed.observed_score >= progressed.milestone_score then 'achieved'
-            when progressed.anchor_score is null then null
+            when progressed.progress_now >= 1 then 'achieved'
+            when progressed.progress_anchor is null then null
             -- the milestone was met at the anchor and the city fell back below it
-            when progressed.milestone_score <= progressed.anchor_score then 'decreasing'
+            when progressed.progress_anchor >= 1 then 'decreasing'
             else
                 progress_status(
                     progressed.achieved_share / nullif(progressed.elapsed_share, 0),
@@ -300,7 +315,7 @@ final as (
         round(observed_score, 6) as observed_score,
         round(score, 6) as score,
         round(score_size_adjusted, 6) as score_size_adjusted,
-        round(100 * greatest(target_progress - 1, 0), 6) as overachievement,
+        case when score_basis = 'target' then round(100 * greatest(target_progress - 1, 0), 6) end as overachievement,
         round(baseline_score, 6) as baseline_score,
         anchor_period,
         round(anchor_score, 6) as anchor_score,

@@ -15,22 +15,23 @@ import pandas as pd
 from transforms import build, catalog, samples
 
 CITY_NAMES = {"410100": ("郑州市", "Zhengzhou"), "410200": ("开封市", "Kaifeng"), "410300": ("洛阳市", "Luoyang"),
-              "410400": ("平顶山市", "Pingdingshan")}
+              "410400": ("平顶山市", "Pingdingshan"), "410500": ("安阳市", "Anyang"), "410600": ("鹤壁市", "Hebi")}
 
 IND_COLUMNS = ["indicator_code", "special_code", "action_code", "name_zh", "name_en", "unit", "direction", "kind",
                "measure", "source", "target_method", "target_code", "apportion_key", "applies_to", "weight",
-               "size_denominator"]
+               "size_denominator", "evidence", "review_note"]
 
 
 def indicator(code: str, special: str, action: str, *, direction: str = "higher", kind: str = "count",
               target_method: str = "goalpost", target_code: str = "", apportion_key: str = "",
               applies_to: str = "all", weight: float = 1.0, source: str = "report",
-              size_denominator: str = "") -> dict:
-    """One row of seeds/indicators.csv."""
+              size_denominator: str = "", evidence: str | None = None) -> dict:
+    """One row of seeds/indicators.csv (evidence: independent for feed indicators unless given)."""
     return dict(indicator_code=code, special_code=special, action_code=action, name_zh=code, name_en=code, unit="",
                 direction=direction, kind=kind, measure="stock", source=source, target_method=target_method,
                 target_code=target_code, apportion_key=apportion_key, applies_to=applies_to, weight=str(weight),
-                size_denominator=size_denominator)
+                size_denominator=size_denominator,
+                evidence=evidence or ("independent" if source == "feed" else "self_report"), review_note="")
 
 
 def row(city: str, period: str, code: str, value: float | None = None, status: str = "reported",

@@ -98,7 +98,7 @@ def test_not_reported_beyond_window_is_penalised_and_lowers_coverage(milestones)
     a1 = s[("410400", "a1")]
     # coverage of a1 = (1 + 0) / 2 = 0.5 < 0.8 -> no score, no rank; the special still enters with 0
     assert a1["coverage"] == pytest.approx(0.5) and not a1["has_score"] and a1["score"] is None
-    assert a1["no_score_reason"] == "coverage_below_threshold" and a1["rank"] is None
+    assert a1["no_score_reason"] == "insufficient_data" and a1["rank"] is None
     assert a1["score_arithmetic"] == pytest.approx(50.0)  # (100 + 0) / 2, computed but not published
     ov = s[("410400", "overall")]
     assert ov["coverage"] == pytest.approx(0.75) and not ov["has_score"] and ov["traffic_light"] == "grey"
@@ -108,7 +108,7 @@ def test_not_reported_beyond_window_is_penalised_and_lowers_coverage(milestones)
     lt = milestones.execute(
         "select has_score, no_score_reason, score, rank from marts_candidate.league_table "
         "where period = '2019Q1' and city_code = '410400' and scope = 'overall'").fetchone()
-    assert lt == (False, "coverage_below_threshold", None, None)
+    assert lt == (False, "insufficient_data", None, None)
 
 
 def test_carry_forward_within_window(tiny):
@@ -123,7 +123,15 @@ def test_carry_forward_within_window(tiny):
     assert v[:4] == ("carried_forward", "2016Q4", 4, pytest.approx(33.333333))
     assert v[5] == "4104002016Q4"  # provenance points at the row the value came from
     a1 = _scopes(con, "2017Q4")[("410400", "a1")]
-    assert a1["coverage"] == 1.0 and a1["has_score"]
+    # the carried value lowers observed coverage and is counted apart; together they still clear the threshold
+    assert a1["coverage"] == pytest.approx(0.5) and a1["carried_forward_share"] == pytest.approx(0.5)
+    assert a1["has_score"] and a1["no_score_reason"] is None
+    st = con.execute("select on_track, traffic_light from intermediate.int_indicator_scores "
+                     "where city_code = '410400' and period = '2017Q4' and indicator_code = 'ms_s2'").fetchone()
+    assert st == ("no_new_data", "orange")  # a value carried forward is never on track
+    flagged = con.execute("select is_carried_forward from marts_candidate.indicator_scores where city_code = '410400' "
+                          "and period = '2017Q4' and indicator_code = 'ms_s2'").fetchone()[0]
+    assert flagged
 
 
 def test_exclude_rule_renormalises(tiny):

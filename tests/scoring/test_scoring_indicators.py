@@ -1,4 +1,5 @@
-"""Indicator-level formulas on hand-computed cases: targets, distance to target, goalposts, milestones, trend."""
+"""Indicator-level formulas on hand-computed cases (method 2.0): targets and the one yardstick to 2025, goalposts
+and outlier treatment, milestones, progress to the next milestone."""
 
 from __future__ import annotations
 
@@ -64,39 +65,46 @@ def test_apportioned_targets_and_2025_extension(target_case):
     assert set(wait.target_2018_source) == {"provincial_uniform"} and not wait.is_apportioned.any()
 
 
+T25_PARKS = 251.6666667  # province: baseline 35 + (100 - 35) * 10 / 3
+
+
 def test_distance_to_target_path(target_case):
+    """One yardstick: the path from the baseline to the 2025 target; progress to the 2018 target on its own path."""
     s = _score(target_case, "410100", "2016Q4", "parks")
-    assert s["score"] == pytest.approx(50.0)  # (30 - 10) / (50 - 10)
+    t25 = 0.5 * T25_PARKS  # 125.83
+    assert s["target_value"] == pytest.approx(t25) and s["milestone_target"] == 50
+    assert s["score"] == pytest.approx(100 * (30 - 10) / (t25 - 10))  # 17.27
+    assert s["milestone_score"] == pytest.approx(100 * (50 - 10) / (t25 - 10))  # the 2018 target on the yardstick
+    # 2/3... of the way? no: (30 - 10) / (50 - 10) = 0.5 of the path to 2018 after 4 of its 12 quarters
+    assert s["achieved_share"] == pytest.approx(0.5) and s["elapsed_share"] == pytest.approx(1 / 3)
+    assert s["progress_ratio"] == pytest.approx(1.5)
+    assert s["on_track"] == "on_track" and s["trend_arrow"] == "↑" and s["traffic_light"] == "green"
     assert s["overachievement"] == 0
-    # UNSD progress ratio with compound growth: (30/10)^(1/1) - 1 over (50/10)^(1/3) - 1
-    assert s["progress_method"] == "compound_growth"
-    assert s["progress_ratio"] == pytest.approx(2.0 / (5 ** (1 / 3) - 1))
-    assert s["on_track"] == "on_track" and s["trend_arrow"] == "↑"
-    assert s["traffic_light"] == "orange"  # 40 <= 50 < 60
 
 
 def test_overachievement_is_capped_and_kept_apart(target_case):
     s = _score(target_case, "410100", "2018Q4", "parks")
-    assert s["score"] == 100.0
-    assert s["overachievement"] == pytest.approx(50.0)  # (70 - 10) / (50 - 10) = 1.5
+    assert s["score"] == pytest.approx(100 * 60 / (0.5 * T25_PARKS - 10))  # not capped: 2025 is further
+    assert s["overachievement"] == pytest.approx(50.0)  # (70 - 10) / (50 - 10) = 1.5 of the 2018 target
     assert s["on_track"] == "achieved"
 
 
 def test_zero_baseline(target_case):
     s = _score(target_case, "410200", "2016Q4", "parks")
-    assert s["baseline_value"] == 0 and s["score"] == pytest.approx(20.0)  # 6 / 30
-    # zero baseline: growth rates are undefined, the linear progress ratio is used: 6 per year against 30 / 3
-    assert s["progress_method"] == "linear" and s["progress_ratio"] == pytest.approx(0.6)
-    assert s["on_track"] == "moderately_improving" and s["trend_arrow"] == "➚"
+    assert s["baseline_value"] == 0 and s["score"] == pytest.approx(100 * 6 / (0.3 * T25_PARKS))
+    # 6 of the 30 needed by 2018 after a third of the time: ratio 0.6
+    assert s["achieved_share"] == pytest.approx(0.2) and s["progress_ratio"] == pytest.approx(0.6)
+    assert s["on_track"] in ("moderately_improving", "stagnating")  # 0.6 is the threshold itself
 
 
 def test_target_already_met_at_baseline(target_case):
+    """Baseline 25 above the 2018 target 20: progress from the baseline toward 2025 (50.3) is what scores."""
     s = _score(target_case, "410300", "2016Q4", "parks")
-    assert s["score"] == 100.0 and s["overachievement"] == pytest.approx(20.0)  # 24 / 20
-    assert s["on_track"] == "achieved"
+    assert s["score"] == 0.0  # 24 is below the baseline: no progress toward 2025
+    assert s["overachievement"] == pytest.approx(20.0) and s["on_track"] == "achieved"  # 24 / 20: 2018 target met
     s = _score(target_case, "410300", "2018Q4", "parks")
-    assert s["score"] == pytest.approx(75.0)  # fell back below the target: 15 / 20
-    assert s["on_track"] == "decreasing" and s["trend_arrow"] == "↓"
+    assert s["score"] == 0.0
+    assert s["on_track"] == "decreasing" and s["trend_arrow"] == "↓"  # fell back below the met target: 15 < 20
 
 
 def test_direction_lower(target_case):
@@ -112,11 +120,12 @@ def test_special_score_is_the_weighted_mean(target_case):
     sp = target_case.execute(
         "select score from intermediate.int_special_scores where city_code = '410100' and period = '2016Q4' "
         "and special_code = 's1'").fetchone()[0]
-    assert sp == pytest.approx(50.0)
+    parks = 100 * 20 / (0.5 * T25_PARKS - 10)
+    assert sp == pytest.approx(parks)
     a1 = target_case.execute(
         "select score_arithmetic from intermediate.int_action_scores where city_code = '410100' "
         "and period = '2016Q4' and scope = 'a1'").fetchone()[0]
-    assert a1 == pytest.approx((50.0 + 50.0) / 2)
+    assert a1 == pytest.approx((parks + 50.0) / 2)
 
 
 def test_declared_city_target_wins_and_2025_extends_the_city_path(tiny):
@@ -132,7 +141,7 @@ def test_declared_city_target_wins_and_2025_extends_the_city_path(tiny):
     assert t.loc["410100", "target_2025_source"] == "extended_city_path"
     assert t.loc["410200", "target_2018"] == pytest.approx(30.0)
     s = _score(con, "410100", "2016Q4", "parks")
-    assert s["score"] == pytest.approx(50.0) and s["target_source"] == "city_declared"  # (25 - 10) / (40 - 10)
+    assert s["score"] == pytest.approx(15.0) and s["target_source"] == "city_declared"  # (25 - 10) / (110 - 10)
     # 410300: zero baseline and a zero result still scores 0 (a true zero, not a missing value)
     s = _score(con, "410300", "2016Q4", "parks")
     assert s["is_true_zero"] and s["score"] == 0.0 and s["value_status"] == "reported"
@@ -156,17 +165,20 @@ def test_milestone_steps_and_goalposts(tiny):
     assert _score(con, "410100", "2016Q4", "ms_s1")["score"] == pytest.approx(66.666667)
     assert _score(con, "410200", "2016Q4", "ms_s1")["score"] == pytest.approx(33.333333)
     assert _score(con, "410300", "2016Q4", "ms_s1")["score"] == 0.0
-    # goalposts fixed over all cities and periods: platforms 0..10, complaints 2..12 (lower is better)
+    # goalposts fixed over all cities and periods: platforms 0..10 in 2015-2018, extended to 0..33.3 for 2025
     s = _score(con, "410100", "2016Q4", "platforms")
-    assert (s["goalpost_low"], s["goalpost_high"], s["score"]) == (0, 10, pytest.approx(50.0))
+    assert (s["goalpost_low"], s["goalpost_high"]) == (0, pytest.approx(100 / 3)) and s["score"] == pytest.approx(15)
+    # complaints (lower is better) 2..12, extended down to max(0, 12 - 10 * 10 / 3) = 0: 4 scores (12 - 4) / 12
     s = _score(con, "410100", "2016Q4", "complaints")
-    assert s["score"] == pytest.approx(80.0)  # (12 - 4) / (12 - 2)
-    # score-space progress: 410100 complaints went from score 0 to 80 in 1 year; needs 100 in 3 -> 2.4
-    assert s["progress_method"] == "score_space" and s["progress_ratio"] == pytest.approx(2.4)
+    assert s["score"] == pytest.approx(100 * 8 / 12)
+    # the 2018 milestone is the best 2018 value (2: score 83.3); from 0 at the baseline to 80 % of it in a third
+    # of the time: ratio 2.4
+    assert s["milestone_score"] == pytest.approx(100 * 10 / 12) and s["progress_ratio"] == pytest.approx(2.4)
 
 
 def test_winsorised_goalposts(tiny):
-    """21 values 1..20 and 1000: skew and kurtosis beyond the COINr thresholds -> upper goalpost at the 95 % point."""
+    """21 values 1..20 and 1000: skew and kurtosis beyond the COINr thresholds; winsorising the one extreme point
+    to the next value (20) passes, so one point is treated and the goalposts are 1..20 (2018), 1..64.3 (2025)."""
     inds = [indicator("platforms", "s1", "a1")]
     periods = ["2015Q4", "2016Q1", "2016Q2", "2016Q3", "2016Q4", "2017Q1", "2017Q2"]
     values = [float(v) for v in range(1, 21)] + [1000.0]
@@ -179,13 +191,40 @@ def test_winsorised_goalposts(tiny):
     g = con.execute("select * from intermediate.int_goalposts where basis = 'raw'").df().iloc[0]
     ser = pd.Series(values)
     assert g["skew"] == pytest.approx(ser.skew()) and g["kurt"] == pytest.approx(ser.kurt())
-    assert g["skew"] >= 2 and g["kurt"] >= 3.5 and g["is_winsorised"]
-    # nearest-rank 95 % quantile of 21 values: the 20th smallest = 20
-    assert (g["goalpost_low_2018"], g["goalpost_high_2018"]) == (1.0, 20.0)
-    assert g["goalpost_high_2025"] == pytest.approx(1 + 19 * 10 / 3)  # the 2015->2018 range extended to 2025
+    assert g["skew"] >= 2 and g["kurt"] >= 3.5
+    assert g["treatment"] == "winsorised" and g["winsorised_points"] == 1 and g["winsor_bound"] == 20
+    winsorised = pd.Series([*range(1, 21), 20.0])
+    assert not (abs(winsorised.skew()) >= 2 and winsorised.kurt() >= 3.5)  # one point is enough
+    assert (g["goalpost_low_value_2018"], g["goalpost_high_value_2018"]) == (1.0, 20.0)
+    assert g["goalpost_high"] == pytest.approx(1 + 19 * 10 / 3)  # the 2015->2018 range extended to 2025
     s = con.execute("select score from intermediate.int_indicator_scores where value = 10").fetchone()[0]
-    assert s == pytest.approx(100 * 9 / 19) and not math.isclose(s, 100 * 9 / 999)
+    assert s == pytest.approx(100 * 9 / (19 * 10 / 3)) and not math.isclose(s, 100 * 9 / 999)
     assert con.execute("select score from intermediate.int_indicator_scores where value = 1000").fetchone()[0] == 100
+
+
+def test_log_transform_when_five_points_are_not_enough(tiny):
+    """70 values of 1 and a tail of 100, 200 .. 800 (6 cities x 13 quarters): five winsorised points do not bring
+    skewness and kurtosis under the thresholds, so the original pool is log-transformed and re-checked."""
+    cities = {c: 1 / 6 for c in ("410100", "410200", "410300", "410400", "410500", "410600")}
+    inds = [indicator("platforms", "s1", "a1")]
+    values = [1.0] * 70 + [100.0 * (j + 1) for j in range(8)]
+    periods = [f"{y}Q{q}" for y in (2016, 2017, 2018) for q in (1, 2, 3, 4)]
+    cells = [(c, p) for p in ["2015Q4", *periods] for c in cities]
+    rows = [row(c, p, "platforms", v) for (c, p), v in zip(cells, values, strict=True)]
+    con = tiny(cities=cities, indicators=inds, weights=WEIGHTS[:1] + WEIGHTS[2:], rows=rows)
+    g = con.execute("select * from intermediate.int_goalposts where basis = 'raw'").df().iloc[0]
+    ordered = sorted(values)
+    for n in range(1, 6):  # what the model tried: the n most extreme values set to the next one
+        w = pd.Series(ordered[:-n] + [ordered[-n - 1]] * n)
+        assert abs(w.skew()) >= 2 and w.kurt() >= 3.5
+    assert g["treatment"] == "log" and g["winsorised_points"] == 0
+    logged = pd.Series([math.log(v - 1 + 1) for v in values])
+    assert g["skew_after_log"] == pytest.approx(logged.skew())
+    assert not g["passes_after_treatment"]  # still skewed after the log: published as such
+    # goalposts on the log scale ln(x - min + 1); the 2025 high extended in value space first: 1 + 799 * 10 / 3
+    assert g["goalpost_low"] == 0 and g["goalpost_high"] == pytest.approx(math.log(799 * 10 / 3 + 1))
+    s = con.execute("select score from intermediate.int_indicator_scores where value = 100 limit 1").fetchone()[0]
+    assert s == pytest.approx(100 * math.log(100) / math.log(799 * 10 / 3 + 1))
 
 
 def test_a_later_quarter_never_moves_published_scores(tiny):
@@ -203,7 +242,7 @@ def test_a_later_quarter_never_moves_published_scores(tiny):
     q = ("select period, city_code, scope, score, rank from intermediate.int_action_scores "
          "where period <= '2019Q4' order by all")
     assert old.execute(q).fetchall() == new.execute(q).fetchall()
-    # 2018 phase: goalposts 0..8; 2019Q4 (2025 phase): 0..8 * 10 / 3 = 26.67 -> 9 scores 33.75
+    # one yardstick: goalposts 0..8 in the reference period, scored on 0..8 * 10 / 3 = 26.67: 9 scores 33.75
     s = new.execute("select score from intermediate.int_indicator_scores where city_code = '410100' "
                     "and period = '2019Q4' and indicator_code = 'platforms'").fetchone()[0]
     assert s == pytest.approx(100 * 9 / (8 * 10 / 3))

@@ -16,8 +16,9 @@ def size_case(tiny):
     """centres: goalpost-scored count per population; parks: apportioned target (100 -> 50 / 30 / 20).
 
     centres 2015Q4 -> 2018Q4: 410100 10 -> 20 (2 -> 4 per million), 410200 3 -> 9 (1 -> 3), 410300 4 -> 12 (2 -> 6).
-    Raw goalposts 3..20, per-million goalposts 1..6. The small city 410300 has fewer centres than 410100 (12 < 20)
-    but more per million residents (6 > 4).
+    Raw goalposts 3..20, per-million goalposts 1..6 in the reference period, extended to 2025 (the one yardstick):
+    3..59.67 and 1..17.67, so every score is 0.3 of its 2018-range score. The small city 410300 has fewer centres
+    than 410100 (12 < 20) but more per million residents (6 > 4).
     """
     inds = [
         indicator("centres", "s1", "a1", size_denominator="population"),
@@ -41,22 +42,23 @@ def _indicator(con, code: str) -> dict[str, tuple[float, float, float]]:
 
 def test_goalposts_on_per_million_values(size_case):
     gp = size_case.execute(
-        "select goalpost_low_2018, goalpost_high_2018, is_winsorised from intermediate.int_goalposts "
-        "where basis = 'per_million' and indicator_code = 'centres'").fetchone()
-    assert gp == pytest.approx((1.0, 6.0, False))
+        "select goalpost_low_value_2018, goalpost_high_value_2018, treatment, goalpost_high from "
+        "intermediate.int_goalposts where basis = 'per_million' and indicator_code = 'centres'").fetchone()
+    assert gp[:3] == (1.0, 6.0, "none") and gp[3] == pytest.approx(1 + 5 * 10 / 3)
     # the target-based indicator has no per-million goalposts
     assert size_case.execute("select count(*) from intermediate.int_goalposts "
                              "where basis = 'per_million' and indicator_code = 'parks'").fetchone()[0] == 0
     c = _indicator(size_case, "centres")
-    assert c["410100"] == pytest.approx((4.0, 100.0, 60.0))             # raw (20-3)/17; per million (4-1)/5
-    assert c["410200"] == pytest.approx((3.0, 600 / 17, 40.0))          # raw (9-3)/17
-    assert c["410300"] == pytest.approx((6.0, 900 / 17, 100.0))         # raw (12-3)/17
+    assert c["410100"] == pytest.approx((4.0, 30.0, 18.0))                # raw (20-3)/56.67; per million (4-1)/16.67
+    assert c["410200"] == pytest.approx((3.0, 0.3 * 600 / 17, 12.0))      # raw (9-3)/56.67
+    assert c["410300"] == pytest.approx((6.0, 0.3 * 900 / 17, 30.0))      # raw (12-3)/56.67
 
 
 def test_target_based_score_is_size_neutral(size_case):
     p = _indicator(size_case, "parks")
-    # distance to the population-apportioned target: (30-10)/(50-10), (12-6)/(30-6), (16-4)/(20-4)
-    assert {c: v[1] for c, v in p.items()} == pytest.approx({"410100": 50.0, "410200": 25.0, "410300": 75.0})
+    # progress to the population-apportioned 2025 target (province 20 + (100 - 20) * 10 / 3 = 286.67 split 5/3/2):
+    # (30-10)/(143.33-10), (12-6)/(86-6), (16-4)/(57.33-4)
+    assert {c: v[1] for c, v in p.items()} == pytest.approx({"410100": 15.0, "410200": 7.5, "410300": 22.5})
     assert all(v[1] == v[2] for v in p.values())
     assert p["410300"][0] == pytest.approx(8.0)  # per-million value still shown: 16 / 2
 
@@ -66,15 +68,15 @@ def test_small_city_ranks_higher_on_the_size_adjusted_view(size_case):
         "select city_code, score, rank, score_size_adjusted, rank_size_adjusted from marts_candidate.league_table "
         "where period = '2018Q4' and scope = 'overall' order by city_code").fetchall()
     got = {c: (s, r, sa, ra) for c, s, r, sa, ra in lt}
-    assert got["410100"] == pytest.approx((75.0, 1, 55.0, 2))                   # (100 + 50) / 2; (60 + 50) / 2
-    assert got["410200"] == pytest.approx((round((600 / 17 + 25) / 2, 4), 3, 32.5, 3))
-    assert got["410300"] == pytest.approx((round((900 / 17 + 75) / 2, 4), 2, 87.5, 1))
+    assert got["410100"] == pytest.approx((22.5, 1, 16.5, 2))                   # (30 + 15) / 2; (18 + 15) / 2
+    assert got["410200"] == pytest.approx((round((0.3 * 600 / 17 + 7.5) / 2, 4), 3, 9.75, 3))
+    assert got["410300"] == pytest.approx((round((0.3 * 900 / 17 + 22.5) / 2, 4), 2, 26.25, 1))
     sp = size_case.execute("select score, score_size_adjusted from marts_candidate.special_scores "
                            "where period = '2018Q4' and city_code = '410300' and special_code = 's1'").fetchone()
-    assert sp == pytest.approx((round(900 / 17, 4), 100.0))
+    assert sp == pytest.approx((round(0.3 * 900 / 17, 4), 30.0))
     act = size_case.execute("select score, score_size_adjusted, rank_size_adjusted from marts_candidate.action_scores "
                             "where period = '2018Q4' and city_code = '410300' and scope = 'a1'").fetchone()
-    assert act == pytest.approx((round((900 / 17 + 75) / 2, 4), 87.5, 1))
+    assert act == pytest.approx((round((0.3 * 900 / 17 + 22.5) / 2, 4), 26.25, 1))
 
 
 def test_sample_size_adjusted_view(sample_warehouse):
