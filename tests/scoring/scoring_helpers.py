@@ -59,8 +59,12 @@ def make_warehouse(
     rows: list[dict],
     params: dict[str, str] | None = None,
     draws: int = 40,
+    feed_rows: list[dict] | None = None,
+    seeds: dict[str, list[dict]] | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """Build a warehouse from a tiny catalogue. cities: code -> population share; targets: code -> 2018 value."""
+    """Build a warehouse from a tiny catalogue. cities: code -> population share; targets: code -> 2018 value;
+    feed_rows: raw.feed_records rows (city_code, period, indicator_code, value); seeds: other seed tables to replace
+    (evidence_lists, indicator_changes), each empty unless given."""
     con = duckdb.connect(str(db_path))
     catalog.load_seeds(con)
     for k, v in (params or {}).items():
@@ -75,6 +79,10 @@ def make_warehouse(
              indicator_code="", target_kind="quantified", value=v, lower="", upper="", unit="", comparator="",
              quote="") for code, v in (targets or {"T_none": 0}).items()])
     _replace(con, "weights", [dict(level=lv, code=c, parent_code=p, weight=w, note="") for lv, c, p, w in weights])
+    for table in ("evidence_lists", "indicator_changes"):
+        con.execute(f"delete from seeds.{table}")
+    for table, records in (seeds or {}).items():
+        _replace(con, table, records)
     df = pd.DataFrame(rows)
     df["file_id"] = df.city_code + df.period
     con.execute("create schema if not exists raw")
@@ -90,6 +98,9 @@ def make_warehouse(
     con.unregister("tmp_rows")
     con.execute("create or replace table raw.feed_records (feed_id varchar, snapshot_id varchar, record_number int, "
                 "city_code varchar, period varchar, indicator_code varchar, value double, value_status varchar)")
+    for k, f in enumerate(feed_rows or []):
+        con.execute("insert into raw.feed_records values ('f', 's', ?, ?, ?, ?, ?, 'reported')",
+                    [k, f["city_code"], f["period"], f["indicator_code"], f["value"]])
     build.build_models(con, reload_seeds=False, options={"mc_draws": draws, "mc_seed": 7})
     return con
 
