@@ -69,7 +69,7 @@ final as (
     inner join periods on scores.period = periods.period
     inner join cities on scores.city_code = cities.city_code
     cross join params
-    inner join scopes on scores.scope = scopes.scope
+    left join scopes on scores.scope = scopes.scope
     left join uncertainty
         on
             scores.period = uncertainty.period
