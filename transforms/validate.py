@@ -121,6 +121,16 @@ def _records(df: pd.DataFrame, limit: int = SAMPLE_ROWS) -> list[dict]:
     return [{k: _jsonable(v) for k, v in r.items()} for r in df.head(limit).to_dict(orient="records")]
 
 
+def _numpy_nullable(df: pd.DataFrame) -> pd.DataFrame:
+    """Nullable integer columns (pandas Int64 with <NA>, what DuckDB gives for a rank with gaps) as float64: GX 1.24's
+    type-list expectation misreads them (it reports int64 and fails without naming a row)."""
+    for column in df.columns:
+        dtype = df[column].dtype
+        if pd.api.types.is_extension_array_dtype(dtype) and pd.api.types.is_integer_dtype(dtype):
+            df[column] = df[column].astype("float64")
+    return df
+
+
 def _batch(con: duckdb.DuckDBPyConnection, asset: Any, run_checks: list[Any]) -> str:
     """The batch query: the asset's projection plus one boolean column per SQL check (rows it flags)."""
     parts = [f"batch as ({asset.batch_sql})"]
@@ -166,7 +176,7 @@ def validate_asset(con: duckdb.DuckDBPyConnection, suite_name: str, run_id: str)
         run_checks.append(chk)
 
     try:
-        df = con.execute(_batch(con, asset, run_checks)).df()
+        df = _numpy_nullable(con.execute(_batch(con, asset, run_checks)).df())
     except duckdb.BinderException as exc:  # a column the suite reads is gone: structural, the batch fails whole
         message = f"the batch query of {asset.table} failed: {str(exc).splitlines()[0]}"
         out.critical_failures.append(message)

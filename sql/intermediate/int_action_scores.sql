@@ -8,8 +8,8 @@
 -- carried forward. A scope whose coverage + carried_forward_share is below coverage_threshold has no score and no
 -- rank (no_score_reason 'insufficient_data'); the other cities are ranked as usual.
 -- Progress to the next milestone, from the scope score at the anchor (2015Q4 for 2018, 2018Q4 for 2025): as in
--- int_indicator_scores; a scope with nothing observed in the period is 'no_new_data'. The traffic light and the
--- arrow follow on_track. Competition rank (1, 2, 2, 4) on the rounded score, rank change against the previous period.
+-- int_indicator_scores; a scope with nothing of the city's own report observed in the period is 'no_new_data'.
+-- The traffic light and the arrow follow on_track. Competition rank (1, 2, 2, 4) on the rounded score, rank change against the previous period.
 with params as (
     select * from intermediate.int_scoring_parameters
 ),
@@ -46,6 +46,7 @@ actions as (
         ) as independent_share,
         weighted_arithmetic_mean(weights.weight, special_scores.coverage) as coverage,
         weighted_arithmetic_mean(weights.weight, special_scores.carried_forward_share) as carried_forward_share,
+        weighted_arithmetic_mean(weights.weight, special_scores.report_coverage) as report_coverage,
         count(*) as parts_applicable,
         count(special_scores.score) as parts_scored
     from special_scores
@@ -87,6 +88,7 @@ overall as (
         ) as independent_share,
         weighted_arithmetic_mean(weights.weight, actions_selected.coverage) as coverage,
         weighted_arithmetic_mean(weights.weight, actions_selected.carried_forward_share) as carried_forward_share,
+        weighted_arithmetic_mean(weights.weight, actions_selected.report_coverage) as report_coverage,
         count(*) as parts_applicable,
         count(actions_selected.score_all) as parts_scored
     from actions_selected
@@ -159,7 +161,7 @@ statused as (
         anchored.achieved_share / nullif(anchored.elapsed_share, 0) as progress_ratio,
         case
             when not anchored.has_score or anchored.is_baseline then null
-            when anchored.coverage = 0 then 'no_new_data'
+            when anchored.report_coverage = 0 then 'no_new_data'
             when anchored.score_all >= anchored.milestone_all then 'achieved'
             when anchored.anchor_score is null then null
             when anchored.milestone_all <= anchored.anchor_score then 'decreasing'

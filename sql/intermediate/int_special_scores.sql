@@ -67,6 +67,8 @@ final as (
         -- coverage over the applicable parts (a part with applicable indicators counts even without values)
         weighted_arithmetic_mean(part_weight, observed) as coverage,
         weighted_arithmetic_mean(part_weight, carried) as carried_forward_share,
+        -- the share of the city's own report observed in the period (0 = no new report: never on track)
+        coalesce(max(observed) filter (where evidence = 'self_report'), 0) as report_coverage,
         cast(sum(indicators_applicable) as bigint) as indicators_applicable,
         cast(sum(indicators_reported) as bigint) as indicators_reported,
         cast(sum(indicators_carried_forward) as bigint) as indicators_carried_forward,
