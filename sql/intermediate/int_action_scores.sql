@@ -9,7 +9,8 @@
 -- rank (no_score_reason 'insufficient_data'); the other cities are ranked as usual.
 -- Progress to the next milestone, from the scope score at the anchor (2015Q4 for 2018, 2018Q4 for 2025): as in
 -- int_indicator_scores; a scope with nothing of the city's own report observed in the period is 'no_new_data'.
--- The traffic light and the arrow follow on_track. Competition rank (1, 2, 2, 4) on the rounded score, rank change against the previous period.
+-- The traffic light and the arrow follow on_track. Competition rank (1, 2, 2, 4) on the rounded score; rank change
+-- against the previous period.
 with params as (
     select * from intermediate.int_scoring_parameters
 ),
