@@ -134,3 +134,22 @@ def test_a_failing_feed_keeps_its_last_snapshot_and_is_marked_stale_in_the_datas
     stale = {f["feed_id"]: f for f in meta["stale_feeds"]}
     assert set(stale) == {"policy_pilots"} and stale["policy_pilots"]["reason"]
     assert (published.published / "latest" / "league_table.csv").read_bytes() == before
+
+
+def test_method_2_on_the_sample(published: DataPaths) -> None:
+    """What an outside methodologist checks on the published sample: independent evidence that varies and carries
+    weight for every city, and statuses that tell cities apart."""
+    latest = published.published / "latest"
+    con = duckdb.connect()
+    lt = con.read_parquet(str(latest / "league_table.parquet"))
+    ind = con.read_parquet(str(latest / "indicator_scores.parquet"))
+    shares = lt.filter("scope = 'overall' and has_score").aggregate(
+        "min(independent_share), count(*), count(distinct city_code)").fetchall()[0]
+    assert shares[0] > 0 and shares[1] == 18 * 20 and shares[2] == 18
+    flat = ind.filter("evidence = 'independent' and is_scored").aggregate(
+        "indicator_code, count(distinct value) as n", "indicator_code").filter("n < 2").fetchall()
+    scored = ind.filter("evidence = 'independent' and is_scored").aggregate("count(distinct indicator_code)")
+    assert flat == [] and scored.fetchall()[0][0] >= 2
+    statuses = lt.filter("scope = 'overall' and period = '2020Q4'").aggregate("count(distinct on_track)")
+    assert statuses.fetchall()[0][0] >= 2
+    assert {v for (v,) in lt.project("method_version").fetchall()} == {"2.0.0"}
