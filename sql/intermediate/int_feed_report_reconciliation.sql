@@ -1,5 +1,6 @@
 -- Maker spaces: the provincial registry feed (SYNTHETIC, feed maker_space_registry) against the cities' own
--- reports, per city and year-end period. The score uses the REPORT value; the feed is only a check.
+-- reports, per city and year-end period. Since 2.0.0 the registry is also the maker-space special's independent part
+-- (indicator maker_spaces_registered); this model pairs the two values of the same quantity.
 -- A pair is flagged 'mismatch' when |feed - report| / greatest(|report|, 1) > 0.20 (20 %).
 -- The registry gives year-end counts, so only Q4 report periods are compared.
 with feed as (
@@ -11,7 +12,7 @@ with feed as (
         min(snapshot_id) as snapshot_id
     from staging.stg_feed_values
     where
-        indicator_code = 'maker_spaces'
+        indicator_code = 'maker_spaces_registered'
         and value_status = 'reported'
     group by city_code, period
 ),
