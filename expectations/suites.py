@@ -490,6 +490,29 @@ def action_scores_suite() -> gx.ExpectationSuite:
     ])
 
 
+CHANGE_CAUSES = ["new_data", "carried_forward", "feed", "weight", "entered", "left", "unchanged"]
+
+
+def score_changes_suite() -> gx.ExpectationSuite:
+    """The explanation of every score change, indicator by indicator: it must add up and name a cause."""
+    what = "score changes"
+    return gx.ExpectationSuite(name="score_changes", expectations=[
+        *_structure(["period", "city_code", "scope", "indicator_code", "score_change", "cause"], what),
+        *_codes("city_code", "period", "indicator_code", what),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="cause", value_set=CHANGE_CAUSES,
+            meta=_meta("critical", "a contribution change without a known cause: the explanation cannot be read",
+                       "得分变化缺少可识别的原因。")),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="effective_weight", min_value=0, max_value=1,
+            meta=_meta("critical", "an indicator's effective weight outside 0-1: the weights were not renormalised")),
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["period", "city_code", "scope", "indicator_code"],
+            meta=_meta("critical", "an indicator explained twice for one scope: a join fanned out")),
+        *_check_expectations("score_changes"),
+    ])
+
+
 def _mart_sql(table: str, columns: str) -> str:
     """Only the columns the suite reads: a missing one fails the batch query (a structural failure)."""
     return f"select {columns} from {CANDIDATE}.{table}"
@@ -532,6 +555,10 @@ def assets() -> dict[str, Asset]:
               _mart_sql("action_scores", "period, city_code, scope, score, coverage, score_size_adjusted, "
                                          "rank_size_adjusted"),
               ("period", "scope", "city_code"), action_scores_suite),
+        Asset("score_changes", f"{CANDIDATE}.score_changes", "audit",
+              _mart_sql("score_changes", "period, city_code, scope, indicator_code, effective_weight, score_change, "
+                                         "cause"),
+              ("period", "city_code", "scope", "indicator_code"), score_changes_suite),
     ]
     return {a.suite: a for a in items}
 

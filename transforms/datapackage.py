@@ -59,9 +59,37 @@ TABLES: dict[str, Doc] = {
         "One row per (period, city, indicator): value, target, score and provenance (report file, sheet, row, or "
         "feed snapshot).",
     ),
+    "score_changes": Doc(
+        "得分变化原因", "Score changes",
+        "每个报告期、城市、范围和指标一行:该指标对得分的贡献及其相对上一期的变化(得分效应与权重效应),"
+        "并注明原因;同一范围的变化之和等于算术得分的变化。",
+        "One row per (period, city, scope, indicator): the indicator's contribution to the scope's arithmetic score "
+        "and its change since the previous period (score effect and weight effect), with the cause; the changes "
+        "of a scope add up to the change of its arithmetic score.",
+    ),
 }
 
 COLUMNS: dict[str, Doc] = {
+    "previous_period": Doc("上一报告期", "Previous period", "比较的上一报告期。", "The period compared with."),
+    "effective_weight": Doc("有效权重", "Effective weight", "该指标在本范围得分中的实际权重(各级权重归一化后之积)。",
+                            "The indicator's share of the scope's score (product of the renormalised weights)."),
+    "previous_effective_weight": Doc("上期有效权重", "Previous effective weight", "上一期的有效权重。",
+                                     "The effective weight in the previous period."),
+    "previous_score": Doc("上期得分", "Previous score", "上一期的指标得分。", "The indicator's previous score."),
+    "contribution": Doc("贡献", "Contribution", "有效权重 × 指标得分(本范围得分中的分数)。",
+                        "Effective weight x score: the points the indicator gives the scope."),
+    "previous_contribution": Doc("上期贡献", "Previous contribution", "上一期的贡献。", "The previous contribution."),
+    "score_change": Doc("贡献变化", "Contribution change", "本期贡献减上期贡献。",
+                        "Contribution minus the previous contribution."),
+    "score_effect": Doc("得分效应", "Score effect", "因指标自身得分变化引起的贡献变化。",
+                        "The part of the change due to the indicator's own score."),
+    "weight_effect": Doc("权重效应", "Weight effect", "因有效权重变化引起的贡献变化。",
+                         "The part of the change due to its effective weight."),
+    "previous_value": Doc("上期数值", "Previous value", "上一期的数值。", "The previous value."),
+    "cause": Doc("原因", "Cause",
+                 "new_data 新数据、carried_forward 沿用、feed 开放数据变化、weight 权重变化、entered 新计入、"
+                 "left 不再计入、unchanged 无变化。",
+                 "new_data, carried_forward, feed, weight, entered, left, unchanged."),
     "carried_forward_share": Doc("沿用占比", "Carried-forward share",
                                  "本期未报、沿用本市上期数值的指标权重占比(不计入覆盖率)。",
                                  "Weight share of indicators whose value is carried forward from an earlier report "
@@ -402,6 +430,10 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
                          "anchor_score", "milestone_score", "achieved_share", "elapsed_share", "progress_ratio",
                          "on_track", "trend_arrow", "traffic_light", "file_id", "original_name", "sheet",
                          "source_row", "feed_id", "snapshot_id", "record_number", "method_version"),
+    "score_changes": ("period", "city_code", "scope", "indicator_code", "previous_period", "effective_weight",
+                      "previous_effective_weight", "score", "previous_score", "contribution", "previous_contribution",
+                      "score_change", "score_effect", "weight_effect", "value", "previous_value", "value_status",
+                      "file_id", "cause", "method_version"),
 }
 
 

@@ -34,12 +34,13 @@ from transforms.core.periods import is_period
 from transforms.datapackage import apply_comments, build_descriptor, table_schema
 from transforms.excel import write_league_workbook
 
-PUBLISHED_TABLES = ("league_table", "action_scores", "special_scores", "indicator_scores")
+PUBLISHED_TABLES = ("league_table", "action_scores", "special_scores", "indicator_scores", "score_changes")
 ORDER_BY = {
     "league_table": "period, scope, rank, city_code",
     "action_scores": "period, scope, city_code",
     "special_scores": "period, city_code, special_code",
     "indicator_scores": "period, city_code, indicator_code",
+    "score_changes": "period, city_code, scope, indicator_code",
 }
 JSON_TABLES = ("league_table", "action_scores", "special_scores")  # indicator_scores is large: CSV and Parquet only
 KEEP_RUNS = 30  # published runs kept for diffs; override with HNPLUS_KEEP_RUNS

@@ -73,15 +73,23 @@ def test_falling_cumulative_count(data: DataPaths) -> None:
     assert '"410300"' in sample and "ecommerce_parks" in sample and "2018Q4" in sample
 
 
-def test_city_missing_with_nothing_to_carry_forward(data: DataPaths) -> None:
-    """The city's baseline report is rejected: no own value and nothing to carry forward, so the run stops."""
+def test_city_missing_with_nothing_to_carry_forward_is_contained(data: DataPaths) -> None:
+    """The city's baseline report is rejected: it has no value and nothing to carry forward in 2015Q4. Since method
+    2.0 that is a warning, not a stop: the city gets no score where its data are insufficient, the others publish."""
     sql(data, "update raw.report_files set status = 'rejected' where city_code = '411100' and period = '2015Q4'")
-    assert_stopped(data, "r-missing", ("staged_facts", "check__city_without_data"), "no value at all")
+    run_until_publish(data, "r-missing")
+    checks = sql(data, "select severity, success, unexpected_count from meta.validation_results "
+                       "where run_id = 'r-missing' and \"column\" = 'check__city_without_data'")
+    assert checks and all(sev == "warning" and not ok and n > 0 for sev, ok, n in checks)
+    assert ("staged_facts", "check__city_without_data") not in failed(data, "r-missing")
     warn = sql(data, "select outcome, unexpected_count from meta.validation_results where run_id = 'r-missing' "
                      "and \"column\" = 'cities_in_period'")
     rows_2015q4 = sql(data, "select count(*) from raw.report_rows join raw.report_files using (file_id) "
                             "where report_files.period = '2015Q4' and status = 'accepted'")[0][0]
     assert warn == [("reported", rows_2015q4)]  # the raw suite warns that only 17 cities reported
+    ranked = sql(data, "select count(*) from marts.league_table where period = '2016Q1' and scope = 'overall' "
+                       "and rank is not null")[0][0]
+    assert ranked == 18  # 漯河's 2016Q1 report stands on its own: only the baseline is missing
 
 
 def test_score_above_100(data: DataPaths) -> None:
