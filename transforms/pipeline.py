@@ -94,13 +94,13 @@ def validate_inputs(run_id: str, paths: DataPaths | None = None) -> dict:
 
 def build(paths: DataPaths | None = None) -> dict:
     """Run every SQL model and the rank Monte Carlo; marts land in the candidate schema, not yet published."""
-    from transforms.score import build_with_scores
+    from transforms.build import build_models
 
     with warehouse(paths) as con:
         # One thread: parallel float aggregation sums in a different order each run, and the last bits of a score
         # would then differ between two runs of the same inputs. The Henan build takes seconds either way.
         con.execute("set threads = ?", [int(os.environ.get("HNPLUS_BUILD_THREADS", "1"))])
-        timings = build_with_scores(con, SQL_DIR)
+        timings = build_models(con)
     return {"models": len(timings), "seconds": round(sum(timings.values()), 3)}
 
 

@@ -7,7 +7,7 @@ with league as (
 ),
 
 expected as (
-    select count(*) as cities from seeds.cities
+    select count(*) as cities from staging.stg_cities
 ),
 
 final as (

@@ -3,7 +3,7 @@
 -- severity: critical
 -- keys: city_code, period, indicator_code
 with stock_counts as (
-    select indicator_code from seeds.indicators
+    select indicator_code from staging.stg_indicators
     where kind = 'count' and measure = 'stock'
 ),
 

@@ -28,26 +28,13 @@ actions as (
         special_scores.city_code,
         special_scores.period,
         special_scores.action_code as scope,
-        fsum(weights.weight * special_scores.score) filter (where special_scores.score is not null)
-        / nullif(fsum(weights.weight) filter (where special_scores.score is not null), 0) as score_arithmetic,
-        exp(
-            fsum(weights.weight * ln(greatest(special_scores.score, params.geometric_floor))) filter (
-                where special_scores.score is not null
-            )
-            / nullif(fsum(weights.weight) filter (where special_scores.score is not null), 0)
-        ) as score_geometric,
-        fsum(weights.weight * special_scores.score_size_adjusted) filter (
-            where special_scores.score_size_adjusted is not null
-        )
-        / nullif(fsum(weights.weight) filter (where special_scores.score_size_adjusted is not null), 0)
+        weighted_arithmetic_mean(weights.weight, special_scores.score) as score_arithmetic,
+        weighted_geometric_mean(weights.weight, special_scores.score, params.geometric_floor) as score_geometric,
+        weighted_arithmetic_mean(weights.weight, special_scores.score_size_adjusted)
             as score_size_adjusted_arithmetic,
-        exp(
-            fsum(weights.weight * ln(greatest(special_scores.score_size_adjusted, params.geometric_floor))) filter (
-                where special_scores.score_size_adjusted is not null
-            )
-            / nullif(fsum(weights.weight) filter (where special_scores.score_size_adjusted is not null), 0)
-        ) as score_size_adjusted_geometric,
-        fsum(weights.weight * special_scores.coverage) / fsum(weights.weight) as coverage,
+        weighted_geometric_mean(weights.weight, special_scores.score_size_adjusted, params.geometric_floor)
+            as score_size_adjusted_geometric,
+        weighted_arithmetic_mean(weights.weight, special_scores.coverage) as coverage,
         count(*) as parts_applicable,
         count(special_scores.score) as parts_scored
     from special_scores
@@ -62,26 +49,13 @@ overall as (
         actions.city_code,
         actions.period,
         'overall' as scope,
-        fsum(weights.weight * actions.score_arithmetic) filter (where actions.score_arithmetic is not null)
-        / nullif(fsum(weights.weight) filter (where actions.score_arithmetic is not null), 0) as score_arithmetic,
-        exp(
-            fsum(weights.weight * ln(greatest(actions.score_geometric, params.geometric_floor))) filter (
-                where actions.score_geometric is not null
-            )
-            / nullif(fsum(weights.weight) filter (where actions.score_geometric is not null), 0)
-        ) as score_geometric,
-        fsum(weights.weight * actions.score_size_adjusted_arithmetic) filter (
-            where actions.score_size_adjusted_arithmetic is not null
-        )
-        / nullif(fsum(weights.weight) filter (where actions.score_size_adjusted_arithmetic is not null), 0)
+        weighted_arithmetic_mean(weights.weight, actions.score_arithmetic) as score_arithmetic,
+        weighted_geometric_mean(weights.weight, actions.score_geometric, params.geometric_floor) as score_geometric,
+        weighted_arithmetic_mean(weights.weight, actions.score_size_adjusted_arithmetic)
             as score_size_adjusted_arithmetic,
-        exp(
-            fsum(weights.weight * ln(greatest(actions.score_size_adjusted_geometric, params.geometric_floor))) filter (
-                where actions.score_size_adjusted_geometric is not null
-            )
-            / nullif(fsum(weights.weight) filter (where actions.score_size_adjusted_geometric is not null), 0)
-        ) as score_size_adjusted_geometric,
-        fsum(weights.weight * actions.coverage) / fsum(weights.weight) as coverage,
+        weighted_geometric_mean(weights.weight, actions.score_size_adjusted_geometric, params.geometric_floor)
+            as score_size_adjusted_geometric,
+        weighted_arithmetic_mean(weights.weight, actions.coverage) as coverage,
         count(*) as parts_applicable,
         count(actions.score_arithmetic) as parts_scored
     from actions
@@ -154,18 +128,11 @@ statused as (
         case
             when not progressed.has_score or progressed.years_since_baseline <= 0 then null
             when progressed.score_all >= 100 then 'achieved'
-            when progressed.progress_ratio is null then null
-            when progressed.progress_ratio >= params.progress_on_track then 'on_track'
-            when progressed.progress_ratio >= params.progress_moderate then 'moderately_improving'
-            when progressed.progress_ratio >= 0 then 'stagnating'
-            else 'decreasing'
+            else progress_status(progressed.progress_ratio, params.progress_on_track, params.progress_moderate)
         end as on_track,
         case
             when not progressed.has_score then 'grey'
-            when progressed.score >= params.light_green then 'green'
-            when progressed.score >= params.light_yellow then 'yellow'
-            when progressed.score >= params.light_orange then 'orange'
-            else 'red'
+            else traffic_light(progressed.score, params.light_green, params.light_yellow, params.light_orange)
         end as traffic_light,
         case
             when progressed.has_score and not progressed.is_baseline
@@ -206,12 +173,7 @@ final as (
         baseline_score,
         progress_ratio,
         on_track,
-        case
-            when on_track in ('achieved', 'on_track') then '↑'
-            when on_track = 'moderately_improving' then '➚'
-            when on_track = 'stagnating' then '→'
-            when on_track = 'decreasing' then '↓'
-        end as trend_arrow,
+        trend_arrow(on_track) as trend_arrow,
         traffic_light,
         rank,
         lag(rank) over (partition by city_code, scope order by period) - rank as rank_change,

@@ -42,7 +42,7 @@ values_reported as (
         bases.indicator_code,
         bases.basis,
         case
-            when bases.basis = 'per_million' then int_indicator_values.value / (population.key_value / 1e6)
+            when bases.basis = 'per_million' then per_million(int_indicator_values.value, population.key_value)
             else int_indicator_values.value
         end as value
     from intermediate.int_indicator_values

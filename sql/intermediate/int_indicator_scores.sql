@@ -104,8 +104,8 @@ joined as (
         end as goalpost_high_size_adjusted,
         population.key_value as population,
         case
-            when indicators.size_denominator = 'population' and population.key_value > 0
-                then values_in_force.value / (population.key_value / 1e6)
+            when indicators.size_denominator = 'population'
+                then per_million(values_in_force.value, population.key_value)
         end as value_per_million,
         params.milestone_scores,
         params.missing_rule,
@@ -160,16 +160,9 @@ observed as (
         *,
         case
             when value is null then null
-            when score_basis = 'milestone' then milestone_scores[cast(value as integer) + 1]
+            when score_basis = 'milestone' then milestone_step_score(milestone_scores, value)
             when score_basis = 'target' then 100 * least(greatest(target_progress, 0), 1)
-            when score_basis = 'goalpost' and direction = 'lower'
-                then
-                    100 * (goalpost_high - least(greatest(value, goalpost_low), goalpost_high))
-                    / (goalpost_high - goalpost_low)
-            when score_basis = 'goalpost'
-                then
-                    100 * (least(greatest(value, goalpost_low), goalpost_high) - goalpost_low)
-                    / (goalpost_high - goalpost_low)
+            when score_basis = 'goalpost' then goalpost_score(value, goalpost_low, goalpost_high, direction)
         end as observed_score
     from progress
 ),
@@ -182,19 +175,7 @@ observed_size_adjusted as (
                 score_basis != 'goalpost' or value_per_million is null
                 or not coalesce(goalpost_high_size_adjusted > goalpost_low_size_adjusted, false)
                 then observed_score
-            when direction = 'lower'
-                then
-                    100 * (
-                        goalpost_high_size_adjusted
-                        - least(greatest(value_per_million, goalpost_low_size_adjusted), goalpost_high_size_adjusted)
-                    )
-                    / (goalpost_high_size_adjusted - goalpost_low_size_adjusted)
-            else
-                100 * (
-                    least(greatest(value_per_million, goalpost_low_size_adjusted), goalpost_high_size_adjusted)
-                    - goalpost_low_size_adjusted
-                )
-                / (goalpost_high_size_adjusted - goalpost_low_size_adjusted)
+            else goalpost_score(value_per_million, goalpost_low_size_adjusted, goalpost_high_size_adjusted, direction)
         end as observed_score_size_adjusted
     from observed
 ),
@@ -217,15 +198,8 @@ with_base as (
         *,
         case
             when baseline_raw is null then null
-            when score_basis = 'milestone' then milestone_scores[cast(baseline_raw as integer) + 1]
-            when score_basis = 'goalpost' and direction = 'lower'
-                then
-                    100 * (goalpost_high - least(greatest(baseline_raw, goalpost_low), goalpost_high))
-                    / (goalpost_high - goalpost_low)
-            when score_basis = 'goalpost'
-                then
-                    100 * (least(greatest(baseline_raw, goalpost_low), goalpost_high) - goalpost_low)
-                    / (goalpost_high - goalpost_low)
+            when score_basis = 'milestone' then milestone_step_score(milestone_scores, baseline_raw)
+            when score_basis = 'goalpost' then goalpost_score(baseline_raw, goalpost_low, goalpost_high, direction)
         end as baseline_score
     from with_base_value
 ),
@@ -276,17 +250,14 @@ statused as (
             -- a target met at baseline and no longer met: the city fell back below it
             when rates.progress_method = 'met_at_baseline' then 'decreasing'
             when rates.required_growth is null or rates.required_growth = 0 then null
-            when rates.achieved_growth / rates.required_growth >= params.progress_on_track then 'on_track'
-            when rates.achieved_growth / rates.required_growth >= params.progress_moderate then 'moderately_improving'
-            when rates.achieved_growth / rates.required_growth >= 0 then 'stagnating'
-            else 'decreasing'
+            else
+                progress_status(
+                    rates.achieved_growth / rates.required_growth, params.progress_on_track, params.progress_moderate
+                )
         end as on_track,
         case
-            when not rates.is_scored or rates.score is null then null
-            when rates.score >= params.light_green then 'green'
-            when rates.score >= params.light_yellow then 'yellow'
-            when rates.score >= params.light_orange then 'orange'
-            else 'red'
+            when rates.is_scored
+                then traffic_light(rates.score, params.light_green, params.light_yellow, params.light_orange)
         end as traffic_light
     from (
         select
@@ -349,12 +320,7 @@ final as (
         achieved_growth,
         progress_ratio,
         on_track,
-        case
-            when on_track in ('achieved', 'on_track') then '↑'
-            when on_track = 'moderately_improving' then '➚'
-            when on_track = 'stagnating' then '→'
-            when on_track = 'decreasing' then '↓'
-        end as trend_arrow,
+        trend_arrow(on_track) as trend_arrow,
         traffic_light,
         file_id,
         original_name,

@@ -1,6 +1,7 @@
--- The scoring parameters of seeds/scoring_parameters.csv as one typed row, cross-joined by every scoring model.
+-- The scoring parameters of seeds/scoring_parameters.csv as one typed row, cross-joined by every scoring model
+-- (and read by the Python model int_rank_uncertainty for the Monte Carlo's mc_* parameters).
 with source as (
-    select * from seeds.scoring_parameters
+    select * from staging.stg_scoring_parameters
 ),
 
 final as (
@@ -34,7 +35,12 @@ final as (
         cast(max(value) filter (where parameter = 'light_green') as double) as light_green,
         cast(max(value) filter (where parameter = 'light_yellow') as double) as light_yellow,
         cast(max(value) filter (where parameter = 'light_orange') as double) as light_orange,
-        cast(max(value) filter (where parameter = 'score_rounding') as integer) as score_rounding
+        cast(max(value) filter (where parameter = 'score_rounding') as integer) as score_rounding,
+        cast(max(value) filter (where parameter = 'mc_draws') as integer) as mc_draws,
+        cast(max(value) filter (where parameter = 'mc_seed') as bigint) as mc_seed,
+        cast(max(value) filter (where parameter = 'mc_weight_spread') as double) as mc_weight_spread,
+        cast(max(value) filter (where parameter = 'mc_geometric_share') as double) as mc_geometric_share,
+        cast(max(value) filter (where parameter = 'mc_exclude_share') as double) as mc_exclude_share
     from source
 )
 

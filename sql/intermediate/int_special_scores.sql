@@ -16,10 +16,8 @@ final as (
         period,
         special_code,
         action_code,
-        fsum(weight * score) filter (where score is not null)
-        / nullif(fsum(weight) filter (where score is not null), 0) as score,
-        fsum(weight * score_size_adjusted) filter (where score_size_adjusted is not null)
-        / nullif(fsum(weight) filter (where score_size_adjusted is not null), 0) as score_size_adjusted,
+        weighted_arithmetic_mean(weight, score) as score,
+        weighted_arithmetic_mean(weight, score_size_adjusted) as score_size_adjusted,
         coalesce(fsum(weight) filter (where value_status in ('reported', 'carried_forward')), 0)
         / fsum(weight) as coverage,
         fsum(weight) as weight_applicable,

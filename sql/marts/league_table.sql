@@ -2,7 +2,7 @@
 -- by competition ranking (1, 2, 2, 4). score and rank are null where coverage is below the threshold (has_score,
 -- no_score_reason say why). score_size_adjusted / rank_size_adjusted: the same on the size-adjusted view (per million
 -- residents for goalpost indicators with size_denominator 'population'; see docs/methodology.md).
--- median_rank / rank_p05 / rank_p95 come from the Monte Carlo in transforms/score.py.
+-- median_rank / rank_p05 / rank_p95 come from the Monte Carlo (the Python model intermediate/int_rank_uncertainty).
 with scores as (
     select * from intermediate.int_action_scores
 ),
@@ -20,11 +20,11 @@ periods as (
 ),
 
 cities as (
-    select * from staging.stg_cities
+    select * from intermediate.int_cities
 ),
 
-actions as (
-    select * from seeds.plan_actions
+scopes as (
+    select * from intermediate.int_scopes
 ),
 
 final as (
@@ -34,8 +34,8 @@ final as (
         cities.city_name,
         cities.city_name_en,
         scores.scope,
-        coalesce(actions.name_zh, '总体') as scope_name,
-        coalesce(actions.name_en, 'Overall') as scope_name_en,
+        scopes.scope_name,
+        scopes.scope_name_en,
         scores.score,
         scores.rank,
         scores.rank_change,
@@ -58,7 +58,7 @@ final as (
     inner join periods on scores.period = periods.period
     inner join cities on scores.city_code = cities.city_code
     cross join params
-    left join actions on scores.scope = actions.action_code
+    inner join scopes on scores.scope = scopes.scope
     left join uncertainty
         on
             scores.period = uncertainty.period

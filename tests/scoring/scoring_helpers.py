@@ -1,7 +1,7 @@
 """Helpers for the scoring tests: tiny hand-made catalogues in a real DuckDB file, and the full sample warehouse.
 
 Tiny cases replace the ``seeds.*`` catalogue tables with a few rows, write ``raw.*`` tables by hand and run the
-real models (``transforms.score.build_with_scores``), so every expected figure can be computed on paper.
+real models (``transforms.build.build_models``), so every expected figure can be computed on paper.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from transforms import catalog, samples, score
+from transforms import build, catalog, samples
 
 CITY_NAMES = {"410100": ("郑州市", "Zhengzhou"), "410200": ("开封市", "Kaifeng"), "410300": ("洛阳市", "Luoyang"),
               "410400": ("平顶山市", "Pingdingshan")}
@@ -62,7 +62,6 @@ def make_warehouse(
     """Build a warehouse from a tiny catalogue. cities: code -> population share; targets: code -> 2018 value."""
     con = duckdb.connect(str(db_path))
     catalog.load_seeds(con)
-    score.load_scoring_parameters(con)
     for k, v in (params or {}).items():
         con.execute("update seeds.scoring_parameters set value = ? where parameter = ?", [v, k])
     _replace(con, "cities", [dict(city_code=c, name_zh=CITY_NAMES[c][0], name_en=CITY_NAMES[c][1],
@@ -90,7 +89,7 @@ def make_warehouse(
     con.unregister("tmp_rows")
     con.execute("create or replace table raw.feed_records (feed_id varchar, snapshot_id varchar, record_number int, "
                 "city_code varchar, period varchar, indicator_code varchar, value double, value_status varchar)")
-    score.build_with_scores(con, reload_seeds=False, draws=draws, seed=7)
+    build.build_models(con, reload_seeds=False, options={"mc_draws": draws, "mc_seed": 7})
     return con
 
 
@@ -129,6 +128,6 @@ def build_sample_warehouse(db_path: Path) -> tuple[duckdb.DuckDBPyConnection, di
                 "city_code varchar, period varchar, indicator_code varchar, value double, value_status varchar, "
                 "source_record varchar, fetched_at timestamp)")
     t0 = time.perf_counter()
-    timings = score.build_with_scores(con)
+    timings = build.build_models(con)
     timings["total"] = time.perf_counter() - t0
     return con, timings

@@ -7,7 +7,15 @@ import time
 import numpy as np
 import pytest
 
-from transforms import score
+from transforms.build import montecarlo as score
+from transforms.catalog import METHOD_VERSION
+
+
+def _rerun(con, draws: int, seed: int) -> None:
+    """Run the Monte Carlo model again with other draws or seed and materialise it as the build would."""
+    mc_rows = score.rank_uncertainty(con, {"mc_draws": draws, "mc_seed": seed})  # noqa: F841 (replacement scan)
+    con.execute("create or replace table intermediate.int_rank_uncertainty as select * from mc_rows")
+
 
 PROVENANCE_SQL = """
 select
@@ -38,7 +46,7 @@ def test_league_table_is_complete(sample_warehouse):
     assert lt.score.between(0, 100).all() and lt.coverage.between(0.8, 1).all()
     assert lt["rank"].between(1, 18).all()
     assert ((lt.rank_p05 <= lt.median_rank) & (lt.median_rank <= lt.rank_p95)).all()
-    assert set(lt.method_version) == {score.method_version()}
+    assert set(lt.method_version) == {METHOD_VERSION}
     # per (period, scope) the best rank is 1 and competition ranking never skips the count of cities
     g = lt.groupby(["period", "scope"])["rank"]
     assert (g.min() == 1).all() and (g.max() <= 18).all()
@@ -57,25 +65,25 @@ def test_sql_scores_equal_the_numpy_recomputation(sample_warehouse):
 
 def test_monte_carlo_is_deterministic_and_fast(sample_warehouse):
     con, timings = sample_warehouse
-    assert timings["python.rank_uncertainty"] < 15  # 1,000 draws; ~2 s on an idle 2-core box
+    assert timings["intermediate.int_rank_uncertainty"] < 15  # 1,000 draws; ~2 s on an idle 2-core box
     q = "select * from intermediate.int_rank_uncertainty order by period, scope, city_code"
     first = con.execute(q).df()
     assert len(first) == 4320 and (first.draws == 1000).all()
     # re-runs with fewer draws (the marts were already built from the 1,000-draw table above)
     t0 = time.perf_counter()
-    score.rank_uncertainty(con, draws=300, seed=2015)
+    _rerun(con, 300, 2015)
     assert time.perf_counter() - t0 < 10
     a = con.execute(q).df()
-    score.rank_uncertainty(con, draws=300, seed=2015)
+    _rerun(con, 300, 2015)
     assert a.equals(con.execute(q).df())
-    score.rank_uncertainty(con, draws=300, seed=1)
+    _rerun(con, 300, 1)
     b = con.execute(q).df()
     cols = ["median_rank", "rank_p05", "rank_p95"]
     assert not a[cols].equals(b[cols])
     # intervals are narrow where cities are far apart and wide where they are close, but never absurd
     width = (first.rank_p95 - first.rank_p05).to_numpy()
     assert width.min() == 0 and 0 < np.median(width) < 10
-    score.rank_uncertainty(con, draws=1000, seed=2015)
+    _rerun(con, 1000, 2015)
     assert first.equals(con.execute(q).df())  # same seed, same draws: the very same intervals
 
 
@@ -147,15 +155,15 @@ def test_sorted_competition_ranks_equal_the_definition() -> None:
 def test_monte_carlo_does_not_depend_on_threads_or_blocks(sample_warehouse, monkeypatch):
     con, _ = sample_warehouse
     q = "select * from intermediate.int_rank_uncertainty order by period, scope, city_code"
-    score.rank_uncertainty(con, draws=120, seed=3)
+    _rerun(con, 120, 3)
     reference = con.execute(q).df()
     monkeypatch.setattr(score, "MC_THREADS", 1)
     monkeypatch.setattr(score, "BLOCK_CELLS", 7)  # blocks that cut periods and cities anywhere
     monkeypatch.setattr(score, "RANK_BLOCK_PERIODS", 3)
-    score.rank_uncertainty(con, draws=120, seed=3)
+    _rerun(con, 120, 3)
     assert reference.equals(con.execute(q).df())
     # one period at a time (how a county-scale run keeps the rank store small): the very same intervals
     monkeypatch.setattr(score, "MC_RANK_BYTES", 1)
-    score.rank_uncertainty(con, draws=120, seed=3)
+    _rerun(con, 120, 3)
     assert reference.equals(con.execute(q).df())
-    score.rank_uncertainty(con, draws=1000, seed=2015)  # leave the 1,000-draw table the other tests expect
+    _rerun(con, 1000, 2015)  # leave the 1,000-draw table the other tests expect

@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from transforms import catalog, pipeline, samples, score
+from transforms import build as build_stage
+from transforms import catalog, pipeline, samples
 from transforms.core.paths import DataPaths
 
 GOOD_RUN = "good-run"
@@ -21,9 +22,9 @@ MC_DRAWS = 40  # the rank Monte Carlo is not what these tests are about
 
 
 def build(paths: DataPaths) -> None:
-    """The build stage (transforms.score.build_with_scores: models + rank Monte Carlo) into ``marts_candidate``."""
+    """The build stage (transforms.build.build_models: models + rank Monte Carlo) into ``marts_candidate``."""
     with pipeline.warehouse(paths) as con:
-        score.build_with_scores(con, draws=MC_DRAWS)
+        build_stage.build_models(con, options={"mc_draws": MC_DRAWS})
 
 
 def stage_sample_reports(db_path: Path) -> None:

@@ -3,7 +3,7 @@
 Stages (each run in its own process by the runner, so peak RSS is per stage):
 ingest_reports (bulk ``read_csv`` over the glob; only new or changed files on a re-run), ingest_feeds (20 M
 record-level rows aggregated to city-quarter indicators), validate (the raw_report_rows / raw_feed_records suites'
-rules as one SQL pass over the whole table), build (``transforms.score.build_with_scores``: the ``sql/`` models,
+rules as one SQL pass over the whole table), build (``transforms.build.build_models``: the ``sql/`` models,
 with the rank Monte Carlo, the score step, between the intermediate models and the marts) and publish (promote,
 export marts to Parquet and the league table to CSV). ``floor`` is DuckDB scanning and aggregating the same raw
 files in one query.
@@ -22,12 +22,11 @@ import duckdb
 import pyarrow as pa
 
 from transforms.bench.generate import FEED_KINDS, feed_glob, report_glob
-from transforms.build import promote_candidate
+from transforms.build import build_models, promote_candidate
 from transforms.catalog import MILESTONE_STATUSES, load_seeds
 from transforms.core.paths import SQL_DIR
 from transforms.intake import ensure_tables
 from transforms.pipeline import hash_code_files
-from transforms.score import build_with_scores
 
 MEMORY_LIMIT = "3GB"
 THREADS = 2
@@ -339,9 +338,9 @@ def build(db: Path, root: Path, force: bool = False) -> dict:
         if not force and _state(con, "inputs_dirty") == "false" and _state(con, "built_code") == fp:
             return {"skipped": "inputs, seeds and SQL unchanged"}
         # the product's build: seeds, staging + intermediate models, the rank Monte Carlo (1,000 draws), marts
-        timings = build_with_scores(con, SQL_DIR, root / "seeds")
+        timings = build_models(con, SQL_DIR, root / "seeds")
         _set_state(con, "built_code", fp)
-        mc = timings.pop("python.rank_uncertainty")
+        mc = timings.pop("intermediate.int_rank_uncertainty")
         slowest = sorted(timings.items(), key=lambda kv: -kv[1])[:5]
         n = con.execute("select count(*) from intermediate.int_indicator_values").fetchone()[0]
         draws = con.execute("select max(draws) from intermediate.int_rank_uncertainty").fetchone()[0]

@@ -1,30 +1,25 @@
-"""Scoring steps that SQL does clumsily: the rank-uncertainty Monte Carlo, and the two-phase build around it.
+"""The rank-uncertainty Monte Carlo: the numpy body of the Python model sql/intermediate/int_rank_uncertainty.py.
 
 Why Python here: the Monte Carlo re-aggregates every city's indicator scores a thousand times under perturbed
 weights and method choices; that is a few vectorised numpy array operations, but a thousand SQL self-joins.
 Everything else about the scores lives in ``sql/intermediate`` and ``sql/marts`` (see docs/methodology.md).
 
-Order of a build: seeds -> staging + intermediate models -> ``rank_uncertainty`` -> marts (the marts read
-``intermediate.int_rank_uncertainty``).
+The model runner (transforms.build.models) runs it after the intermediate models it reads and before the marts
+that read ``intermediate.int_rank_uncertainty``.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from transforms import build
-from transforms.catalog import load_seeds
-from transforms.core.paths import SEEDS_DIR, SQL_DIR
-
-PARAMETERS_SEED = "scoring_parameters.csv"
 CHUNK = 50  # draws per random-number chunk (fixed: the seed decides the draws at every scale)
 BLOCK_CELLS = 1024  # cells per block: a block's [cells, draws] arrays stay in the core's cache
 RANK_BLOCK_PERIODS = 4  # periods per ranking block
@@ -32,65 +27,12 @@ MC_RANK_BYTES = int(os.environ.get("HNPLUS_MC_RANK_BYTES", str(512 * 2**20)))  #
 MC_THREADS = int(os.environ.get("HNPLUS_MC_THREADS", "4"))  # at most this many threads (and no more than cores)
 
 
-def load_scoring_parameters(con: duckdb.DuckDBPyConnection, seeds_dir: Path = SEEDS_DIR) -> None:
-    """Load seeds/scoring_parameters.csv as ``seeds.scoring_parameters`` (until catalog.SEED_TABLES lists it)."""
-    con.execute("create schema if not exists seeds")
-    con.execute(
-        "create or replace table seeds.scoring_parameters as "
-        "select * from read_csv(?, header = true, all_varchar = true, quote = '\"', escape = '\"')",
-        [str(seeds_dir / PARAMETERS_SEED)],
-    )
-
-
-def method_version(seeds_dir: Path = SEEDS_DIR) -> str:
-    """The scoring method version declared in seeds/scoring_parameters.csv."""
-    return _parameters_from_csv(seeds_dir)["method_version"]
-
-
-def _parameters_from_csv(seeds_dir: Path) -> dict[str, str]:
-    df = pd.read_csv(seeds_dir / PARAMETERS_SEED, dtype=str, keep_default_na=False)
-    return dict(zip(df["parameter"], df["value"], strict=True))
-
-
-def run_layers(con: duckdb.DuckDBPyConnection, layers: tuple[str, ...], sql_dir: Path = SQL_DIR) -> dict[str, float]:
-    """Materialise the models of the given layers only (``build.run_models`` restricted to ``layers``)."""
-    return build.run_models(con, sql_dir, layers=layers)
-
-
-def build_with_scores(
-    con: duckdb.DuckDBPyConnection,
-    sql_dir: Path = SQL_DIR,
-    seeds_dir: Path = SEEDS_DIR,
-    draws: int | None = None,
-    seed: int | None = None,
-    reload_seeds: bool = True,
-) -> dict[str, float]:
-    """The build stage: seeds, staging + intermediate, the rank Monte Carlo, then the marts (candidate schema).
-
-    ``reload_seeds=False`` keeps whatever ``seeds.*`` tables the caller prepared (tests use tiny catalogues)
-    but still makes sure ``seeds.scoring_parameters`` exists.
-    """
-    if reload_seeds:
-        load_seeds(con, seeds_dir)
-    if reload_seeds or not _table_exists(con, "seeds", "scoring_parameters"):
-        load_scoring_parameters(con, seeds_dir)
-    params = {k: v for k, v in con.execute("select parameter, value from seeds.scoring_parameters").fetchall()}
-    timings = run_layers(con, ("staging", "intermediate"), sql_dir)
-    t0 = time.perf_counter()
-    rank_uncertainty(
-        con,
-        draws=int(draws if draws is not None else params.get("mc_draws", 1000)),
-        seed=int(seed if seed is not None else params.get("mc_seed", 2015)),
-    )
-    timings["python.rank_uncertainty"] = round(time.perf_counter() - t0, 4)
-    timings.update(run_layers(con, ("marts",), sql_dir))
-    return timings
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
-    ).fetchone()[0])
+def scoring_parameters(con: duckdb.DuckDBPyConnection, options: Mapping[str, str] | None = None) -> dict:
+    """The typed row of ``intermediate.int_scoring_parameters`` as a dict, ``options`` overriding it."""
+    cur = con.execute("select * from intermediate.int_scoring_parameters")
+    params = dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
+    params.update(options or {})
+    return params
 
 
 def _codes(column: pd.Series, values: list[str]) -> np.ndarray:
@@ -101,16 +43,16 @@ def _codes(column: pd.Series, values: list[str]) -> np.ndarray:
 class _Inputs:
     """Indicator scores as dense arrays [period, city, indicator] plus the aggregation tree."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        p = {k: v for k, v in con.execute("select parameter, value from seeds.scoring_parameters").fetchall()}
-        self.missing_score = float(p.get("missing_score", 0))
-        self.floor = float(p.get("geometric_floor", 1))
-        self.rounding = int(p.get("score_rounding", 4))
-        self.spread = float(p.get("mc_weight_spread", 0.5))
-        self.p_geometric = float(p.get("mc_geometric_share", 0.5))
-        self.p_exclude = float(p.get("mc_exclude_share", 0.5))
-        self.aggregation = p.get("aggregation", "arithmetic")
-        self.missing_rule = p.get("missing_rule", "zero")
+    def __init__(self, con: duckdb.DuckDBPyConnection, options: Mapping[str, str] | None = None) -> None:
+        p = self.params = scoring_parameters(con, options)
+        self.missing_score = float(p["missing_score"])
+        self.floor = float(p["geometric_floor"])
+        self.rounding = int(p["score_rounding"])
+        self.spread = float(p["mc_weight_spread"])
+        self.p_geometric = float(p["mc_geometric_share"])
+        self.p_exclude = float(p["mc_exclude_share"])
+        self.aggregation = p["aggregation"]
+        self.missing_rule = p["missing_rule"]
 
         ind = con.execute(
             """
@@ -365,15 +307,17 @@ def _rank_quantiles(inp: _Inputs, chunks: list[tuple], draws: int, p0: int,
     return counts.reshape(shape), q(0.5).reshape(shape), q(0.05).reshape(shape), q(0.95).reshape(shape)
 
 
-def rank_uncertainty(con: duckdb.DuckDBPyConnection, draws: int = 1000, seed: int = 2015) -> None:
+def rank_uncertainty(con: duckdb.DuckDBPyConnection, options: Mapping[str, str] | None = None) -> pa.Table:
     """Monte Carlo of each city's rank per (period, scope) under perturbed weights and method choices.
 
     Each draw multiplies every indicator, special and action weight by Uniform(1 - spread, 1 + spread), picks
     arithmetic or geometric aggregation and the 'zero' or 'exclude' missing-data rule. Cities without a published
-    score for a scope (coverage below threshold) get no rank. Writes ``intermediate.int_rank_uncertainty``.
-    The random numbers are drawn in chunks of ``CHUNK`` draws whatever the scale, so a seed means the same draws.
+    score for a scope (coverage below threshold) get no rank. Returns the rows of ``int_rank_uncertainty``.
+    Draws and seed are the parameters mc_draws and mc_seed (``options`` may override them). The random numbers are
+    drawn in chunks of ``CHUNK`` draws whatever the scale, so a seed means the same draws.
     """
-    inp = _Inputs(con)
+    inp = _Inputs(con, options)
+    draws, seed = int(inp.params["mc_draws"]), int(inp.params["mc_seed"])
     rng = np.random.default_rng(seed)
     P, C, S = len(inp.periods), len(inp.cities), len(inp.scopes)
     lo, hi = 1 - inp.spread, 1 + inp.spread
@@ -408,10 +352,9 @@ def rank_uncertainty(con: duckdb.DuckDBPyConnection, draws: int = 1000, seed: in
         "draws": np.full(P * C * S, draws),
         "seed": np.full(P * C * S, seed),
     })
-    con.execute("create schema if not exists intermediate")
-    con.execute(
-        "create or replace table intermediate.int_rank_uncertainty as select period, city_code, scope, "
+    return con.sql(
+        "select period, city_code, scope, "
         "cast(median_rank as integer) as median_rank, cast(rank_p05 as integer) as rank_p05, "
         "cast(rank_p95 as integer) as rank_p95, cast(draws as integer) as draws, cast(seed as bigint) as seed "
         "from df order by period, scope, city_code"
-    )
+    ).to_arrow_table()

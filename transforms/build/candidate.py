@@ -1,0 +1,49 @@
+"""Write-audit-publish: marts are built into a candidate schema and promoted only after a clean audit."""
+
+from __future__ import annotations
+
+import duckdb
+
+CANDIDATE_SCHEMA = "marts_candidate"
+
+
+class CandidateNotAudited(RuntimeError):
+    """Raised when promotion is asked for a run whose audit did not pass: nothing unaudited reaches ``marts``."""
+
+
+def audit_passed(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
+    """True when ``meta.validation_results`` holds a clean audit of the candidate marts for ``run_id``."""
+    try:
+        rows = con.execute(
+            "select count(*) filter (where asset like ?), "
+            "count(*) filter (where severity = 'critical' and not success and outcome = 'failed_batch') "
+            "from meta.validation_results where run_id = ?",
+            [f"{CANDIDATE_SCHEMA}.%", run_id],
+        ).fetchall()
+    except duckdb.Error:
+        return False
+    audited, failed = rows[0]
+    return audited > 0 and failed == 0
+
+
+def promote_candidate(con: duckdb.DuckDBPyConnection, require_audit_of: str | None = None) -> list[str]:
+    """Swap the audited candidate marts into schema ``marts`` in one transaction.
+
+    With ``require_audit_of=run_id`` it refuses (``CandidateNotAudited``) unless that run's audit passed, so a
+    publish task started by mistake after a failed audit cannot promote the candidate.
+    """
+    if require_audit_of is not None and not audit_passed(con, require_audit_of):
+        raise CandidateNotAudited(f"the audit of run {require_audit_of!r} did not pass; marts stay as published")
+    tables = [r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = ? order by table_name",
+        [CANDIDATE_SCHEMA]).fetchall()]
+    con.execute("begin transaction")
+    try:
+        con.execute("create schema if not exists marts")
+        for t in tables:
+            con.execute(f"create or replace table marts.{t} as select * from {CANDIDATE_SCHEMA}.{t}")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return tables

@@ -1,0 +1,137 @@
+"""Run the models in ``sql/`` in dependency order: macros, then staging -> intermediate -> marts.
+
+A model is ``sql/<layer>/<name>.sql`` (one ``select``) or ``sql/<layer>/<name>.py`` (a Python model: a module with
+``DEPENDS_ON``, the ``schema.table`` names it reads, and ``model(con, options)`` returning a relation or a
+DataFrame, for work SQL does clumsily, such as the rank Monte Carlo). Either is materialised as the table
+``<layer>.<name>``; marts go to the candidate schema first so they can be audited before they replace the
+published ones (write-audit-publish). ``sql/macros/*.sql`` hold the formulas every model shares, each written
+once, as temporary macros of the build connection (they are not stored in the warehouse file).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import duckdb
+
+from transforms.build.candidate import CANDIDATE_SCHEMA
+from transforms.core.paths import SQL_DIR
+
+LAYERS = ("staging", "intermediate", "marts")
+_REF = re.compile(r"\b(staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b")
+
+
+@dataclass(frozen=True)
+class Model:
+    """One model file: SQL (``.sql``) or Python (``.py``)."""
+
+    layer: str
+    name: str
+    path: Path
+
+    @property
+    def is_python(self) -> bool:
+        return self.path.suffix == ".py"
+
+    @property
+    def sql(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+    def module(self) -> ModuleType:
+        spec = importlib.util.spec_from_file_location(f"hnplus_model_{self.layer}_{self.name}", self.path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    def refs(self) -> set[tuple[str, str]]:
+        if self.is_python:
+            return {tuple(ref.split(".", 1)) for ref in self.module().DEPENDS_ON}  # type: ignore[misc]
+        return {(m.group(1), m.group(2)) for m in _REF.finditer(_strip_comments(self.sql))}
+
+
+def _strip_comments(sql: str) -> str:
+    return re.sub(r"--[^\n]*", "", sql)
+
+
+def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
+    """All models, topologically sorted (layer order first, then references within a layer)."""
+    models = {
+        (layer, p.stem): Model(layer, p.stem, p)
+        for layer in LAYERS
+        for p in sorted([*(sql_dir / layer).glob("*.sql"), *(sql_dir / layer).glob("*.py")])
+    }
+    ordered: list[Model] = []
+    state: dict[tuple[str, str], int] = {}
+
+    def visit(key: tuple[str, str]) -> None:
+        if state.get(key) == 2:
+            return
+        if state.get(key) == 1:
+            raise ValueError(f"cycle in SQL models at {key[0]}.{key[1]}")
+        state[key] = 1
+        for ref in sorted(models[key].refs()):
+            if ref in models and ref != key:
+                visit(ref)
+        state[key] = 2
+        ordered.append(models[key])
+
+    for layer in LAYERS:
+        for key in sorted(k for k in models if k[0] == layer):
+            visit(key)
+    return ordered
+
+
+def create_macros(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> list[str]:
+    """Create the shared formulas of ``sql/macros`` on this connection (temporary: models inline them)."""
+    names = []
+    for path in sorted((sql_dir / "macros").glob("*.sql")):
+        try:
+            con.execute(path.read_text(encoding="utf-8"))
+        except duckdb.Error as exc:
+            raise RuntimeError(f"macro file macros/{path.name} failed: {exc}") from exc
+        names.append(path.stem)
+    return names
+
+
+def _materialise(con: duckdb.DuckDBPyConnection, model: Model, schema: str, options: Mapping[str, str]) -> None:
+    if model.is_python:
+        result = model.module().model(con, options)  # noqa: F841 (read by DuckDB's replacement scan)
+        con.execute(f"create or replace table {schema}.{model.name} as select * from result")
+        return
+    sql = model.sql
+    if model.layer == "marts":
+        sql = _REF.sub(lambda m: f"{CANDIDATE_SCHEMA}.{m.group(2)}" if m.group(1) == "marts" else m.group(0), sql)
+    con.execute(f"create or replace table {schema}.{model.name} as\n{sql}")
+
+
+def run_models(
+    con: duckdb.DuckDBPyConnection,
+    sql_dir: Path = SQL_DIR,
+    layers: tuple[str, ...] = LAYERS,
+    options: Mapping[str, str] | None = None,
+) -> dict[str, float]:
+    """Materialise every model of ``layers`` (marts into the candidate schema). Returns seconds per model.
+
+    ``options`` override scoring parameters for Python models (tests run the Monte Carlo with fewer draws)."""
+    timings: dict[str, float] = {}
+    create_macros(con, sql_dir)
+    for schema in ("staging", "intermediate", CANDIDATE_SCHEMA):
+        con.execute(f"create schema if not exists {schema}")
+    for model in discover(sql_dir):
+        if model.layer not in layers:
+            continue
+        schema = CANDIDATE_SCHEMA if model.layer == "marts" else model.layer
+        t0 = time.perf_counter()
+        try:
+            _materialise(con, model, schema, options or {})
+        except duckdb.Error as exc:
+            raise RuntimeError(f"model {model.layer}/{model.path.name} failed: {exc}") from exc
+        timings[f"{model.layer}.{model.name}"] = round(time.perf_counter() - t0, 4)
+    return timings
