@@ -17,11 +17,12 @@ CHECK = "expectation SQL assembled from suites defined in code (expectations/), 
 BENCH = "benchmark generator on synthetic data in a temp dir"
 
 REVIEWED: dict[str, str] = {
-    "transforms/build.py:promote_candidate:CANDIDATE_SCHEMA": IDENT,
-    "transforms/build.py:promote_candidate:t": IDENT + " (information_schema of the candidate schema)",
-    "transforms/build.py:run_models:model.name": IDENT,
-    "transforms/build.py:run_models:schema": IDENT,
-    "transforms/build.py:run_models:sql": SQLFILE,
+    "transforms/build/candidate.py:promote_candidate:CANDIDATE_SCHEMA": IDENT,
+    "transforms/build/candidate.py:promote_candidate:t": IDENT + " (information_schema of the candidate schema)",
+    "transforms/build/models.py:_materialise:model.name": IDENT,
+    "transforms/build/models.py:_materialise:schema": IDENT,
+    "transforms/build/models.py:_materialise:sql": SQLFILE,
+    "transforms/build/models.py:run_models:schema": IDENT,
     "transforms/catalog/__init__.py:load_seeds:path.stem": IDENT + " (seeds/*.csv file names)",
     "transforms/datapackage.py:comment_statements:_quote(d.title + ': ' + d.description)":
         "data dictionary text from the repository, quoted by _quote (doubles single quotes)",
