@@ -44,7 +44,17 @@ class _Inputs:
     """Indicator scores as dense arrays [period, city, indicator] plus the aggregation tree."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, options: Mapping[str, str] | None = None) -> None:
-        p = self.params = scoring_parameters(con, options)
+        self._read_parameters(scoring_parameters(con, options))
+        ind, scopes = self._read_scores(con)
+        self.periods = sorted(set(scopes["period"].unique()) | set(ind["period"].unique()))
+        self.cities = sorted(set(scopes["city_code"].unique()) | set(ind["city_code"].unique()))
+        self.indicators = sorted(set(ind["indicator_code"].unique()))
+        self._build_tree(con, ind)
+        self._fill_arrays(ind, scopes)
+        self._blocks: dict[tuple[int, int], list] = {}
+
+    def _read_parameters(self, p: dict) -> None:
+        self.params = p
         self.missing_score = float(p["missing_score"])
         self.floor = float(p["geometric_floor"])
         self.rounding = int(p["score_rounding"])
@@ -54,6 +64,9 @@ class _Inputs:
         self.aggregation = p["aggregation"]
         self.missing_rule = p["missing_rule"]
 
+    @staticmethod
+    def _read_scores(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The scored indicators and the scopes of the ranked (non-baseline) periods."""
         ind = con.execute(
             """
             select s.period, s.city_code, s.indicator_code, s.special_code, s.action_code, s.weight,
@@ -73,23 +86,41 @@ class _Inputs:
             where not p.is_baseline
             """
         ).df()
-        self.periods = sorted(set(scopes["period"].unique()) | set(ind["period"].unique()))
-        self.cities = sorted(set(scopes["city_code"].unique()) | set(ind["city_code"].unique()))
-        self.indicators = sorted(set(ind["indicator_code"].unique()))
+        return ind, scopes
+
+    def _build_tree(self, con: duckdb.DuckDBPyConnection, ind: pd.DataFrame) -> None:
+        """The aggregation tree as index lists (ascending): a special's indicators, an action's specials; weights."""
         w_sp = con.execute(
             "select code, parent_code, weight from staging.stg_weights where weight_level = 'special'"
         ).df()
         w_ac = con.execute("select code, weight from staging.stg_weights where weight_level = 'action'").df()
-        used_specials = set(ind["special_code"].unique())
-        w_sp = w_sp[w_sp["code"].isin(used_specials)].sort_values("code")
+        w_sp = w_sp[w_sp["code"].isin(set(ind["special_code"].unique()))].sort_values("code")
         self.specials = list(w_sp["code"])
         self.actions = sorted(set(w_sp["parent_code"]) & set(w_ac["code"]))
         self.scopes = [*self.actions, "overall"]
-        n_p, n_c, n_i = len(self.periods), len(self.cities), len(self.indicators)
-        n_k, n_a = len(self.specials), len(self.actions)
         ii = {v: i for i, v in enumerate(self.indicators)}
         ki = {v: i for i, v in enumerate(self.specials)}
         ai = {v: i for i, v in enumerate(self.actions)}
+        meta = ind.drop_duplicates("indicator_code").set_index("indicator_code")
+        self.w_ind = np.array([float(meta.loc[c, "weight"]) for c in self.indicators])
+        members: list[list[int]] = [[] for _ in self.specials]
+        for c in self.indicators:
+            members[ki[meta.loc[c, "special_code"]]].append(ii[c])
+        self.special_indicators = [np.array(m, dtype=np.intp) for m in members]
+        self.w_special = w_sp["weight"].astype(float).to_numpy()
+        members = [[] for _ in self.actions]
+        for code, parent in zip(w_sp["code"], w_sp["parent_code"], strict=True):
+            if parent in ai:
+                members[ai[parent]].append(ki[code])
+        self.action_specials = [np.array(m, dtype=np.intp) for m in members]
+        w_ac = w_ac.set_index("code")
+        self.w_action = np.array([float(w_ac.loc[a, "weight"]) for a in self.actions])
+
+    def _fill_arrays(self, ind: pd.DataFrame, scopes: pd.DataFrame) -> None:
+        """Dense [period, city, indicator] scores and flags, [period, city, scope] has_score, and the indicator
+        scores [cells, indicators] under each missing-data rule: 'zero' scores a missing value as missing_score,
+        'exclude' leaves it out (NaN = does not enter the mean)."""
+        n_p, n_c, n_i = len(self.periods), len(self.cities), len(self.indicators)
         self.obs = np.full((n_p, n_c, n_i), np.nan)
         self.applicable = np.zeros((n_p, n_c, n_i), dtype=bool)
         self.missing = np.zeros((n_p, n_c, n_i), dtype=bool)
@@ -99,33 +130,14 @@ class _Inputs:
             self.obs[ip, ic, ii_] = ind["observed_score"].astype(float).to_numpy()
             self.applicable[ip, ic, ii_] = True
             self.missing[ip, ic, ii_] = ~ind["has_value"].astype(bool).to_numpy()
-        meta = ind.drop_duplicates("indicator_code").set_index("indicator_code")
-        self.w_ind = np.array([float(meta.loc[c, "weight"]) for c in self.indicators])
-        # the aggregation tree as index lists (ascending): a special's indicators, an action's specials
-        members: list[list[int]] = [[] for _ in range(n_k)]
-        for c in self.indicators:
-            members[ki[meta.loc[c, "special_code"]]].append(ii[c])
-        self.special_indicators = [np.array(m, dtype=np.intp) for m in members]
-        self.w_special = w_sp["weight"].astype(float).to_numpy()
-        members = [[] for _ in range(n_a)]
-        for code, parent in zip(w_sp["code"], w_sp["parent_code"], strict=True):
-            if parent in ai:
-                members[ai[parent]].append(ki[code])
-        self.action_specials = [np.array(m, dtype=np.intp) for m in members]
-        w_ac = w_ac.set_index("code")
-        self.w_action = np.array([float(w_ac.loc[a, "weight"]) for a in self.actions])
-        self.has_score = np.zeros((n_p, n_c, n_a + 1), dtype=bool)
-        si = {v: i for i, v in enumerate(self.scopes)}
-        sc = scopes[scopes["scope"].isin(si)]
+        self.has_score = np.zeros((n_p, n_c, len(self.scopes)), dtype=bool)
+        sc = scopes[scopes["scope"].isin(set(self.scopes))]
         self.has_score[_codes(sc["period"], self.periods), _codes(sc["city_code"], self.cities),
                        _codes(sc["scope"], self.scopes)] = sc["has_score"].astype(bool).to_numpy()
-        # the indicator scores [cells, indicators] under each missing-data rule: 'zero' scores a missing value as
-        # missing_score, 'exclude' leaves it out (NaN = does not enter the mean)
         obs, app = self.obs.reshape(n_p * n_c, n_i), self.applicable.reshape(n_p * n_c, n_i)
         zero = np.where(app, np.where(self.missing.reshape(n_p * n_c, n_i), self.missing_score, obs), np.nan)
         exclude = np.where(app, obs, np.nan)
         self.rule_values = (zero, exclude)
-        self._blocks: dict[tuple[int, int], list] = {}
 
     def blocks(self, first: int, last: int) -> list[tuple[int, int, list[np.ndarray]]]:
         """Cells [first, last) in cache-sized blocks: (start, stop relative to ``first``, per-special matrices).
