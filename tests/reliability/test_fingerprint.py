@@ -11,7 +11,7 @@ import pytest
 
 from transforms import pipeline
 from transforms.core.paths import EXPECTATIONS_DIR, SEEDS_DIR, SQL_DIR
-from transforms.intake import ensure_tables
+from transforms.ingest.reports.tables import ensure_tables
 
 
 @pytest.fixture()

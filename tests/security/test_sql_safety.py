@@ -31,10 +31,11 @@ REVIEWED: dict[str, str] = {
     "transforms/datapackage.py:comment_statements:name": IDENT,
     "transforms/datapackage.py:comment_statements:schema": IDENT,
     "transforms/datapackage.py:comment_statements:table": IDENT,
-    "transforms/intake.py:_db_fingerprint:', '.join(_CONTENT_KEYS)": IDENT + " (_CONTENT_KEYS in intake.py)",
-    "transforms/intake.py:ensure_tables:cols": IDENT + " (pyarrow schema in intake.py)",
-    "transforms/intake.py:ensure_tables:name": IDENT,
-    "transforms/intake.py:intake_entries:table": IDENT,
+    "transforms/ingest/reports/intake.py:_db_fingerprint:', '.join(_CONTENT_KEYS)":
+        IDENT + " (_CONTENT_KEYS in intake.py)",
+    "transforms/ingest/reports/tables.py:ensure_tables:cols": IDENT + " (pyarrow schema in tables.py)",
+    "transforms/ingest/reports/tables.py:ensure_tables:name": IDENT,
+    "transforms/ingest/reports/tables.py:write_intake:table": IDENT + " (TABLES in tables.py)",
     "transforms/pipeline.py:announce_publication:rel": PATH + " -- NOT quote-escaped: use read_parquet(?) "
                                                        "(reported to the lead)",
     "transforms/pipeline.py:announce_publication:table": PATH + " -- NOT quote-escaped (reported)",

@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from transforms.report_reader import load_seeds
+from transforms.ingest.reports.lookup import catalog_lookup
 
 RECEIPT_VERSION = 1
 TEXT_PROBLEM_LIMIT = 30
@@ -52,7 +52,7 @@ def build_receipt(
         "format": file_record.get("format"),
         "template_version": file_record.get("template_version"),
         "city_code": city,
-        "city_name": load_seeds().cities.get(city or ""),
+        "city_name": catalog_lookup().cities.get(city or ""),
         "period": file_record.get("period"),
         "status": file_record["status"],
         "supersedes_file_id": file_record.get("supersedes_file_id"),
@@ -79,7 +79,7 @@ def render_receipt_text(receipt: dict[str, Any]) -> str:
     """Plain-text receipt: Chinese section, then the same in English."""
     r = receipt
     city = f"{r.get('city_name') or ''}（{r['city_code']}）" if r.get("city_code") else "未识别"
-    name_en = load_seeds().cities_en.get(r.get("city_code") or "", "")
+    name_en = catalog_lookup().cities_en.get(r.get("city_code") or "", "")
     city_en = f"{name_en} ({r['city_code']})" if r.get("city_code") else "not identified"
     problems = r.get("problems", [])
     shown = problems[:TEXT_PROBLEM_LIMIT]

@@ -12,8 +12,11 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
-from transforms.report_reader import MILESTONE_STATUSES, TEMPLATE_VERSION, load_seeds, parse_period, resolve_city
+from transforms.catalog import MILESTONE_STATUSES, TEMPLATE_VERSION
+from transforms.ingest.reports.lookup import Indicator, catalog_lookup, resolve_city
+from transforms.ingest.reports.periods import parse_period
 
 INDICATOR_HEADER = ("指标代码", "指标名称", "单位", "本期数值", "本市目标2018", "本市目标2025", "备注")
 MILESTONE_HEADER = ("专项代码", "专项名称", "推进状态", "佐证材料")
@@ -35,11 +38,15 @@ INSTRUCTIONS = (
 )
 
 
-def _report_indicators(city_code: str) -> list:
-    seeds = load_seeds()
+BOLD = Font(bold=True)
+HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
+
+
+def _report_indicators(city_code: str) -> list[Indicator]:
+    """The indicators a city reports itself (not the feed-only ones), in catalogue order."""
     return [
         ind
-        for ind in seeds.indicators.values()
+        for ind in catalog_lookup().indicators.values()
         if ind.kind != "milestone"
         and ind.source in ("report", "both")
         and (ind.applies_to == "all" or city_code in ind.applies_to.split("|"))
@@ -54,29 +61,37 @@ def write_template(city_code: str, period: str, out_path: Path) -> Path:
     canon = parse_period(period)
     if canon is None:
         raise ValueError(f"cannot read period: {period!r}")
-    seeds = load_seeds()
-    bold = Font(bold=True)
-    head_fill = PatternFill("solid", fgColor="DDEBF7")
-
     wb = Workbook()
-    cover = wb.active
+    _fill_cover(wb.active, code, canon)
+    _fill_indicators(wb.create_sheet("指标"), code)
+    _fill_milestones(wb.create_sheet("专项进展"))
+    _fill_instructions(wb.create_sheet("填报说明"))
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(out_path)
+    return out_path
+
+
+def _fill_cover(cover: Worksheet, code: str, period: str) -> None:
     cover.title = "封面"
-    values = (TEMPLATE_VERSION, code, seeds.cities[code], canon, "", "", "")
+    values = (TEMPLATE_VERSION, code, catalog_lookup().cities[code], period, "", "", "")
     for label, value in zip(COVER_LABELS, values, strict=True):
         cover.append([label, value])
     for row in cover.iter_rows(min_col=1, max_col=1):
-        row[0].font = bold
+        row[0].font = BOLD
     cover["B2"].number_format = "@"
     cover.column_dimensions["A"].width = 14
     cover.column_dimensions["B"].width = 30
 
-    ws = wb.create_sheet("指标")
+
+def _fill_indicators(ws: Worksheet, code: str) -> None:
+    """Codes, names and units pre-filled; value and target cells accept a number >= 0 or 不适用."""
     ws.append(list(INDICATOR_HEADER))
     indicators = _report_indicators(code)
     for ind in indicators:
         ws.append([ind.code, ind.name_zh, ind.unit, None, None, None, None])
     for cell in ws[1]:
-        cell.font, cell.fill = bold, head_fill
+        cell.font, cell.fill = BOLD, HEAD_FILL
     last = len(indicators) + 1
     dv = DataValidation(
         type="custom",
@@ -92,13 +107,15 @@ def write_template(city_code: str, period: str, out_path: Path) -> Path:
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "D2"
 
-    ms = wb.create_sheet("专项进展")
+
+def _fill_milestones(ms: Worksheet) -> None:
+    """One row per special; the status column is a dropdown of the four statuses."""
     ms.append(list(MILESTONE_HEADER))
-    specials = sorted(seeds.specials.values(), key=lambda s: s.code)
+    specials = sorted(catalog_lookup().specials.values(), key=lambda s: s.code)
     for sp in specials:
         ms.append([sp.code, sp.name_zh, None, None])
     for cell in ms[1]:
-        cell.font, cell.fill = bold, head_fill
+        cell.font, cell.fill = BOLD, HEAD_FILL
     sdv = DataValidation(
         type="list",
         formula1='"' + ",".join(MILESTONE_STATUSES) + '"',
@@ -113,15 +130,11 @@ def write_template(city_code: str, period: str, out_path: Path) -> Path:
         ms.column_dimensions[col].width = width
     ms.freeze_panes = "C2"
 
-    info = wb.create_sheet("填报说明")
+
+def _fill_instructions(info: Worksheet) -> None:
     for line in INSTRUCTIONS:
         info.append([line])
     info["A1"].font = Font(bold=True, size=13)
     info.column_dimensions["A"].width = 120
     for row in info.iter_rows():
         row[0].alignment = Alignment(wrap_text=True)
-
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(out_path)
-    return out_path
