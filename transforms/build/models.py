@@ -62,11 +62,12 @@ def _strip_comments(sql: str) -> str:
 
 def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
     """All models, topologically sorted (layer order first, then references within a layer)."""
-    models = {
-        (layer, p.stem): Model(layer, p.stem, p)
-        for layer in LAYERS
-        for p in sorted([*(sql_dir / layer).glob("*.sql"), *(sql_dir / layer).glob("*.py")])
-    }
+    models: dict[tuple[str, str], Model] = {}
+    for layer in LAYERS:
+        for p in sorted([*(sql_dir / layer).glob("*.sql"), *(sql_dir / layer).glob("*.py")]):
+            if (layer, p.stem) in models:
+                raise ValueError(f"two models named {layer}.{p.stem}: {models[layer, p.stem].path.name} and {p.name}")
+            models[layer, p.stem] = Model(layer, p.stem, p)
     ordered: list[Model] = []
     state: dict[tuple[str, str], int] = {}
 
