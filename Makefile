@@ -50,10 +50,10 @@ airflow: install
 
 # Starts airflow standalone on loopback, triggers the nightly DAG over the REST API and waits for success (2-3 min).
 airflow-smoke: install
-	$(BIN)/python -m transforms.airflow_smoke
+	$(BIN)/python -m tools.airflow.smoke
 
 bench: install
-	$(BIN)/python -m transforms.bench
+	$(BIN)/python -m tools.bench
 
 # Headless Chromium for the web-page tests (Debian package; Playwright's own browser download is not reachable here).
 browser:

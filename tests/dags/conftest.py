@@ -69,7 +69,7 @@ def dagbag(airflow_db: Path):  # noqa: ANN201 - DagBag is imported lazily on pur
 @pytest.fixture(scope="session")
 def portal_url() -> Iterator[str]:
     """The local open-data portal the feeds are fetched from."""
-    from transforms.portal import start_portal
+    from tools.portal import start_portal
 
     handle = start_portal()
     try:

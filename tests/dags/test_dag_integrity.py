@@ -130,7 +130,7 @@ def test_dags_test_exit_code_reports_a_failed_task(tmp_path: Path) -> None:
     one Airflow process migrating a metadata DB that is not at the installed head first, and only then."""
     from airflow.utils.db import _get_script_object
 
-    from transforms.airflow_env import MIGRATE_STAMP, airflow_env, dags_test, db_revisions, migration_needed
+    from transforms.cli.airflow import MIGRATE_STAMP, airflow_env, dags_test, db_revisions, migration_needed
     from transforms.core.paths import DataPaths
 
     dags = tmp_path / "dags"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from transforms.portal import PortalHandle
+from tools.portal import PortalHandle
 from transforms.ingest.feeds.client import ClientConfig
 from transforms.ingest.feeds.fetch import fetch_feed
 from transforms.ingest.feeds.registry import list_feeds, load_registry

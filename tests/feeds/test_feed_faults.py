@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from transforms.portal import PortalHandle
+from tools.portal import PortalHandle
 from transforms.ingest.feeds.client import ClientConfig
 from transforms.ingest.feeds.fetch import fetch_feed
 from transforms.ingest.feeds.load import load_feeds

@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from transforms.portal import PortalHandle
+from tools.portal import PortalHandle
 from transforms.catalog import cities
 from transforms.core.paths import SQL_DIR
 from transforms.ingest.feeds.client import ClientConfig

@@ -219,7 +219,7 @@ def test_cli_helpers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: py
 
 def test_full_sample_intake_is_fast(tmp_path: Path) -> None:
     """378 files (18 cities x 21 quarters, xlsx/csv/json) well under 30 s."""
-    from transforms.samples import write_samples
+    from tools.samples import write_samples
 
     inbox = tmp_path / "inbox"
     files = write_samples(inbox)

@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from transforms import build, catalog, samples
+from tools import samples
+from transforms import build, catalog
 
 CITY_NAMES = {"410100": ("郑州市", "Zhengzhou"), "410200": ("开封市", "Kaifeng"), "410300": ("洛阳市", "Luoyang"),
               "410400": ("平顶山市", "Pingdingshan")}

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tools.portal import PortalHandle, start_portal
 from transforms.ingest.feeds.client import ClientConfig, FeedFault, make_session
 from transforms.ingest.feeds.client import get as _get
 from transforms.ingest.feeds.fetch import fetch_feed
-from transforms.portal import PortalHandle, start_portal
 
 FAST = ClientConfig(connect_timeout=2, read_timeout=2, retries=0, backoff_factor=0)
 

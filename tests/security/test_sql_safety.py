@@ -24,13 +24,13 @@ REVIEWED: dict[str, str] = {
     "transforms/build/models.py:_materialise:sql": SQLFILE,
     "transforms/build/models.py:run_models:schema": IDENT,
     "transforms/catalog/__init__.py:load_seeds:path.stem": IDENT + " (seeds/*.csv file names)",
-    "transforms/datapackage.py:comment_statements:_quote(d.title + ': ' + d.description)":
+    "transforms/publish/datapackage.py:comment_statements:_quote(d.title + ': ' + d.description)":
         "data dictionary text from the repository, quoted by _quote (doubles single quotes)",
-    "transforms/datapackage.py:comment_statements:_quote(doc.title + ': ' + doc.description)":
+    "transforms/publish/datapackage.py:comment_statements:_quote(doc.title + ': ' + doc.description)":
         "data dictionary text from the repository, quoted by _quote",
-    "transforms/datapackage.py:comment_statements:name": IDENT,
-    "transforms/datapackage.py:comment_statements:schema": IDENT,
-    "transforms/datapackage.py:comment_statements:table": IDENT,
+    "transforms/publish/datapackage.py:comment_statements:name": IDENT,
+    "transforms/publish/datapackage.py:comment_statements:schema": IDENT,
+    "transforms/publish/datapackage.py:comment_statements:table": IDENT,
     "transforms/ingest/reports/intake.py:_db_fingerprint:', '.join(_CONTENT_KEYS)":
         IDENT + " (_CONTENT_KEYS in intake.py)",
     "transforms/ingest/reports/tables.py:ensure_tables:cols": IDENT + " (pyarrow schema in tables.py)",
@@ -39,18 +39,17 @@ REVIEWED: dict[str, str] = {
     "transforms/pipeline.py:announce_publication:rel": PATH + " -- NOT quote-escaped: use read_parquet(?) "
                                                        "(reported to the lead)",
     "transforms/pipeline.py:announce_publication:table": PATH + " -- NOT quote-escaped (reported)",
-    "transforms/publish.py:_export_tables:ORDER_BY[table]": IDENT,
-    "transforms/publish.py:_export_tables:_sql_path(out / f'{table}.csv')": PATH + " by _sql_path",
-    "transforms/publish.py:_export_tables:_sql_path(out / f'{table}.parquet')": PATH + " by _sql_path",
-    "transforms/publish.py:_export_tables:period": "a period read from marts and matched against ^\\d{4}Q[1-4]$",
-    "transforms/publish.py:_export_tables:query": "composed only of the reviewed parts above",
-    "transforms/publish.py:_export_tables:table": IDENT + " (PUBLISHED_TABLES)",
-    "transforms/publish.py:_export_tables:where": "composed only of the reviewed period above",
-    "transforms/publish.py:_export_tables:_csv_safe(con, query)": "the reviewed query, wrapped by _csv_safe",
-    "transforms/publish.py:_csv_safe:query": "the reviewed _export_tables query",
-    "transforms/publish.py:_csv_safe:', '.join(parts)": IDENT + " (mart columns from DESCRIBE, double-quoted)",
-    "transforms/safety.py:restore_dataset:pq.stem": IDENT + " (a published table name, double-quoted)",
-    "transforms/site/__init__.py:site_data:latest": "a period read from marts.league_table (YYYYQn)",
+    "transforms/publish/dataset.py:_export_tables:ORDER_BY[table]": IDENT,
+    "transforms/publish/dataset.py:_export_tables:_sql_path(out / f'{table}.csv')": PATH + " by _sql_path",
+    "transforms/publish/dataset.py:_export_tables:_sql_path(out / f'{table}.parquet')": PATH + " by _sql_path",
+    "transforms/publish/dataset.py:_export_tables:period": "a period read from marts, checked by core.periods",
+    "transforms/publish/dataset.py:_export_tables:query": "composed only of the reviewed parts above",
+    "transforms/publish/dataset.py:_export_tables:table": IDENT + " (PUBLISHED_TABLES)",
+    "transforms/publish/dataset.py:_export_tables:where": "composed only of the reviewed period above",
+    "transforms/publish/dataset.py:_export_tables:_csv_safe(con, query)": "the reviewed query, wrapped by _csv_safe",
+    "transforms/publish/dataset.py:_csv_safe:query": "the reviewed _export_tables query",
+    "transforms/publish/dataset.py:_csv_safe:', '.join(parts)": IDENT + " (mart columns from DESCRIBE, double-quoted)",
+    "transforms/publish/integrity.py:_warehouse_from_parquet:pq.stem": IDENT + " (a published table name, quoted)",
     "transforms/validate.py:_batch:' '.join(joins)": CHECK,
     "transforms/validate.py:_batch:', '.join(parts)": CHECK,
     "transforms/validate.py:_batch:chk.name": CHECK,
@@ -70,7 +69,7 @@ REVIEWED: dict[str, str] = {
     "transforms/bench/lstages.py:publish:out / 'league_table.csv'": BENCH,
     "transforms/bench/lstages.py:publish:out / t": BENCH,
     "transforms/bench/lstages.py:publish:t": BENCH,
-    "transforms/airflow_env.py:db_revisions:t": "a table name read from sqlite_master of Airflow's own metadata DB, "
+    "transforms/cli/airflow.py:db_revisions:t": "a table name read from sqlite_master of Airflow's own metadata DB, "
     "filtered to alembic_version%, double-quoted; read-only connection",
 }
 

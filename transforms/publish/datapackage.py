@@ -307,10 +307,11 @@ def _quote(text: str) -> str:
 
 
 def render_data_dictionary() -> str:
-    """Markdown for ``docs/data_dictionary.md`` (regenerate with ``python -m transforms.datapackage``)."""
+    """Markdown for ``docs/data_dictionary.md`` (regenerate with ``python -m transforms.publish.datapackage``)."""
     lines = [
         "# Data dictionary / 数据字典", "",
-        "Generated from `transforms/datapackage.py` (`python -m transforms.datapackage > docs/data_dictionary.md`). "
+        "Generated from `transforms/publish/datapackage.py` "
+        "(`python -m transforms.publish.datapackage > docs/data_dictionary.md`). "
         "The same text is in `datapackage.json`, in the DuckDB comments of `data/warehouse.duckdb` and in the Excel "
         "header notes.", "",
     ]

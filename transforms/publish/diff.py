@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from transforms.publish.layout import resolve_dataset
+
 KEY = ["period", "city_code", "scope"]
 EPS = 1e-9
 
@@ -55,7 +57,7 @@ def _num(v: object) -> float | None:
     return None if math.isnan(f) else f
 
 
-def diff_runs(a: Path, b: Path) -> dict:
+def diff_datasets(a: Path, b: Path) -> dict:
     """Differences from dataset ``a`` (old) to ``b`` (new): changed rows with reasons, and a summary."""
     df_a, meta_a = _load(Path(a))
     df_b, meta_b = _load(Path(b))
@@ -155,9 +157,7 @@ def render_text(diff: dict, limit: int = 40, scope: str | None = "overall") -> s
 def cli_diff(run_a: str, run_b: str, published_root: Path, scope: str = "overall", limit: int = 40,
              as_json: bool = False) -> str:
     """What ``hnplus diff RUN_A RUN_B`` prints: datasets by id, ``latest``, a period or a path."""
-    from transforms.publish import resolve_dataset
-
-    result = diff_runs(resolve_dataset(run_a, published_root), resolve_dataset(run_b, published_root))
+    result = diff_datasets(resolve_dataset(run_a, published_root), resolve_dataset(run_b, published_root))
     if as_json:
         return json.dumps(result, ensure_ascii=False, indent=2) + "\n"
     return render_text(result, limit=limit, scope=None if scope == "all" else scope)

@@ -15,7 +15,7 @@ import pandas as pd
 import xlsxwriter
 
 from transforms.core.formulas import is_formula_text
-from transforms.datapackage import column_doc
+from transforms.publish.datapackage import column_doc
 
 FIXED_CREATED = datetime(2015, 1, 1)
 # Columns officials see, in order; others present in the table follow them.

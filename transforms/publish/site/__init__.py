@@ -18,13 +18,15 @@ from pathlib import Path
 
 import duckdb
 
+from transforms.catalog import read_seed
 from transforms.core.files import sha256_file
 from transforms.core.paths import REPO_ROOT
-from transforms.datapackage import COLUMNS, TABLES, column_doc, table_schema
+from transforms.publish.datapackage import COLUMNS, TABLES, column_doc
+from transforms.publish.records import json_records
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 NPM_CACHE = REPO_ROOT / ".cache" / "npm"
-METHODOLOGY = REPO_ROOT / "docs" / "methodology.md"
+METHODOLOGY = ASSETS / "methodology.md"  # docs/methodology.md links here
 
 
 _DOWNLOADS = (".csv", ".parquet", ".json", ".xlsx")
@@ -61,7 +63,7 @@ def henan_js() -> bytes:
 
 
 def markdown_to_html(md: str) -> str:
-    """A small Markdown subset (headings, lists, tables, code, emphasis, links): enough for docs/methodology.md."""
+    """A small Markdown subset (headings, lists, tables, code, emphasis, links): enough for the methodology."""
     out: list[str] = []
     lines = md.splitlines()
     i = 0
@@ -138,51 +140,48 @@ def _inline(text: str) -> str:
     return re.sub(r"\[([^\]]+)\]\(([^)\s]+)\)", link, s)
 
 
-_DEFAULT_METHOD = """## 方法 / Method
-
-每个指标按本市目标折算为 0–100 的得分(目标由省级目标按基期份额或人口分解);专项得分为其指标得分的加权平均,
-行动得分为其专项得分的加权平均,总分为各行动得分的加权平均。未报告的指标计为 0 分,并降低数据覆盖率。
-
-Each indicator is scored 0-100 against the city's target (the provincial target apportioned by baseline share or
-population); a special's score is the weighted mean of its indicators, an action's the weighted mean of its
-specials, and the overall score the weighted mean of the actions. Unreported indicators score 0 and lower coverage.
-"""
-
-
-def _frame_rows(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[list]]:
-    from transforms.publish import json_records
-
-    df = con.sql(sql).df()
+def _frame_rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple[list[str], list[list]]:
+    df = con.execute(sql, params or []).df()
     recs = json_records(df)
     cols = list(df.columns)
     return cols, [[r[c] for c in cols] for r in recs]
 
 
-def site_data(con: duckdb.DuckDBPyConnection, metadata: dict) -> dict:
-    """Everything the page shows, as one JSON-able dict (compact: column list + row arrays)."""
-    cols, rows = _frame_rows(con, "select * from marts.league_table order by period, scope, rank, city_code")
-    periods = [p for (p,) in con.execute("select distinct period from marts.league_table order by 1").fetchall()]
-    latest = periods[-1] if periods else None
+def _plan_labels() -> tuple[dict[str, int], dict[str, list[str]]]:
+    """The action order and the special names of the plan catalogue (not part of the published tables)."""
+    seq = {r["action_code"]: int(r["seq"]) for r in read_seed("plan_actions.csv")}
+    special_names = {r["special_code"]: [r["name_zh"], r["name_en"]]
+                     for r in sorted(read_seed("plan_specials.csv"), key=lambda r: r["special_code"])}
+    return seq, special_names
+
+
+def site_data(dataset: Path) -> dict:
+    """Everything the page shows, as one JSON-able dict (compact: column list + row arrays), read from the
+    dataset folder's own files (metadata.json and the Parquet tables), so any published dataset can be rendered
+    again as it was."""
+    metadata = json.loads((dataset / "metadata.json").read_text(encoding="utf-8"))
+    con = duckdb.connect()
     try:
-        seq = dict(con.execute("select action_code, cast(seq as integer) from seeds.plan_actions").fetchall())
-        special_names = {c: [zh, en] for c, zh, en in con.execute(
-            "select special_code, name_zh, name_en from seeds.plan_specials order by special_code").fetchall()}
-    except duckdb.Error:
-        seq, special_names = {}, {}
-    actions = sorted({(s, zh, en) for s, zh, en in con.execute(
-        "select distinct scope, scope_name, scope_name_en from marts.league_table where scope <> 'overall'"
-    ).fetchall()},
-        key=lambda a: (seq.get(a[0], 99), a[0]))
-    cities = [list(r) for r in con.execute(
-        "select distinct city_code, city_name, city_name_en from marts.league_table order by city_code").fetchall()]
-    spec_cols, spec_rows = ([], [])
-    if table_schema(con, "special_scores") and latest:
-        spec_cols, spec_rows = _frame_rows(
-            con, f"select city_code, special_code, action_code, score, coverage from marts.special_scores "
-                 f"where period = '{latest}' order by city_code, special_code")
+        con.read_parquet(str(dataset / "league_table.parquet")).create_view("league_table")
+        cols, rows = _frame_rows(con, "select * from league_table order by period, scope, rank, city_code")
+        periods = [p for (p,) in con.execute("select distinct period from league_table order by 1").fetchall()]
+        latest = periods[-1] if periods else None
+        seq, special_names = _plan_labels()
+        actions = sorted({(s, zh, en) for s, zh, en in con.execute(
+            "select distinct scope, scope_name, scope_name_en from league_table where scope <> 'overall'"
+        ).fetchall()}, key=lambda a: (seq.get(a[0], 99), a[0]))
+        cities = [list(r) for r in con.execute(
+            "select distinct city_code, city_name, city_name_en from league_table order by city_code").fetchall()]
+        spec_cols, spec_rows = ([], [])
+        specials = dataset / "special_scores.parquet"
+        if specials.is_file() and latest:
+            con.read_parquet(str(specials)).create_view("special_scores")
+            spec_cols, spec_rows = _frame_rows(
+                con, "select city_code, special_code, action_code, score, coverage from special_scores "
+                     "where period = ? order by city_code, special_code", [latest])
+    finally:
+        con.close()
     inputs = metadata.get("inputs") or {}
-    method_md = METHODOLOGY.read_text(encoding="utf-8") if METHODOLOGY.is_file() else _DEFAULT_METHOD
-    method_html = markdown_to_html(method_md)
     return {
         "dataset_id": metadata.get("dataset_id"),
         "method_version": metadata.get("method_version"),
@@ -199,8 +198,7 @@ def site_data(con: duckdb.DuckDBPyConnection, metadata: dict) -> dict:
         "validation": _validation_summary(metadata.get("validation", [])),
         "column_docs": {k: [d.title_zh, d.title_en, d.desc_zh, d.desc_en] for k, d in COLUMNS.items()},
         "table_docs": {k: [d.title_zh, d.title_en, d.desc_zh, d.desc_en] for k, d in TABLES.items()},
-        "files": metadata.get("files", []),
-        "methodology_html": method_html,
+        "methodology_html": markdown_to_html(METHODOLOGY.read_text(encoding="utf-8")),
     }
 
 
@@ -210,11 +208,12 @@ def _validation_summary(results: list[dict]) -> dict:
             "failed_critical": sum(1 for r in failed if r.get("severity") == "critical")}
 
 
-def build_site(con: duckdb.DuckDBPyConnection, out: Path, metadata: dict) -> Path:
-    """Write ``index.html``, ``data.js`` and ``assets/`` into ``out`` (the dataset folder); returns index.html."""
+def build_site(out: Path) -> Path:
+    """Write ``index.html``, ``data.js`` and ``assets/`` into the dataset folder ``out``, from its own files
+    (written before: the tables and metadata.json); returns index.html."""
     assets = out / "assets"
     assets.mkdir(parents=True, exist_ok=True)
-    data = site_data(con, metadata)
+    data = site_data(out)
     data["has_map"] = True
     data["files"] = [{"path": p.name, "bytes": p.stat().st_size, "sha256": sha256_file(p)}
                      for p in sorted(out.iterdir()) if p.is_file() and p.suffix in _DOWNLOADS]

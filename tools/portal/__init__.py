@@ -467,7 +467,7 @@ def build_samples(realdata_dir: Path = REALDATA_DIR, out_dir: Path = SAMPLES_DIR
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m transforms.portal --port 8765`` serves until interrupted (for make run / docker-compose)."""
+    """``python -m tools.portal --port 8765`` serves until interrupted (for make run / docker-compose)."""
     ap = argparse.ArgumentParser(description="hnplus local open-data portal (CKAN-style)")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8765)
@@ -488,6 +488,3 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         server.server_close()
 
-
-if __name__ == "__main__":
-    main()

@@ -1,8 +1,9 @@
 """Environment for running the project's DAGs on the embedded defaults (SQLite metadata under data/).
 
 No Airflow import here (``transforms`` stays free of Airflow): the CLI starts Airflow in a subprocess, either
-Airflow's own command-line tool or ``scripts/airflow_dags_test.py``, which runs ``db migrate`` (only when the
-metadata DB needs it) and ``dags test`` in one Airflow process.
+Airflow's own command-line tool or the launcher ``tools/airflow/dags_test.py`` (run by file path, never
+imported), which runs ``db migrate`` (only when the metadata DB needs it) and ``dags test`` in one Airflow
+process. DAGs are chosen by tag, so their ids stay in ``dags/``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from transforms.core.paths import REPO_ROOT, DataPaths
 #: revision moved (deleted, restored from an older backup) no longer matches and is migrated again.
 MIGRATE_STAMP = ".hnplus-db-migrated.json"
 #: The one-process launcher (imports Airflow, so it is not part of this package).
-DAGS_TEST_SCRIPT = REPO_ROOT / "scripts" / "airflow_dags_test.py"
+DAGS_TEST_SCRIPT = REPO_ROOT / "tools" / "airflow" / "dags_test.py"
+#: The tag of the nightly DAG (declared in dags/); ``hnplus run`` runs the one DAG that carries it.
+NIGHTLY_TAG = "nightly"
 
 
 def airflow_env(paths: DataPaths, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -144,7 +147,7 @@ def migrate(env: dict[str, str], force: bool = False,
     at the head of the installed Airflow; ``dags test`` needs a migrated DB. Returns whether it migrated.
 
     ``run`` does the migrate and raises when it fails (no stamp then): by default Airflow's CLI in a subprocess;
-    ``scripts/airflow_dags_test.py`` passes its in-process one, so both paths share this decision and the stamp."""
+    ``tools/airflow/dags_test.py`` passes its in-process one, so both paths share this decision and the stamp."""
     if not force and not migration_needed(env):
         return False
     run(env)
@@ -156,16 +159,17 @@ def migrate(env: dict[str, str], force: bool = False,
 
 
 def dags_test(
-    dag_id: str, logical_date: str, env: dict[str, str], conf: dict | None = None, migrate_first: bool = False
+    dag_tag: str, logical_date: str, env: dict[str, str], conf: dict | None = None, migrate_first: bool = False
 ) -> int:
-    """Run one DAG run for real in this machine's processes (``airflow dags test``), in one Airflow process:
-    ``scripts/airflow_dags_test.py`` first migrates the metadata DB when ``migrate_first`` is set and
+    """Run one DAG run of the one DAG tagged ``dag_tag`` for real in this machine's processes (``airflow dags
+    test``), in one Airflow process:
+    ``tools/airflow/dags_test.py`` first migrates the metadata DB when ``migrate_first`` is set and
     :func:`migration_needed` says so, then runs Airflow's ``dags test`` command in the same interpreter.
 
     The exit code is the verdict: 1 when the run ends failed (a failed task), 0 on success, including runs whose
     heavy steps were skipped because the inputs were unchanged (tests/dags/test_dag_integrity.py checks the
     failure case). ``conf`` sets DAG params, e.g. ``{"period": "2018Q4", "force": True}``."""
-    cmd = [sys.executable, str(DAGS_TEST_SCRIPT), dag_id, logical_date]
+    cmd = [sys.executable, str(DAGS_TEST_SCRIPT), "--tag", dag_tag, logical_date]
     if conf:
         cmd += ["--conf", json.dumps(conf)]
     if migrate_first:

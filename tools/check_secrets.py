@@ -6,7 +6,7 @@ Secrets reach hnplus only from the environment (``.env`` for docker compose, whi
 add (``git ls-files --cached --others --exclude-standard``) and exits 1 with ``path:line: rule`` per finding.
 A line that must hold a look-alike (a documented placeholder) can carry ``pragma: allowlist secret``.
 
-Usage: ``python scripts/check_secrets.py [--root DIR]`` (default: the repository of this script).
+Usage: ``python tools/check_secrets.py [--root DIR]`` (default: the repository of this script).
 """
 
 from __future__ import annotations

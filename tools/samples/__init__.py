@@ -276,7 +276,7 @@ def write_samples(out_dir: Path) -> list[Path]:
 
 
 def main() -> None:
-    """``python -m transforms.samples [OUT_DIR]``: write the sample reports."""
+    """``python -m tools.samples [OUT_DIR]``: write the sample reports."""
     import sys
 
     from transforms.core.paths import data_paths
@@ -285,6 +285,3 @@ def main() -> None:
     files = write_samples(out)
     print(f"wrote {len(files)} sample report files to {out}")
 
-
-if __name__ == "__main__":
-    main()

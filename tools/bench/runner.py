@@ -14,7 +14,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from transforms.bench.generate import SCALES, report_glob
+from tools.bench.generate import SCALES, report_glob
 
 L_STAGES = ("ingest_reports", "ingest_feeds", "validate", "build", "publish")
 GIB = 1024
@@ -23,7 +23,7 @@ GIB = 1024
 def run_stage(stage: str, timeout: float = 1800, **kw: object) -> dict:
     """One stage in a fresh interpreter; returns its JSON line (wall_s inside the child, peak_rss_mib, result)."""
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "transforms.bench.child", stage, json.dumps(kw, default=str)],
+    proc = subprocess.run([sys.executable, "-m", "tools.bench.child", stage, json.dumps(kw, default=str)],
                           capture_output=True, text=True, timeout=timeout, env=dict(os.environ, TQDM_DISABLE="1"))
     outer = time.perf_counter() - t0
     if proc.returncode != 0:
@@ -182,7 +182,7 @@ def run_bench(scale: str, root: Path, skip_baseline: bool = False, baseline_frac
                                   k.endswith("_error") for k in cold),
                                   "s_rerun_no_change_le_10s": gated["total"] <= 10}}
         if airflow:
-            from transforms.bench.sscale import run_s_airflow
+            from tools.bench.sscale import run_s_airflow
 
             af = run_s_airflow(root / "S-airflow")
             res["airflow"] = af

@@ -21,12 +21,12 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from transforms.bench.generate import FEED_KINDS, feed_glob, report_glob
+from tools.bench.generate import FEED_KINDS, feed_glob, report_glob
 from transforms.build import build_models, promote_candidate
 from transforms.catalog import MILESTONE_STATUSES, load_seeds
 from transforms.core.paths import SQL_DIR
-from transforms.intake import ensure_tables
-from transforms.pipeline import hash_code_files
+from transforms.ingest.reports.tables import ensure_tables
+from transforms.pipeline.gate import hash_code_files
 
 MEMORY_LIMIT = "3GB"
 THREADS = 2

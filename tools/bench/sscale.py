@@ -12,7 +12,7 @@ from transforms.core.paths import DataPaths
 
 def reader_speed(sample_dir: Path) -> dict:
     """The report reader alone per format (files/s, rows/s): xlsx is the slow one, measured separately."""
-    from transforms.report_reader import read_report
+    from transforms.ingest.reports.reader import read_report
 
     out = {}
     for fmt in ("xlsx", "csv", "json"):
@@ -67,8 +67,8 @@ def run_s(data_dir: Path) -> dict:
     """Cold run, a gated no-change re-run (what the nightly DAG does) and a forced full re-run."""
     import shutil
 
-    from transforms.portal import start_portal
-    from transforms.samples import write_samples
+    from tools.portal import start_portal
+    from tools.samples import write_samples
 
     shutil.rmtree(data_dir, ignore_errors=True)
     paths = DataPaths(data_dir).ensure()

@@ -24,7 +24,7 @@ def _intake_subset(root: str, quarters: int) -> dict:
     import duckdb
 
     from transforms.catalog import cities, load_seeds
-    from transforms.intake import intake_inbox
+    from transforms.ingest.reports.intake import intake_inbox
 
     real = {c.code for c in cities()}
     tmp = Path(tempfile.mkdtemp(prefix="bench-intake-"))
@@ -55,7 +55,7 @@ def _intake_subset(root: str, quarters: int) -> dict:
 
 
 def run(stage: str, kw: dict) -> dict:
-    from transforms.bench import lstages as L
+    from tools.bench import lstages as L
 
     root = Path(kw.get("root", "."))
     db = root / "work" / "bench.duckdb"
@@ -73,17 +73,17 @@ def run(stage: str, kw: dict) -> dict:
     if stage == "floor":
         return L.floor(root)
     if stage == "baseline":
-        from transforms.bench.baseline import run_baseline
+        from tools.bench.baseline import run_baseline
 
         return run_baseline(root, float(kw.get("fraction", 1.0)))
     if stage == "intake_subset":
         return _intake_subset(str(root), int(kw.get("quarters", 8)))
     if stage == "generate":
-        from transforms.bench.generate import SCALES, generate
+        from tools.bench.generate import SCALES, generate
 
         return generate(root, SCALES[kw["scale"]])
     if stage == "s_scale":
-        from transforms.bench.sscale import run_s
+        from tools.bench.sscale import run_s
 
         return run_s(Path(kw["data_dir"]))
     raise SystemExit(f"unknown stage {stage}")
@@ -102,7 +102,7 @@ def _peak_rss_mib() -> float:
 
 def main() -> None:
     stage, kw = sys.argv[1], json.loads(sys.argv[2] if len(sys.argv) > 2 else "{}")
-    import transforms.bench.lstages  # noqa: F401 - imports are start-up cost, not stage time
+    import tools.bench.lstages  # noqa: F401 - imports are start-up cost, not stage time
     if stage == "baseline":
         import pandas  # noqa: F401
     t0 = time.perf_counter()

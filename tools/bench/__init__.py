@@ -1,4 +1,4 @@
-"""Benchmarks of the pipeline at national scale (issue 9): ``python -m transforms.bench --scale L``.
+"""Benchmarks of the pipeline at national scale (issue 9): ``python -m tools.bench --scale L``.
 
 S is the Henan sample through the real intake; L is 333 cities x 41 quarters of HNPLUS-R1 CSV reports plus
 20 million record-level feed rows, run through the project's own SQL models on a bench catalogue, and compared

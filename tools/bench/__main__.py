@@ -1,4 +1,4 @@
-"""``python -m transforms.bench [--scale L|S|XS|M] [--skip-baseline] [--baseline-fraction F]``.
+"""``python -m tools.bench [--scale L|S|XS|M] [--skip-baseline] [--baseline-fraction F]``.
 
 Writes ``$HNPLUS_DATA_DIR/bench/results-<scale>.json`` and prints a short table.
 """
@@ -8,12 +8,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from transforms.bench.runner import print_table, run_bench
+from tools.bench.runner import print_table, run_bench
 from transforms.core.paths import data_paths
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m transforms.bench", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__)
     ap.add_argument("--scale", default="L", choices=["XXS", "XS", "S", "M", "L"])
     ap.add_argument("--skip-baseline", action="store_true", help="do not run the pandas baseline")
     ap.add_argument("--baseline-fraction", type=float, default=None,

@@ -1,11 +1,12 @@
 """``airflow db migrate`` (only when the metadata DB needs it) and ``airflow dags test``, in one Airflow process.
 
-Started by ``transforms.airflow_env.dags_test`` (``hnplus run`` / ``make run``). It lives outside the ``transforms``
-package because it imports Airflow, which the package does not: one interpreter start, one ``import airflow``, and
-no teardown of ~4,000 modules at the end (the DagRun and every task state are committed by then).
+Started by file path from ``transforms.cli.airflow.dags_test`` (``hnplus run`` / ``make run``). It lives outside the
+``transforms`` package because it imports Airflow, which the package does not: one interpreter start, one
+``import airflow``, and no teardown of ~4,000 modules at the end (the DagRun and every task state are committed).
 
-Usage: ``python scripts/airflow_dags_test.py DAG_ID LOGICAL_DATE [--conf JSON] [--migrate]`` with the AIRFLOW_*
-environment of ``transforms.airflow_env.airflow_env``.
+Usage: ``python tools/airflow/dags_test.py --tag TAG LOGICAL_DATE [--conf JSON] [--migrate]`` with the AIRFLOW_*
+environment of ``transforms.cli.airflow.airflow_env``: the DAG is the one in the DAGs folder that carries ``TAG``
+(its id is declared in ``dags/`` only).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for ``transforms``
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for ``transforms``
 
-from transforms.airflow_env import migrate  # noqa: E402
+from transforms.cli.airflow import migrate  # noqa: E402
 
 
 def _airflow_command(args: list[str]) -> int:
@@ -49,12 +50,24 @@ def _migrate_in_process(env: dict[str, str]) -> None:
         raise SystemExit(rc)
 
 
+def dag_id_by_tag(tag: str) -> str:
+    """The id of the one DAG in ``AIRFLOW__CORE__DAGS_FOLDER`` tagged ``tag`` (SystemExit if none or several)."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
+    ids = sorted(dag_id for dag_id, dag in bag.dags.items() if tag in (dag.tags or ()))
+    if len(ids) != 1:
+        raise SystemExit(f"expected one DAG tagged {tag!r}, found {ids or 'none'} (import errors: "
+                         f"{sorted(bag.import_errors) or 'none'})")
+    return ids[0]
+
+
 def _main(argv: list[str]) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="scripts/airflow_dags_test.py",
+    parser = argparse.ArgumentParser(prog="tools/airflow/dags_test.py",
                                      description="[db migrate if needed +] airflow dags test, in one process")
-    parser.add_argument("dag_id")
+    parser.add_argument("--tag", required=True, help="run the one DAG that carries this tag")
     parser.add_argument("logical_date")
     parser.add_argument("--conf", default=None, help="DAG run conf as JSON")
     parser.add_argument("--migrate", action="store_true", help="migrate the metadata DB first if it needs it")
@@ -65,7 +78,7 @@ def _main(argv: list[str]) -> int:
             migrate(env, run=_migrate_in_process)
         except SystemExit as exc:
             return int(exc.code or 1)
-    return _airflow_command(["dags", "test", args.dag_id, args.logical_date]
+    return _airflow_command(["dags", "test", dag_id_by_tag(args.tag), args.logical_date]
                             + (["--conf", args.conf] if args.conf else []))
 
 

@@ -1,10 +1,12 @@
 """Standalone REST smoke check: ``airflow standalone`` on loopback, driven only through its public REST API.
 
 Why: ``dag.test()`` runs tasks in-process; this proves the real scheduler, dag-processor, execution API and
-task subprocesses run ``hnplus_nightly`` to success, as an operator's deployment would. No Airflow import here:
+task subprocesses run the nightly DAG to success, as an operator's deployment would. No Airflow import here:
 Airflow runs as a subprocess with its own temporary AIRFLOW_HOME; the data directory is temporary too.
 
-    python -m transforms.airflow_smoke            # prints a JSON summary, exit 1 on failure
+    python -m tools.airflow.smoke            # prints a JSON summary, exit 1 on failure
+
+The DAG is found by its tag (``nightly``) through the REST API; its id is declared in ``dags/`` only.
 """
 
 from __future__ import annotations
@@ -25,10 +27,8 @@ from typing import Any
 
 import requests
 
-from transforms.airflow_env import airflow_bin, airflow_env
+from transforms.cli.airflow import NIGHTLY_TAG, airflow_bin, airflow_env
 from transforms.core.paths import DataPaths
-
-DAG_ID = "hnplus_nightly"
 
 
 class SmokeFailed(RuntimeError):
@@ -115,7 +115,7 @@ def run_smoke(
     timeout: float = 300.0,
     logical_date: datetime | None = None,
 ) -> dict[str, Any]:
-    """Start standalone, trigger ``hnplus_nightly`` over REST, wait for success, stop; returns a summary.
+    """Start standalone, trigger the nightly DAG over REST, wait for success, stop; returns a summary.
 
     ``data_dir`` must already hold the inbox to ingest (for example the sample reports)."""
     t0 = time.monotonic()
@@ -157,8 +157,13 @@ def run_smoke(
 
         s = requests.Session()
         s.headers["Authorization"] = f"Bearer {_wait('a JWT', token, remaining(), proc, log)}"
-        api = f"{base}/api/v2/dags/{DAG_ID}"
-        _wait(f"{DAG_ID} to be parsed", lambda: s.get(api, timeout=5).ok, remaining(), proc, log)
+        def tagged_dag() -> str | None:
+            dags = s.get(f"{base}/api/v2/dags", params={"tags": NIGHTLY_TAG}, timeout=5).json()["dags"]
+            return dags[0]["dag_id"] if len(dags) == 1 else None
+
+        dag_id = _wait(f"the DAG tagged {NIGHTLY_TAG} to be parsed", tagged_dag, remaining(), proc, log)
+        summary["dag_id"] = dag_id
+        api = f"{base}/api/v2/dags/{dag_id}"
         r = s.patch(api, json={"is_paused": False}, timeout=10)
         if not r.ok:
             raise SmokeFailed(f"unpause: HTTP {r.status_code} {r.text[:300]}")
@@ -189,8 +194,8 @@ def run_smoke(
 
 def main(argv: list[str] | None = None) -> int:
     """Run the smoke check with the bundled portal and sample reports; exit 1 on failure."""
-    from transforms.portal import start_portal
-    from transforms.samples import write_samples
+    from tools.portal import start_portal
+    from tools.samples import write_samples
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--timeout", type=float, default=300.0)

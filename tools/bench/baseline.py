@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from transforms.bench.generate import feed_glob, report_glob
+from tools.bench.generate import feed_glob, report_glob
 from transforms.catalog import MILESTONE_STATUSES, TEMPLATE_VERSION
 
 FEED_ID = "bench_registrations"  # lstages.FEED_ID
