@@ -77,13 +77,24 @@ def build_receipt(
 
 def render_receipt_text(receipt: dict[str, Any]) -> str:
     """Plain-text receipt: Chinese section, then the same in English."""
-    r = receipt
+    zh, en = _header_lines(receipt)
+    for add_zh, add_en in (_outcome_lines(receipt), _problem_lines(receipt.get("problems", []))):
+        zh += add_zh
+        en += add_en
+    for w in receipt.get("warnings", []):
+        zh.append(f"提示：{w['zh']}")
+        en.append(f"Note: {w['en']}")
+    return "\n".join(zh) + "\n\n" + "\n".join(en) + "\n"
+
+
+Lines = tuple[list[str], list[str]]  # (Chinese, English)
+
+
+def _header_lines(r: dict[str, Any]) -> Lines:
+    """Which file, from whom, for which city and period, and the result."""
     city = f"{r.get('city_name') or ''}（{r['city_code']}）" if r.get("city_code") else "未识别"
     name_en = catalog_lookup().cities_en.get(r.get("city_code") or "", "")
     city_en = f"{name_en} ({r['city_code']})" if r.get("city_code") else "not identified"
-    problems = r.get("problems", [])
-    shown = problems[:TEXT_PROBLEM_LIMIT]
-    more = len(problems) - len(shown)
     zh = [
         "河南省“互联网+”行动 城市报表回执",
         f"文件：{r['original_name']}",
@@ -99,37 +110,47 @@ def render_receipt_text(receipt: dict[str, Any]) -> str:
         f"City: {city_en}    Period: {r.get('period') or 'not identified'}",
         f"Result: {_STATUS_EN.get(r['status'], r['status'])}",
     ]
+    return zh, en
+
+
+def _outcome_lines(r: dict[str, Any]) -> Lines:
+    """Why the file was rejected, or how many rows were loaded and how many are to fix."""
     if r["status"] == "rejected" and r.get("reject"):
-        zh.append(f"原因：{r['reject']['message_zh']}（代码 {r['reject']['reason_code']}）")
-        en.append(f"Reason: {r['reject']['message_en']} (code {r['reject']['reason_code']})")
-    elif r.get("rows_total") is not None:
-        c = r.get("value_status_counts", {})
-        zh.append(
-            f"共读取 {r['rows_total']} 行：入库 {r['rows_staged']} 行（有数值 {c.get('reported', 0)}，"
-            f"不适用 {c.get('not_applicable', 0)}，未填 {c.get('not_reported', 0)}），"
-            f"待修改 {r['rows_quarantined']} 行。"
+        return (
+            [f"原因：{r['reject']['message_zh']}（代码 {r['reject']['reason_code']}）"],
+            [f"Reason: {r['reject']['message_en']} (code {r['reject']['reason_code']})"],
         )
-        en.append(
-            f"Read {r['rows_total']} rows: {r['rows_staged']} loaded ({c.get('reported', 0)} with values, "
-            f"{c.get('not_applicable', 0)} not applicable, {c.get('not_reported', 0)} blank), "
-            f"{r['rows_quarantined']} to fix."
-        )
-        if r.get("supersedes_file_id"):
-            zh.append(f"本文件替代了此前报送的同期文件 {r['supersedes_file_id'][:16]}…")
-            en.append(f"This file replaces the earlier file {r['supersedes_file_id'][:16]}… for the same period.")
-    if shown:
-        zh.append("需要修改的行（改正后请重新报送整份文件）：")
-        en.append("Rows to fix (send the whole file again once corrected):")
-        for p in shown:
-            zh.append(f"  - {p['message_zh']}")
-            en.append(f"  - {p['message_en']}")
-        if more > 0:
-            zh.append(f"  ……另有 {more} 行问题，详见 JSON 回执。")
-            en.append(f"  … and {more} more; see the JSON receipt.")
-    for w in r.get("warnings", []):
-        zh.append(f"提示：{w['zh']}")
-        en.append(f"Note: {w['en']}")
-    return "\n".join(zh) + "\n\n" + "\n".join(en) + "\n"
+    if r.get("rows_total") is None:
+        return [], []
+    c = r.get("value_status_counts", {})
+    zh = [
+        f"共读取 {r['rows_total']} 行：入库 {r['rows_staged']} 行（有数值 {c.get('reported', 0)}，"
+        f"不适用 {c.get('not_applicable', 0)}，未填 {c.get('not_reported', 0)}），"
+        f"待修改 {r['rows_quarantined']} 行。"
+    ]
+    en = [
+        f"Read {r['rows_total']} rows: {r['rows_staged']} loaded ({c.get('reported', 0)} with values, "
+        f"{c.get('not_applicable', 0)} not applicable, {c.get('not_reported', 0)} blank), "
+        f"{r['rows_quarantined']} to fix."
+    ]
+    if r.get("supersedes_file_id"):
+        zh.append(f"本文件替代了此前报送的同期文件 {r['supersedes_file_id'][:16]}…")
+        en.append(f"This file replaces the earlier file {r['supersedes_file_id'][:16]}… for the same period.")
+    return zh, en
+
+
+def _problem_lines(problems: list[dict[str, Any]]) -> Lines:
+    """One line per problem, at most a screenful (the JSON receipt keeps them all)."""
+    shown = problems[:TEXT_PROBLEM_LIMIT]
+    more = len(problems) - len(shown)
+    if not shown:
+        return [], []
+    zh = ["需要修改的行（改正后请重新报送整份文件）：", *(f"  - {p['message_zh']}" for p in shown)]
+    en = ["Rows to fix (send the whole file again once corrected):", *(f"  - {p['message_en']}" for p in shown)]
+    if more > 0:
+        zh.append(f"  ……另有 {more} 行问题，详见 JSON 回执。")
+        en.append(f"  … and {more} more; see the JSON receipt.")
+    return zh, en
 
 
 def write_receipt(receipt: dict[str, Any], receipts_dir: Path) -> tuple[Path, Path]:

@@ -102,7 +102,7 @@ class RowBuilder:
             return False
         return True
 
-    def resolve_code(self, r: RawRow) -> tuple[str, str] | None:
+    def _resolve_code(self, r: RawRow) -> tuple[str, str] | None:
         """(item_type, indicator_code) from the code cell, or the name cell when the code is missing."""
         code_raw = cell_text(r.fields.get("code"))
         key = to_halfwidth(code_raw).strip().lower().replace(" ", "")
@@ -124,7 +124,7 @@ class RowBuilder:
         return None
 
     def _resolve_or_quarantine(self, r: RawRow) -> tuple[str, str] | None:
-        resolved = self.resolve_code(r)
+        resolved = self._resolve_code(r)
         if resolved is not None:
             return resolved
         shown = cell_text(r.fields.get("code")) or cell_text(r.fields.get("name"))
