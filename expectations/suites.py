@@ -25,7 +25,7 @@ CHECKS_DIR = SQL_DIR / "checks"
 CANDIDATE = "marts_candidate"
 VALUE_STATUSES = ["reported", "not_applicable", "not_reported"]
 FACT_VALUE_STATUSES = [*VALUE_STATUSES, "carried_forward"]  # the model carries a city's last value forward
-FEED_VALUE_STATUSES = ["reported", "not_found"]  # transforms.ingest.feeds.derive: not_found = no evidence (NULL, never zero)
+FEED_VALUE_STATUSES = ["reported", "not_found"]  # ingest.feeds.derive: not_found = no evidence (NULL, never zero)
 FIRST_PERIOD, LAST_YEAR = "2015Q4", 2025
 NUMBER_TYPES = ["float64", "float32", "int64", "int32", "int16", "int8", "Int64", "Int32", "Float64", "uint64"]
 
