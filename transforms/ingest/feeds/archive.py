@@ -32,6 +32,7 @@ def canonical(obj: Any) -> bytes:
 
 
 def write_json(path: Path, obj: Any) -> None:
+    """Pointer and manifest files: indented JSON, written atomically."""
     atomic_write(path, json.dumps(obj, ensure_ascii=False, indent=1).encode())
 
 
