@@ -52,9 +52,10 @@ def _migrate_in_process(env: dict[str, str]) -> None:
 
 def dag_id_by_tag(tag: str) -> str:
     """The id of the one DAG in ``AIRFLOW__CORE__DAGS_FOLDER`` tagged ``tag`` (SystemExit if none or several)."""
-    from airflow.dag_processing.dagbag import DagBag
+    from airflow.dag_processing.dagbag import BundleDagBag
 
-    bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
+    folder = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
+    bag = BundleDagBag(dag_folder=str(folder), bundle_path=folder)  # as `dags test` parses it: folder on sys.path
     ids = sorted(dag_id for dag_id, dag in bag.dags.items() if tag in (dag.tags or ()))
     if len(ids) != 1:
         raise SystemExit(f"expected one DAG tagged {tag!r}, found {ids or 'none'} (import errors: "
