@@ -91,15 +91,22 @@ def _load(data: bytes, name: str) -> dict[str, Any]:
 
 def _getter(doc: dict[str, Any]) -> Getter:
     """``get(*candidates)``: the value of the first candidate key present, matched after normalising."""
-    keys = {norm_key(k): k for k in doc}
+    keys = _keys(doc)
 
     def get(*cands: str) -> Any:
-        for c in cands:
-            if norm_key(c) in keys:
-                return doc[keys[norm_key(c)]]
-        return None
+        key = _first_key(keys, cands)
+        return doc[key] if key is not None else None
 
     return get
+
+
+def _keys(d: dict[str, Any]) -> dict[str, str]:
+    return {norm_key(k): k for k in d}
+
+
+def _first_key(keys: dict[str, str], cands: tuple[str, ...]) -> str | None:
+    """The key as written for the first candidate present (``Code``, ``代码 `` and ``code`` all match ``code``)."""
+    return next((keys[norm_key(c)] for c in cands if norm_key(c) in keys), None)
 
 
 def _section_items(items: Any, section: str, name: str) -> list[Any]:
@@ -119,10 +126,10 @@ def _item_fields(item: Any, mapping: dict[str, tuple[str, ...]]) -> dict[str, An
     """Logical fields of one item; nested values are kept as JSON text, a non-object item as one text."""
     if not isinstance(item, dict):
         return {"code": None, "extra": cell_text(json.dumps(item, ensure_ascii=False))}
-    keys = {norm_key(k): k for k in item}
+    keys = _keys(item)
     fields: dict[str, Any] = {}
     for f, cands in mapping.items():
-        key = next((keys[norm_key(c)] for c in cands if norm_key(c) in keys), None)
+        key = _first_key(keys, cands)
         if key is not None:
             v = item[key]
             fields[f] = v if not isinstance(v, dict | list) else json.dumps(v, ensure_ascii=False)
