@@ -1,6 +1,6 @@
 """What both hnplus DAGs share, declared once: the published Assets, the start date and the task defaults.
 
-Not a DAG file (listed in .airflowignore); the DAG files import it from the DAGs folder, which Airflow puts on
+Not a DAG file (Airflow parses it and finds none); the DAG files import it from the DAGs folder, which Airflow puts on
 ``sys.path``. No I/O and no heavy import here: it runs at every parse.
 """
 

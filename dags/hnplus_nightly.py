@@ -46,7 +46,7 @@ league table atomically. A failed audit publishes nothing: the last good dataset
 * **Period**: a run is *for* the last quarter completed before its logical date (Asia/Shanghai), or for the
   `period` param (`2018Q4`). The league table is always rebuilt for every period from the accepted reports, so
   a run for a past period is deterministic: same inputs, same `dataset_id`, same bytes.
-* **Skip when nothing changed**: `inputs_changed` compares the inputs' fingerprint with the published
+* **Skip when nothing changed**: `should_build` compares the inputs' fingerprint with the published
   `metadata.json`; when equal, validate_inputs/build/audit/publish are skipped (ingest and feed fetch still run,
   the feeds with conditional GET). `force=true` rebuilds anyway.
 * Runbook: `docs/operations.md`; deployment: `docs/deployment.md`.
@@ -115,7 +115,7 @@ def hnplus_nightly() -> None:
         return validate_inputs(get_current_context()["run_id"])
 
     @task.short_circuit
-    def inputs_changed() -> bool:
+    def should_build() -> bool:
         from transforms.pipeline import should_build
 
         return should_build(bool(get_current_context()["params"].get("force")))
@@ -147,7 +147,7 @@ def hnplus_nightly() -> None:
     reports = ingest_reports()
     fetched = fetch_feed.expand(feed_id=list_feeds())
     loaded = load_feeds(fetched)
-    changed = inputs_changed()
+    changed = should_build()
     checked = validate_inputs()
     built = build()
     audited = audit()

@@ -42,11 +42,11 @@ def test_nightly_schedule_and_shape(dagbag) -> None:
     assert set(dag.params.keys()) == {"period", "force"}
     ids = set(dag.task_ids)
     assert ids == {"resolve_period", "ingest_reports", "list_feeds", "fetch_feed", "load_feeds", "validate_inputs",
-                   "inputs_changed", "build", "audit", "publish"}
+                   "should_build", "build", "audit", "publish"}
     # the gate comes right after ingest and the feeds: with unchanged inputs validation, build, audit and
     # publish are all skipped (the fingerprint does not depend on validation)
-    assert dag.get_task("inputs_changed").upstream_task_ids == {"resolve_period", "ingest_reports", "load_feeds"}
-    assert dag.get_task("validate_inputs").upstream_task_ids == {"inputs_changed"}
+    assert dag.get_task("should_build").upstream_task_ids == {"resolve_period", "ingest_reports", "load_feeds"}
+    assert dag.get_task("validate_inputs").upstream_task_ids == {"should_build"}
     assert dag.get_task("build").upstream_task_ids == {"validate_inputs"}
     assert dag.get_task("audit").on_failure_callback, "failures must be written to data/runs/"
     # a `-> dict` task would otherwise push every key as its own XCom too (one Execution-API write each)

@@ -118,7 +118,7 @@ def test_unchanged_inputs_skip_the_heavy_steps(runs: dict) -> None:
     state, tasks, seconds = runs["second"]
     assert state == "success", tasks
     assert {t: tasks[t] for t in HEAVY} == {t: "skipped" for t in HEAVY}
-    for t in ("ingest_reports", "fetch_feed", "load_feeds", "inputs_changed"):
+    for t in ("ingest_reports", "fetch_feed", "load_feeds", "should_build"):
         assert tasks[t] == "success", (t, tasks)
     assert runs["second_meta_mtime"] == runs["first_meta_mtime"], "the published dataset was rewritten"
     dataset_id = runs["first_dataset"].removeprefix("datasets/")
