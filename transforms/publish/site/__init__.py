@@ -9,10 +9,8 @@ rather than a ``fetch()`` that ``file://`` forbids. ECharts comes from the npm t
 
 from __future__ import annotations
 
-import html
 import json
 import os
-import re
 import tarfile
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from transforms.core.files import sha256_file
 from transforms.core.paths import REPO_ROOT
 from transforms.publish.datapackage import COLUMNS, TABLES, column_doc
 from transforms.publish.records import json_records
+from transforms.publish.site.markdown import markdown_to_html
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 NPM_CACHE = REPO_ROOT / ".cache" / "npm"
@@ -60,84 +59,6 @@ def henan_js() -> bytes:
         raise VendorMissing("pip install echarts-china-provinces-pypkg==0.0.3 (sdist: --no-build-isolation)") from exc
     path = Path(pkg.__file__).parent / "resources" / "echarts-china-provinces-js" / "henan.js"
     return path.read_bytes()
-
-
-def markdown_to_html(md: str) -> str:
-    """A small Markdown subset (headings, lists, tables, code, emphasis, links): enough for the methodology."""
-    out: list[str] = []
-    lines = md.splitlines()
-    i = 0
-    para: list[str] = []
-
-    def flush() -> None:
-        if para:
-            out.append("<p>" + _inline(" ".join(para)) + "</p>")
-            para.clear()
-
-    while i < len(lines):
-        line = lines[i]
-        if line.startswith("```"):
-            flush()
-            block = []
-            i += 1
-            while i < len(lines) and not lines[i].startswith("```"):
-                block.append(lines[i])
-                i += 1
-            out.append("<pre><code>" + html.escape("\n".join(block)) + "</code></pre>")
-        elif m := re.match(r"^(#{1,6})\s+(.*)$", line):
-            flush()
-            n = len(m.group(1))
-            out.append(f"<h{n + 1}>{_inline(m.group(2))}</h{n + 1}>")
-        elif re.match(r"^\s*([-*]|\d+\.)\s+", line):
-            flush()
-            ordered = bool(re.match(r"^\s*\d+\.", line))
-            items = []
-            while i < len(lines) and re.match(r"^\s*([-*]|\d+\.)\s+", lines[i]):
-                item = re.sub(r"^\s*([-*]|\d+\.)\s+", "", lines[i])
-                while i + 1 < len(lines) and lines[i + 1].startswith("  ") and lines[i + 1].strip() \
-                        and not re.match(r"^\s*([-*]|\d+\.)\s+", lines[i + 1]):
-                    i += 1
-                    item += " " + lines[i].strip()
-                items.append("<li>" + _inline(item) + "</li>")
-                i += 1
-            tag = "ol" if ordered else "ul"
-            out.append(f"<{tag}>" + "".join(items) + f"</{tag}>")
-            continue
-        elif line.startswith("|") and i + 1 < len(lines) and re.match(r"^\|[\s:|-]+\|?\s*$", lines[i + 1]):
-            flush()
-            head = [c.strip() for c in line.strip().strip("|").split("|")]
-            i += 2
-            rows = []
-            while i < len(lines) and lines[i].startswith("|"):
-                rows.append([c.strip() for c in lines[i].strip().strip("|").split("|")])
-                i += 1
-            out.append("<table class='md'><thead><tr>" + "".join(f"<th>{_inline(c)}</th>" for c in head)
-                       + "</tr></thead><tbody>" + "".join(
-                           "<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>" for r in rows)
-                       + "</tbody></table>")
-            continue
-        elif not line.strip():
-            flush()
-        else:
-            para.append(line.strip())
-        i += 1
-    flush()
-    return "\n".join(out)
-
-
-def _inline(text: str) -> str:
-    s = html.escape(text, quote=False)
-    s = re.sub(r"`([^`]+)`", r"<code>\1</code>", s)
-    s = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", s)
-    s = re.sub(r"(?<![*\w])\*([^*]+)\*(?!\w)", r"<em>\1</em>", s)
-
-    def link(m: re.Match) -> str:
-        href = m.group(2)
-        if not re.match(r"^(https?:|#|[\w./-]+$)", href):
-            return m.group(1)
-        return f'<a href="{html.escape(href)}">{m.group(1)}</a>'
-
-    return re.sub(r"\[([^\]]+)\]\(([^)\s]+)\)", link, s)
 
 
 def _frame_rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple[list[str], list[list]]:
