@@ -97,8 +97,8 @@ def make_warehouse(
 def build_sample_warehouse(db_path: Path) -> tuple[duckdb.DuckDBPyConnection, dict[str, float]]:
     """The full synthetic sample (18 cities, 2015Q4-2020Q4) through the real intake, built with the real models.
 
-    The sample reports are written as XLSX/CSV/JSON files and read by ``transforms.ingest.reports.intake``; if the intake is not
-    importable (the tree is shared while in flux) the raw tables come straight from the generator instead.
+    The sample reports are written as XLSX/CSV/JSON files and read by ``transforms.ingest.reports.intake``; if the
+    intake is not importable (the tree is shared while in flux) the raw tables come straight from the generator instead.
     """
     con = duckdb.connect(str(db_path))
     catalog.load_seeds(con)
