@@ -27,10 +27,6 @@ EXCEPTIONS: dict[str, str] = {
     "tools/bench/runner.py:summarise_l": "one flat table of the L-scale figures, a list of named entries",
     "tools/portal/__init__.py:_Handler._resource": "the CKAN datastore_search endpoint: its parameters, paging "
                                                    "and fault injection read as one request handler",
-    "tools/samples/__init__.py:write_samples": "the sample generator writes every file format a city sends, "
-                                               "one branch per format, in one pass",
-    "tools/samples/__init__.py:generate_rows": "the rows of one synthetic report, indicator by indicator",
-    "tools/airflow/smoke.py:run_smoke": "the smoke check as the operator would do it, step by step over REST",
 }
 
 

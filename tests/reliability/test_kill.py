@@ -80,7 +80,7 @@ def chain(template: DataPaths, portal: PortalHandle, tmp_path_factory: pytest.Te
     b_id = states["publish.swap_periods"]["latest"]
     b_dir = paths.published / "datasets" / b_id
     b_files = {p.relative_to(b_dir).as_posix(): p.read_bytes() for p in b_dir.rglob("*") if p.is_file()}
-    # republishing the same dataset id moves runs/<id> aside first: kill inside that window
+    # republishing the same dataset id exchanges the folders: kill right after the exchange
     window = run_child(paths, "kill-run", portal.url, kill_at="publish.replace_window", mode="publish")
     window_state = {"rc": window.returncode, "problems": check_published(paths.published)}
     temp_after_kills = [p.name for p in stale_temp_paths(paths)]
@@ -182,10 +182,10 @@ def test_same_inputs_give_byte_identical_dataset(chain: dict) -> None:
 
 
 def test_republishing_the_same_id_never_dangles(chain: dict) -> None:
-    # publish swaps an existing runs/<id> with the new folder in one rename (renameat2 RENAME_EXCHANGE), so the
-    # kill point "between moving the old folder aside and moving the new one in" no longer exists: the child
-    # finishes, and at no point did `latest` dangle
-    assert chain["window"]["rc"] == 0
+    # publish swaps an existing datasets/<id> with the new folder in one rename (renameat2 RENAME_EXCHANGE); the
+    # kill lands right after that exchange, before the old content (now in the hidden temp folder) is removed:
+    # `latest` still points at a complete dataset, and only a hidden leftover remains
+    assert chain["window"]["rc"] == KILLED
     assert chain["window"]["problems"] == []
     assert check_published(chain["paths"].published) == []
 

@@ -109,21 +109,9 @@ def stop_process_group(proc: subprocess.Popen, grace: float = 15.0) -> list[str]
     return lingering
 
 
-def run_smoke(
-    portal_url: str,
-    data_dir: Path | None = None,
-    timeout: float = 300.0,
-    logical_date: datetime | None = None,
-) -> dict[str, Any]:
-    """Start standalone, trigger the nightly DAG over REST, wait for success, stop; returns a summary.
-
-    ``data_dir`` must already hold the inbox to ingest (for example the sample reports)."""
-    t0 = time.monotonic()
-    data_dir = Path(data_dir or tempfile.mkdtemp(prefix="hnplus-smoke-"))
-    paths = DataPaths(data_dir).ensure()
-    port = free_port()
+def _standalone_env(paths: DataPaths, port: int, portal_url: str) -> dict[str, str]:
     base = f"http://127.0.0.1:{port}"
-    env = airflow_env(paths, {
+    return airflow_env(paths, {
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__BASE_URL": base,
@@ -136,55 +124,83 @@ def run_smoke(
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "HNPLUS_PORTAL_URL": portal_url,
     })
+
+
+def _session(base: str, home: Path, wait: Callable[[str, Callable[[], Any]], Any]) -> requests.Session:
+    """A REST session with the admin's JWT (the password standalone generated into AIRFLOW_HOME)."""
+    pw_file = home / "simple_auth_manager_passwords.json.generated"
+    password = wait("the admin password", lambda: json.loads(pw_file.read_text())["admin"])
+
+    def token() -> str:
+        r = requests.post(f"{base}/auth/token", json={"username": "admin", "password": password}, timeout=5)
+        r.raise_for_status()
+        return str(r.json()["access_token"])
+
+    s = requests.Session()
+    s.headers["Authorization"] = f"Bearer {wait('a JWT', token)}"
+    return s
+
+
+def _trigger_and_wait(s: requests.Session, base: str, when: str, summary: dict[str, Any],
+                      wait: Callable[[str, Callable[[], Any]], Any]) -> str:
+    """Find the DAG tagged nightly, unpause it, trigger one run and wait for its end; returns the run's state."""
+    def tagged_dag() -> str | None:
+        dags = s.get(f"{base}/api/v2/dags", params={"tags": NIGHTLY_TAG}, timeout=5).json()["dags"]
+        return dags[0]["dag_id"] if len(dags) == 1 else None
+
+    summary["dag_id"] = wait(f"the DAG tagged {NIGHTLY_TAG} to be parsed", tagged_dag)
+    api = f"{base}/api/v2/dags/{summary['dag_id']}"
+    r = s.patch(api, json={"is_paused": False}, timeout=10)
+    if not r.ok:
+        raise SmokeFailed(f"unpause: HTTP {r.status_code} {r.text[:300]}")
+    r = s.post(f"{api}/dagRuns", json={"logical_date": when, "conf": {}}, timeout=10)
+    if not r.ok:
+        raise SmokeFailed(f"trigger: HTTP {r.status_code} {r.text[:300]}")
+    run_id = summary["dag_run_id"] = r.json()["dag_run_id"]
+
+    def finished() -> str | None:
+        state = s.get(f"{api}/dagRuns/{run_id}", timeout=5).json()["state"]
+        return state if state in ("success", "failed") else None
+
+    state = wait(f"run {run_id} to finish", finished)
+    tis = s.get(f"{api}/dagRuns/{run_id}/taskInstances", params={"limit": 100}, timeout=10).json()
+    summary["tasks"] = sorted({(t["task_id"], t["state"]) for t in tis["task_instances"]})
+    return str(state)
+
+
+def run_smoke(
+    portal_url: str,
+    data_dir: Path | None = None,
+    timeout: float = 300.0,
+    logical_date: datetime | None = None,
+) -> dict[str, Any]:
+    """Start standalone, trigger the nightly DAG over REST, wait for success, stop; returns a summary.
+
+    ``data_dir`` must already hold the inbox to ingest (for example the sample reports)."""
+    t0 = time.monotonic()
+    paths = DataPaths(Path(data_dir or tempfile.mkdtemp(prefix="hnplus-smoke-"))).ensure()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = _standalone_env(paths, port, portal_url)
     home = Path(env["AIRFLOW_HOME"])
     log = home / "standalone.log"
     summary: dict[str, Any] = {"api": base, "airflow_home": str(home), "data_dir": str(paths.root)}
     with open(log, "wb") as out:
         proc = subprocess.Popen([airflow_bin(), "standalone"], env=env, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def wait(what: str, check: Callable[[], Any]) -> Any:
+        return _wait(what, check, max(5.0, timeout - (time.monotonic() - t0)), proc, log)
+
     try:
-        remaining = lambda: max(5.0, timeout - (time.monotonic() - t0))  # noqa: E731
-        _wait("the API", lambda: requests.get(f"{base}/api/v2/version", timeout=3).ok, remaining(), proc, log)
+        wait("the API", lambda: requests.get(f"{base}/api/v2/version", timeout=3).ok)
         summary["api_up_s"] = round(time.monotonic() - t0, 1)
-        pw_file = home / "simple_auth_manager_passwords.json.generated"
-        password = _wait("the admin password", lambda: json.loads(pw_file.read_text())["admin"], remaining(),
-                         proc, log)
-
-        def token() -> str:
-            r = requests.post(f"{base}/auth/token", json={"username": "admin", "password": password}, timeout=5)
-            r.raise_for_status()
-            return str(r.json()["access_token"])
-
-        s = requests.Session()
-        s.headers["Authorization"] = f"Bearer {_wait('a JWT', token, remaining(), proc, log)}"
-        def tagged_dag() -> str | None:
-            dags = s.get(f"{base}/api/v2/dags", params={"tags": NIGHTLY_TAG}, timeout=5).json()["dags"]
-            return dags[0]["dag_id"] if len(dags) == 1 else None
-
-        dag_id = _wait(f"the DAG tagged {NIGHTLY_TAG} to be parsed", tagged_dag, remaining(), proc, log)
-        summary["dag_id"] = dag_id
-        api = f"{base}/api/v2/dags/{dag_id}"
-        r = s.patch(api, json={"is_paused": False}, timeout=10)
-        if not r.ok:
-            raise SmokeFailed(f"unpause: HTTP {r.status_code} {r.text[:300]}")
+        s = _session(base, home, wait)
         when = (logical_date or datetime.now(UTC)).isoformat()
-        r = s.post(f"{api}/dagRuns", json={"logical_date": when, "conf": {}}, timeout=10)
-        if not r.ok:
-            raise SmokeFailed(f"trigger: HTTP {r.status_code} {r.text[:300]}")
-        run_id = r.json()["dag_run_id"]
-        summary["dag_run_id"] = run_id
-
-        def finished() -> str | None:
-            state = s.get(f"{api}/dagRuns/{run_id}", timeout=5).json()["state"]
-            return state if state in ("success", "failed") else None
-
-        state = _wait(f"run {run_id} to finish", finished, remaining(), proc, log)
-        tis = s.get(f"{api}/dagRuns/{run_id}/taskInstances", params={"limit": 100}, timeout=10).json()
-        summary["tasks"] = sorted({(t["task_id"], t["state"]) for t in tis["task_instances"]})
-        summary["state"] = state
+        summary["state"] = state = _trigger_and_wait(s, base, when, summary, wait)
         summary["seconds"] = round(time.monotonic() - t0, 1)
         if state != "success":
-            raise SmokeFailed(f"run {run_id} ended {state}: {summary['tasks']}")
+            raise SmokeFailed(f"run {summary['dag_run_id']} ended {state}: {summary['tasks']}")
         return summary
     finally:
         t_stop = time.monotonic()

@@ -12,6 +12,7 @@ import json
 import math
 import random
 from pathlib import Path
+from typing import Any
 
 import xlsxwriter
 
@@ -111,6 +112,25 @@ def _population_shares() -> dict[str, float]:
     return {r["city_code"]: float(r["share"]) for r in rows}
 
 
+def _indicator_value(ind: dict, city_code: str, base: float, e: float,
+                     shares: dict[str, float]) -> tuple[float | None, str]:
+    """The reported value of one applicable indicator: a share capped at 100 (or 3 categories), else the
+    province's path split by population (or by the concentration of CONCENTRATED) and the city's effort."""
+    code = ind["indicator_code"]
+    if ind["kind"] == "share" or code == "traceability_categories":
+        cap = 3.0 if code == "traceability_categories" else 100.0
+        value = min(cap, max(0.0, base * (0.85 + 0.3 * (e - 0.7))))
+        return (round(value) if code == "traceability_categories" else round(value, 1)), "reported"
+    conc = CONCENTRATED.get(code)
+    if conc is not None:
+        rest = 1 - sum(conc.values())
+        share = conc.get(city_code, rest * shares[city_code] / sum(v for k, v in shares.items() if k not in conc))
+    else:
+        share = shares[city_code]
+    v = base * share * e
+    return (float(math.floor(v + 0.5)) if ind["kind"] == "count" else round(v, 2)), "reported"
+
+
 def generate_rows() -> list[dict]:
     """All sample report items, one dict per (city, period, item), deterministic."""
     rng = random.Random(SEED)
@@ -130,30 +150,8 @@ def generate_rows() -> list[dict]:
                     continue
                 applies = ind["applies_to"] == "all" or c.code in ind["applies_to"].split("|")
                 e = effort[(c.code, ind["action_code"])]
-                tt = min(t * pace[c.code], t + 1.0)
-                base = _path_value(PATHS[code], tt)
-                if not applies:
-                    value: float | None = None
-                    status = "not_applicable"
-                elif ind["kind"] == "share" or code == "traceability_categories":
-                    cap = 3.0 if code == "traceability_categories" else 100.0
-                    value = min(cap, max(0.0, base * (0.85 + 0.3 * (e - 0.7))))
-                    value = round(value) if code == "traceability_categories" else round(value, 1)
-                    status = "reported"
-                else:
-                    conc = CONCENTRATED.get(code)
-                    if conc is not None:
-                        rest = 1 - sum(conc.values())
-                        share = conc.get(c.code, rest * shares[c.code] / sum(
-                            v for k, v in shares.items() if k not in conc))
-                    else:
-                        share = shares[c.code]
-                    v = base * share * e
-                    if ind["kind"] == "count":
-                        value = float(math.floor(v + 0.5))
-                    else:
-                        value = round(v, 2)
-                    status = "reported"
+                base = _path_value(PATHS[code], min(t * pace[c.code], t + 1.0))
+                value, status = _indicator_value(ind, c.code, base, e, shares) if applies else (None, "not_applicable")
                 rows.append(dict(city_code=c.code, period=period, item_type="indicator", code=code,
                                  value=value, value_status=status, unit=ind["unit"]))
             for ind in inds:
@@ -166,20 +164,23 @@ def generate_rows() -> list[dict]:
                 rows.append(dict(city_code=c.code, period=period, item_type="milestone", code=ind["indicator_code"],
                                  value=None, value_status="reported" if applies else "not_applicable",
                                  status=MILESTONE_STATUSES[stage] if applies else ""))
-    # stocks never fall: enforce monotone cumulative counts per city and indicator
-    last: dict[tuple[str, str], float] = {}
-    stock = {i["indicator_code"] for i in inds if i["measure"] == "stock"}
-    for r in rows:
-        if r["code"] in stock and r["value"] is not None:
-            key = (r["city_code"], r["code"])
-            r["value"] = max(r["value"], last.get(key, 0.0))
-            last[key] = r["value"]
+    _stocks_never_fall(rows, {i["indicator_code"] for i in inds if i["measure"] == "stock"})
     # a few cities miss a few cells (not reported), deterministic
     for r in rows:
         if r["item_type"] == "indicator" and r["value_status"] == "reported" and rng.random() < 0.01:
             r["value"] = None
             r["value_status"] = "not_reported"
     return rows
+
+
+def _stocks_never_fall(rows: list[dict], stock: set[str]) -> None:
+    """Enforce monotone cumulative counts per city and indicator."""
+    last: dict[tuple[str, str], float] = {}
+    for r in rows:
+        if r["code"] in stock and r["value"] is not None:
+            key = (r["city_code"], r["code"])
+            r["value"] = max(r["value"], last.get(key, 0.0))
+            last[key] = r["value"]
 
 
 def _fmt(v: float | None, status: str) -> str:
@@ -190,17 +191,77 @@ def _fmt(v: float | None, status: str) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
+def _write_json(path: Path, city: Any, period: str, submitter: str, items: list[dict]) -> None:
+    doc = {
+        "template_version": TEMPLATE_VERSION, "city_code": city.code, "city_name": city.name_zh,
+        "period": period, "submitter": submitter, "note": SYNTHETIC_NOTE,
+        "indicators": [
+            {"code": r["code"],
+             "value": ("不适用" if r["value_status"] == "not_applicable" else r["value"]),
+             "unit": r["unit"], "city_target_2018": None, "city_target_2025": None, "note": ""}
+            for r in items if r["item_type"] == "indicator"],
+        "milestones": [
+            {"special_code": r["code"][3:], "status": r["status"] or "不适用", "evidence": ""}
+            for r in items if r["item_type"] == "milestone"],
+    }
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _write_csv(path: Path, city: Any, period: str, items: list[dict], names: dict, specials: dict) -> None:
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["模板版本", "城市代码", "报告期", "类型", "代码", "名称", "单位", "本期数值",
+                    "本市目标2018", "本市目标2025", "推进状态", "佐证材料", "备注"])
+        for r in items:
+            if r["item_type"] == "indicator":
+                name = names[r["code"]]["name_zh"]
+                w.writerow([TEMPLATE_VERSION, city.code, period, "指标", r["code"], name,
+                            r["unit"], _fmt(r["value"], r["value_status"]), "", "", "", "", ""])
+            else:
+                sc = r["code"][3:]
+                w.writerow([TEMPLATE_VERSION, city.code, period, "专项", sc, specials[sc]["name_zh"], "", "",
+                            "", "", r["status"] or "不适用", "", ""])
+
+
+def _write_xlsx(path: Path, city: Any, period: str, submitter: str, items: list[dict], names: dict,
+                specials: dict) -> None:
+    wb = xlsxwriter.Workbook(str(path))
+    wb.set_properties({"title": f"{city.name_zh} {period} 互联网+进展报告", "comments": SYNTHETIC_NOTE,
+                       "created": __import__("datetime").datetime(2021, 1, 1)})
+    cover = wb.add_worksheet("封面")
+    for i, (k, v) in enumerate([("模板版本", TEMPLATE_VERSION), ("城市代码", city.code), ("城市", city.name_zh),
+                                ("报告期", period), ("填报单位", submitter), ("填报人", "示例"),
+                                ("说明", SYNTHETIC_NOTE)]):
+        cover.write_string(i, 0, k)
+        cover.write_string(i, 1, v)
+    ws = wb.add_worksheet("指标")
+    ws.write_row(0, 0, ["指标代码", "指标名称", "单位", "本期数值", "本市目标2018", "本市目标2025", "备注"])
+    for n, r in enumerate((r for r in items if r["item_type"] == "indicator"), start=1):
+        ws.write_string(n, 0, r["code"])
+        ws.write_string(n, 1, names[r["code"]]["name_zh"])
+        ws.write_string(n, 2, r["unit"])
+        if r["value"] is not None:
+            ws.write_number(n, 3, r["value"])
+        elif r["value_status"] == "not_applicable":
+            ws.write_string(n, 3, "不适用")
+    ms = wb.add_worksheet("专项进展")
+    ms.write_row(0, 0, ["专项代码", "专项名称", "推进状态", "佐证材料"])
+    for n, r in enumerate((r for r in items if r["item_type"] == "milestone"), start=1):
+        sc = r["code"][3:]
+        ms.write_row(n, 0, [sc, specials[sc]["name_zh"], r["status"] or "不适用", ""])
+    wb.add_worksheet("填报说明").write_string(0, 0, SYNTHETIC_NOTE)
+    wb.close()
+
+
 def write_samples(out_dir: Path) -> list[Path]:
     """Write one report per city and period into ``out_dir/<city_code>/``; xlsx, csv and json in turn."""
-    rows = generate_rows()
     names = {i["indicator_code"]: i for i in indicators()}
     specials = {s["special_code"]: s for s in read_seed("plan_specials.csv")}
     by_key: dict[tuple[str, str], list[dict]] = {}
-    for r in rows:
+    for r in generate_rows():
         by_key.setdefault((r["city_code"], r["period"]), []).append(r)
     written: list[Path] = []
-    city_list = list(cities())
-    for ci, c in enumerate(city_list):
+    for ci, c in enumerate(cities()):
         for pi, period in enumerate(periods()):
             items = by_key[(c.code, period)]
             fmt = ("xlsx", "csv", "json")[(ci + pi) % 3]
@@ -209,68 +270,11 @@ def write_samples(out_dir: Path) -> list[Path]:
             path = d / f"{c.code}_{period}.{fmt}"
             submitter = f"{c.name_zh}发展改革委"
             if fmt == "json":
-                doc = {
-                    "template_version": TEMPLATE_VERSION, "city_code": c.code, "city_name": c.name_zh,
-                    "period": period, "submitter": submitter, "note": SYNTHETIC_NOTE,
-                    "indicators": [
-                        {"code": r["code"],
-                         "value": ("不适用" if r["value_status"] == "not_applicable" else r["value"]),
-                         "unit": r["unit"], "city_target_2018": None, "city_target_2025": None, "note": ""}
-                        for r in items if r["item_type"] == "indicator"],
-                    "milestones": [
-                        {"special_code": r["code"][3:], "status": r["status"] or "不适用", "evidence": ""}
-                        for r in items if r["item_type"] == "milestone"],
-                }
-                path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+                _write_json(path, c, period, submitter, items)
             elif fmt == "csv":
-                with open(path, "w", encoding="utf-8-sig", newline="") as f:
-                    w = csv.writer(f, lineterminator="\n")
-                    w.writerow(["模板版本", "城市代码", "报告期", "类型", "代码", "名称", "单位", "本期数值",
-                                "本市目标2018", "本市目标2025", "推进状态", "佐证材料", "备注"])
-                    for r in items:
-                        if r["item_type"] == "indicator":
-                            name = names[r["code"]]["name_zh"]
-                            w.writerow([TEMPLATE_VERSION, c.code, period, "指标", r["code"], name,
-                                        r["unit"], _fmt(r["value"], r["value_status"]), "", "", "", "", ""])
-                        else:
-                            sc = r["code"][3:]
-                            w.writerow([TEMPLATE_VERSION, c.code, period, "专项", sc, specials[sc]["name_zh"], "", "",
-                                        "", "", r["status"] or "不适用", "", ""])
+                _write_csv(path, c, period, items, names, specials)
             else:
-                wb = xlsxwriter.Workbook(str(path))
-                wb.set_properties({"title": f"{c.name_zh} {period} 互联网+进展报告", "comments": SYNTHETIC_NOTE,
-                                   "created": __import__("datetime").datetime(2021, 1, 1)})
-                cover = wb.add_worksheet("封面")
-                for i, (k, v) in enumerate([("模板版本", TEMPLATE_VERSION), ("城市代码", c.code), ("城市", c.name_zh),
-                                            ("报告期", period), ("填报单位", submitter), ("填报人", "示例"),
-                                            ("说明", SYNTHETIC_NOTE)]):
-                    cover.write_string(i, 0, k)
-                    cover.write_string(i, 1, v)
-                ws = wb.add_worksheet("指标")
-                ws.write_row(0, 0, ["指标代码", "指标名称", "单位", "本期数值", "本市目标2018", "本市目标2025", "备注"])
-                n = 1
-                for r in items:
-                    if r["item_type"] != "indicator":
-                        continue
-                    ws.write_string(n, 0, r["code"])
-                    ws.write_string(n, 1, names[r["code"]]["name_zh"])
-                    ws.write_string(n, 2, r["unit"])
-                    if r["value"] is not None:
-                        ws.write_number(n, 3, r["value"])
-                    elif r["value_status"] == "not_applicable":
-                        ws.write_string(n, 3, "不适用")
-                    n += 1
-                ms = wb.add_worksheet("专项进展")
-                ms.write_row(0, 0, ["专项代码", "专项名称", "推进状态", "佐证材料"])
-                n = 1
-                for r in items:
-                    if r["item_type"] != "milestone":
-                        continue
-                    sc = r["code"][3:]
-                    ms.write_row(n, 0, [sc, specials[sc]["name_zh"], r["status"] or "不适用", ""])
-                    n += 1
-                wb.add_worksheet("填报说明").write_string(0, 0, SYNTHETIC_NOTE)
-                wb.close()
+                _write_xlsx(path, c, period, submitter, items, names, specials)
             written.append(path)
     return written
 
