@@ -6,15 +6,12 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from transforms.core.files import file_safe
 from transforms.core.paths import DataPaths, data_paths
 
 
-def _file_safe(run_id: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in run_id)
-
-
 def log_run(paths: DataPaths, run_id: str, info: dict) -> None:
-    safe = _file_safe(run_id)
+    safe = file_safe(run_id)
     record = dict(info, run_id=run_id, finished_at=datetime.now(UTC).isoformat())
     (paths.runs / f"{safe}.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
 
@@ -22,7 +19,7 @@ def log_run(paths: DataPaths, run_id: str, info: dict) -> None:
 def record_failure(run_id: str, task_id: str, error: str, paths: DataPaths | None = None) -> Path:
     """Write a plain failure summary the operator finds in ``data/runs/`` (called by the DAG's callback)."""
     paths = (paths or data_paths()).ensure()
-    safe = _file_safe(run_id)
+    safe = file_safe(run_id)
     path = paths.runs / f"FAILED-{safe}-{task_id}.json"
     path.write_text(json.dumps({
         "run_id": run_id, "task_id": task_id, "error": error,

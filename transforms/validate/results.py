@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from transforms.core.files import file_safe
 from transforms.core.paths import DataPaths
 
 _BIG_RESULT_KEYS = ("unexpected_list", "unexpected_index_list", "unexpected_index_query", "partial_unexpected_counts")
@@ -86,8 +87,7 @@ def record_results(con: duckdb.DuckDBPyConnection, results: list[SuiteResult]) -
 
 def results_dir(paths: DataPaths, run_id: str) -> Path:
     """Where a run's GX results are kept between stages (Airflow runs stages in separate processes)."""
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in run_id)
-    return paths.work / "validation" / safe
+    return paths.work / "validation" / file_safe(run_id)
 
 
 def save_results(results: list[SuiteResult], directory: Path) -> None:
