@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from transforms.pipeline import gate
 from transforms.core.paths import EXPECTATIONS_DIR, SEEDS_DIR, SQL_DIR
 from transforms.ingest.reports.tables import ensure_tables
+from transforms.pipeline import gate
 
 
 @pytest.fixture()
