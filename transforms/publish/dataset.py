@@ -103,7 +103,7 @@ def _write_dataset(con: duckdb.DuckDBPyConnection, out: Path, tables: list[str],
 def build_dataset(con: duckdb.DuckDBPyConnection, out: Path, dataset_id: str, metadata: dict) -> list[str]:
     """Write the whole dataset of one run into ``out`` (an empty directory); returns the periods sliced.
 
-    ``metadata["method_version"]`` defaults to ``transforms.METHOD_VERSION``.
+    ``metadata["method_version"]`` defaults to ``transforms.catalog.METHOD_VERSION``.
     """
     tables = _tables(con)
     _write_dataset(con, out, tables, dataset_id, metadata, None)
