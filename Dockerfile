@@ -32,8 +32,9 @@ RUN pip install -c requirements/constraints.txt -e . "psycopg2-binary==2.9.13" "
 COPY seeds ./seeds
 COPY sql ./sql
 COPY dags ./dags
-# scripts/airflow_dags_test.py: `hnplus run` inside the image (one Airflow process for db migrate + dags test)
-COPY scripts ./scripts
+# tools/: the Airflow launcher of `hnplus run` (one Airflow process for db migrate + dags test) and the local
+# open-data portal of docker-compose.yml (`python -m tools.portal`)
+COPY tools ./tools
 
 USER 50000
 ENTRYPOINT ["airflow"]

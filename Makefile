@@ -9,7 +9,7 @@ export HNPLUS_DATA_DIR ?= $(CURDIR)/data
 .PHONY: help install site-vendor run test lint sql-lint fmt airflow airflow-smoke bench lock browser clean
 
 help:
-	@echo "make run    - install into .venv and run the nightly DAG on the bundled sample data"
+	@echo "make run    - install into .venv and run the nightly DAG on the bundled sample data (python -m tools.demo)"
 	@echo "make test   - lint + the whole test suite (what CI runs)"
 	@echo "make airflow - airflow standalone on localhost with the project's DAGs"
 	@echo "make bench  - benchmarks (results under data/bench/)"
@@ -29,8 +29,9 @@ install: $(STAMP) site-vendor
 site-vendor:
 	@mkdir -p .cache/npm; ls .cache/npm/echarts-5.*.tgz >/dev/null 2>&1 || (cd .cache/npm && npm pack --silent echarts@5.6.0 >/dev/null)
 
+# The demo: synthetic samples into an empty inbox, the local portal on loopback, then `hnplus run` (tools/demo).
 run: install
-	$(BIN)/hnplus run
+	$(BIN)/python -m tools.demo
 
 test: install browser
 	$(BIN)/ruff check .
@@ -50,10 +51,10 @@ airflow: install
 
 # Starts airflow standalone on loopback, triggers the nightly DAG over the REST API and waits for success (2-3 min).
 airflow-smoke: install
-	$(BIN)/python -m transforms.airflow_smoke
+	$(BIN)/python -m tools.airflow.smoke
 
 bench: install
-	$(BIN)/python -m transforms.bench
+	$(BIN)/python -m tools.bench
 
 # Headless Chromium for the web-page tests (Debian package; Playwright's own browser download is not reachable here).
 browser:

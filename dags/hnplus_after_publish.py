@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
-from airflow.sdk import Asset, dag, get_current_context, task
-
-# Same name and uri as in dags/hnplus_nightly.py: this DAG runs whenever the nightly run publishes.
-LEAGUE_TABLE = Asset(name="hnplus_league_table", uri="file:///hnplus/published/latest/league_table.parquet")
+from airflow.sdk import dag, get_current_context, task
+from hnplus_common import LEAGUE_TABLE, START_DATE, default_args
 
 DOC = """
 ### hnplus after publish
@@ -21,19 +18,13 @@ again rewrites the same notice for whatever `latest` points at.
 
 @dag(
     dag_id="hnplus_after_publish",
-    schedule=[LEAGUE_TABLE],
-    start_date=pendulum.datetime(2016, 1, 1, tz="Asia/Shanghai"),  # before the first period: backfills work
+    schedule=[LEAGUE_TABLE],  # runs whenever the nightly DAG publishes
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=["hnplus", "publish"],
     doc_md=DOC,
-    default_args={
-        "owner": "hnplus-data",
-        "retries": 2,
-        "retry_delay": timedelta(seconds=30),
-        "retry_exponential_backoff": True,
-        "execution_timeout": timedelta(minutes=5),
-    },
+    default_args=default_args(execution_timeout=timedelta(minutes=5)),
 )
 def hnplus_after_publish() -> None:
     @task

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
-from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.sdk import Param, dag, get_current_context, task
+from hnplus_common import LEAGUE_TABLE, START_DATE, WAREHOUSE, default_args
 
-# The same name and uri are declared in dags/hnplus_after_publish.py (an Asset is identified by them);
-# tests/dags checks that both files agree.
-LEAGUE_TABLE = Asset(name="hnplus_league_table", uri="file:///hnplus/published/latest/league_table.parquet")
-WAREHOUSE = Asset(name="hnplus_warehouse", uri="file:///hnplus/warehouse.duckdb")
+from transforms.core.periods import PERIOD_PATTERN  # a few lines of re: cheap at parse time
 
 
 def _on_failure(context: dict) -> None:
@@ -49,7 +46,7 @@ league table atomically. A failed audit publishes nothing: the last good dataset
 * **Period**: a run is *for* the last quarter completed before its logical date (Asia/Shanghai), or for the
   `period` param (`2018Q4`). The league table is always rebuilt for every period from the accepted reports, so
   a run for a past period is deterministic: same inputs, same `dataset_id`, same bytes.
-* **Skip when nothing changed**: `inputs_changed` compares the inputs' fingerprint with the published
+* **Skip when nothing changed**: `should_build` compares the inputs' fingerprint with the published
   `metadata.json`; when equal, validate_inputs/build/audit/publish are skipped (ingest and feed fetch still run,
   the feeds with conditional GET). `force=true` rebuilds anyway.
 * Runbook: `docs/operations.md`; deployment: `docs/deployment.md`.
@@ -59,26 +56,22 @@ league table atomically. A failed audit publishes nothing: the last good dataset
 @dag(
     dag_id="hnplus_nightly",
     schedule="0 2 * * *",
-    start_date=pendulum.datetime(2016, 1, 1, tz="Asia/Shanghai"),  # before the first period: backfills work
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     dagrun_timeout=timedelta(hours=3),
     tags=["hnplus", "nightly"],
     doc_md=DOC,
     params={
-        "period": Param("", type="string", pattern=r"^(\d{4}Q[1-4])?$",
+        "period": Param("", type="string", pattern=rf"^({PERIOD_PATTERN})?$",
                         description="Reporting period like 2018Q4; empty = the quarter before the logical date"),
         "force": Param(False, type="boolean", description="Rebuild and publish even if the inputs are unchanged"),
     },
-    default_args={
-        "owner": "hnplus-data",
-        "retries": 2,
-        "retry_delay": timedelta(seconds=30),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(minutes=10),
-        "execution_timeout": timedelta(minutes=30),
-        "on_failure_callback": _on_failure,
-    },
+    default_args=default_args(
+        max_retry_delay=timedelta(minutes=10),
+        execution_timeout=timedelta(minutes=30),
+        on_failure_callback=_on_failure,
+    ),
 )
 def hnplus_nightly() -> None:
     @task
@@ -122,7 +115,7 @@ def hnplus_nightly() -> None:
         return validate_inputs(get_current_context()["run_id"])
 
     @task.short_circuit
-    def inputs_changed() -> bool:
+    def should_build() -> bool:
         from transforms.pipeline import should_build
 
         return should_build(bool(get_current_context()["params"].get("force")))
@@ -154,7 +147,7 @@ def hnplus_nightly() -> None:
     reports = ingest_reports()
     fetched = fetch_feed.expand(feed_id=list_feeds())
     loaded = load_feeds(fetched)
-    changed = inputs_changed()
+    changed = should_build()
     checked = validate_inputs()
     built = build()
     audited = audit()

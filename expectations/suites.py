@@ -20,12 +20,12 @@ import great_expectations.expectations as gxe
 
 from transforms.catalog import MILESTONE_STATUSES, cities, indicators, read_seed
 from transforms.core.paths import SQL_DIR
+from transforms.core.schemas import CANDIDATE_SCHEMA
 
 CHECKS_DIR = SQL_DIR / "checks"
-CANDIDATE = "marts_candidate"
 VALUE_STATUSES = ["reported", "not_applicable", "not_reported"]
 FACT_VALUE_STATUSES = [*VALUE_STATUSES, "carried_forward", "unknown"]  # carried forward; unknown = partial list
-FEED_VALUE_STATUSES = ["reported", "not_found"]  # transforms.feeds: not_found = no evidence (NULL, never zero)
+FEED_VALUE_STATUSES = ["reported", "not_found"]  # ingest.feeds.derive: not_found = no evidence (NULL, never zero)
 FIRST_PERIOD, LAST_YEAR = "2015Q4", 2025
 NUMBER_TYPES = ["float64", "float32", "int64", "int32", "int16", "int8", "Int64", "Int32", "Float64", "uint64"]
 
@@ -515,11 +515,11 @@ def score_changes_suite() -> gx.ExpectationSuite:
 
 def _mart_sql(table: str, columns: str) -> str:
     """Only the columns the suite reads: a missing one fails the batch query (a structural failure)."""
-    return f"select {columns} from {CANDIDATE}.{table}"
+    return f"select {columns} from {CANDIDATE_SCHEMA}.{table}"
 
 
 INDICATOR_SCORES_SQL = f"""
-with t as (select * from {CANDIDATE}.indicator_scores), ind as (select * from seeds.indicators)
+with t as (select * from {CANDIDATE_SCHEMA}.indicator_scores), ind as (select * from seeds.indicators)
 select t.period, t.city_code, t.indicator_code, t.value, t.value_status, t.score, t.score_size_adjusted,
     {_KIND_COLUMNS.format(value="value").strip()}
 from t left join ind on t.indicator_code = ind.indicator_code
@@ -536,7 +536,7 @@ def assets() -> dict[str, Asset]:
               ("feed_id", "snapshot_id", "record_number"), feed_records_suite),
         Asset("staged_facts", "intermediate.int_indicator_values", "audit", STAGED_FACTS_SQL,
               ("city_code", "period", "indicator_code"), staged_facts_suite),
-        Asset("league_table", f"{CANDIDATE}.league_table", "audit",
+        Asset("league_table", f"{CANDIDATE_SCHEMA}.league_table", "audit",
               _mart_sql("league_table", "period, city_code, city_name, scope, score, rank, coverage, "
                                         "(score is not null) = coalesce(has_score, true) as score_presence_ok, "
                                         "score_size_adjusted, rank_size_adjusted, "
@@ -544,18 +544,18 @@ def assets() -> dict[str, Asset]:
                                         "and (rank is null) = (rank_size_adjusted is null) "
                                         "as size_adjusted_presence_ok"),
               ("period", "scope", "city_code"), league_table_suite),
-        Asset("special_scores", f"{CANDIDATE}.special_scores", "audit",
+        Asset("special_scores", f"{CANDIDATE_SCHEMA}.special_scores", "audit",
               _mart_sql("special_scores", "period, city_code, special_code, action_code, score, score_size_adjusted, "
                                           "coverage, "
                                           "count(*) over (partition by period, special_code) as cities_per_special"),
               ("period", "city_code", "special_code"), special_scores_suite),
-        Asset("indicator_scores", f"{CANDIDATE}.indicator_scores", "audit", INDICATOR_SCORES_SQL,
+        Asset("indicator_scores", f"{CANDIDATE_SCHEMA}.indicator_scores", "audit", INDICATOR_SCORES_SQL,
               ("period", "city_code", "indicator_code"), indicator_scores_suite),
-        Asset("action_scores", f"{CANDIDATE}.action_scores", "audit",
+        Asset("action_scores", f"{CANDIDATE_SCHEMA}.action_scores", "audit",
               _mart_sql("action_scores", "period, city_code, scope, score, coverage, score_size_adjusted, "
                                          "rank_size_adjusted"),
               ("period", "scope", "city_code"), action_scores_suite),
-        Asset("score_changes", f"{CANDIDATE}.score_changes", "audit",
+        Asset("score_changes", f"{CANDIDATE_SCHEMA}.score_changes", "audit",
               _mart_sql("score_changes", "period, city_code, scope, indicator_code, effective_weight, score_change, "
                                          "cause"),
               ("period", "city_code", "scope", "indicator_code"), score_changes_suite),

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from transforms.bench import lstages as L
-from transforms.bench.baseline import run_baseline
-from transforms.bench.generate import Scale, bench_periods, generate
+from tools.bench import lstages as L
+from tools.bench.baseline import run_baseline
+from tools.bench.generate import Scale, bench_periods, generate
 
 TINY = Scale("T", 20, 14, 20_000)  # 2015Q4 .. 2019Q1: both milestone phases
 PERIODS = bench_periods(TINY.quarters)

@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from transforms.bench import lstages as L
-from transforms.bench.generate import Scale, bench_periods, generate, report_glob, write_bench_seeds
-from transforms.bench.runner import summarise_l
+from tools.bench import lstages as L
+from tools.bench.generate import Scale, bench_periods, generate, report_glob, write_bench_seeds
+from tools.bench.runner import summarise_l
 from transforms.catalog import cities, indicators
 
 TINY = Scale("T", 20, 3, 20_000)
@@ -108,7 +108,7 @@ def test_validate_flags_a_negative_count(tiny: Path, tmp_path: Path) -> None:
 
 
 def test_bench_command_runs_on_a_tiny_scale(tmp_path: Path) -> None:
-    from transforms.bench.__main__ import main
+    from tools.bench.__main__ import main
 
     assert main(["--scale", "XXS", "--skip-baseline", "--data-dir", str(tmp_path)]) == 0
     res = json.loads((tmp_path / "results-XXS.json").read_text(encoding="utf-8"))
@@ -129,7 +129,7 @@ def test_bench_command_runs_on_a_tiny_scale(tmp_path: Path) -> None:
 
 
 def test_pandas_baseline_scores_the_same_cities(tiny: Path) -> None:
-    from transforms.bench.baseline import run_baseline
+    from tools.bench.baseline import run_baseline
 
     b = run_baseline(tiny, 0.5)
     assert b["cities"] == 10 and b["files"] == 10 * TINY.quarters

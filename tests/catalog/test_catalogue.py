@@ -8,7 +8,9 @@ from collections import Counter
 
 import pytest
 
-from transforms.core.paths import PLAN_TEXT, SEEDS_DIR
+from transforms.core.paths import REPO_ROOT, SEEDS_DIR
+
+PLAN_TEXT = REPO_ROOT.parent / "shared" / "seed" / "henan-internet-plus-plan-2015.txt"  # the plan as published
 
 
 def seed(name: str) -> list[dict[str, str]]:

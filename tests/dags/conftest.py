@@ -61,15 +61,16 @@ def airflow_db() -> Path:
 
 @pytest.fixture(scope="session")
 def dagbag(airflow_db: Path):  # noqa: ANN201 - DagBag is imported lazily on purpose
-    from airflow.dag_processing.dagbag import DagBag
+    from airflow.dag_processing.dagbag import BundleDagBag
 
-    return DagBag(dag_folder=str(REPO_ROOT / "dags"))
+    # as Airflow's processor and CLI parse a bundle: its folder on sys.path, for dags/hnplus_common.py
+    return BundleDagBag(dag_folder=str(REPO_ROOT / "dags"), bundle_path=REPO_ROOT / "dags")
 
 
 @pytest.fixture(scope="session")
 def portal_url() -> Iterator[str]:
     """The local open-data portal the feeds are fetched from."""
-    from transforms.portal import start_portal
+    from tools.portal import start_portal
 
     handle = start_portal()
     try:

@@ -49,7 +49,7 @@ def test_services_follow_the_official_file_without_celery(compose: dict) -> None
     assert services["airflow-apiserver"]["ports"][0].startswith("127.0.0.1:"), "the UI must not listen publicly"
     for name in AIRFLOW_SERVICES - {"airflow-init"}:
         assert services[name]["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
-    assert "transforms.portal" in " ".join(services["portal"]["entrypoint"])
+    assert "tools.portal" in " ".join(services["portal"]["entrypoint"])
 
 
 def test_one_jwt_secret_for_every_airflow_container(compose: dict) -> None:

@@ -42,16 +42,30 @@ def test_nightly_schedule_and_shape(dagbag) -> None:
     assert set(dag.params.keys()) == {"period", "force"}
     ids = set(dag.task_ids)
     assert ids == {"resolve_period", "ingest_reports", "list_feeds", "fetch_feed", "load_feeds", "validate_inputs",
-                   "inputs_changed", "build", "audit", "publish"}
+                   "should_build", "build", "audit", "publish"}
     # the gate comes right after ingest and the feeds: with unchanged inputs validation, build, audit and
     # publish are all skipped (the fingerprint does not depend on validation)
-    assert dag.get_task("inputs_changed").upstream_task_ids == {"resolve_period", "ingest_reports", "load_feeds"}
-    assert dag.get_task("validate_inputs").upstream_task_ids == {"inputs_changed"}
+    assert dag.get_task("should_build").upstream_task_ids == {"resolve_period", "ingest_reports", "load_feeds"}
+    assert dag.get_task("validate_inputs").upstream_task_ids == {"should_build"}
     assert dag.get_task("build").upstream_task_ids == {"validate_inputs"}
     assert dag.get_task("audit").on_failure_callback, "failures must be written to data/runs/"
     # a `-> dict` task would otherwise push every key as its own XCom too (one Execution-API write each)
     unrolled = {t.task_id: t.multiple_outputs for t in dag.tasks}
     assert unrolled == dict.fromkeys(unrolled, False)
+
+
+def test_nightly_tag_selects_exactly_the_nightly_dag(dagbag) -> None:
+    """``hnplus run`` and the smoke check find the nightly DAG by its tag (the ids live in dags/ only)."""
+    from transforms.cli.airflow import NIGHTLY_TAG
+
+    assert [d for d in dagbag.dag_ids if NIGHTLY_TAG in dagbag.get_dag(d).tags] == ["hnplus_nightly"]
+
+
+def test_dags_share_defaults_declared_once(dagbag) -> None:
+    """Owner, retries and backoff come from dags/hnplus_common.py for every task of both DAGs."""
+    for dag_id in dagbag.dag_ids:
+        for t in dagbag.get_dag(dag_id).tasks:
+            assert (t.owner, t.retry_delay) == ("hnplus-data", timedelta(seconds=30)), (dag_id, t.task_id)
 
 
 def test_downstream_dag_scheduled_on_published_asset(dagbag) -> None:
@@ -69,9 +83,10 @@ def test_parse_does_no_io_and_is_fast(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-data-dir"
     code = (
         "import sys, time; t=time.perf_counter()\n"
-        "from airflow.dag_processing.dagbag import DagBag\n"
+        "from airflow.dag_processing.dagbag import BundleDagBag\n"
         "t1=time.perf_counter()\n"
-        f"b=DagBag(dag_folder={str(REPO_ROOT / 'dags')!r})\n"
+        f"from pathlib import Path; d=Path({str(REPO_ROOT / 'dags')!r})\n"
+        "b=BundleDagBag(dag_folder=str(d), bundle_path=d)\n"
         "t2=time.perf_counter()\n"
         "assert not b.import_errors, b.import_errors\n"
         "heavy=[m for m in ('great_expectations','duckdb','pandas') if m in sys.modules]\n"
@@ -112,7 +127,7 @@ import pendulum
 from airflow.sdk import dag, task
 
 
-@dag(dag_id="hnplus_fails", schedule=None, start_date=pendulum.datetime(2016, 1, 1), catchup=False)
+@dag(dag_id="hnplus_fails", schedule=None, start_date=pendulum.datetime(2016, 1, 1), catchup=False, tags=["fails"])
 def hnplus_fails():
     @task(retries=0)
     def boom():
@@ -130,7 +145,7 @@ def test_dags_test_exit_code_reports_a_failed_task(tmp_path: Path) -> None:
     one Airflow process migrating a metadata DB that is not at the installed head first, and only then."""
     from airflow.utils.db import _get_script_object
 
-    from transforms.airflow_env import MIGRATE_STAMP, airflow_env, dags_test, db_revisions, migration_needed
+    from transforms.cli.airflow import MIGRATE_STAMP, airflow_env, dags_test, db_revisions, migration_needed
     from transforms.core.paths import DataPaths
 
     dags = tmp_path / "dags"
@@ -140,9 +155,9 @@ def test_dags_test_exit_code_reports_a_failed_task(tmp_path: Path) -> None:
     home = Path(env["AIRFLOW_HOME"])
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == f"sqlite:///{home / 'airflow.db'}"
     assert migration_needed(env)  # no DB yet
-    assert dags_test("hnplus_fails", "2026-01-02", env, migrate_first=True) == 1
+    assert dags_test("fails", "2026-01-02", env, migrate_first=True) == 1
     assert db_revisions(home / "airflow.db") == {"alembic_version": [_get_script_object().get_current_head()]}
     assert not migration_needed(env)
     stamped = (home / MIGRATE_STAMP).stat().st_mtime_ns
-    assert dags_test("hnplus_fails", "2026-01-03", env, migrate_first=True) == 1
+    assert dags_test("fails", "2026-01-03", env, migrate_first=True) == 1
     assert (home / MIGRATE_STAMP).stat().st_mtime_ns == stamped, "a DB at head was migrated again"

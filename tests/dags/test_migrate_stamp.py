@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from transforms import airflow_env as ae
+from transforms.cli import airflow as ae
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ from pathlib import Path
 import pendulum
 import pytest
 
+from tools.samples import write_samples
 from transforms.core.paths import DataPaths
-from transforms.samples import write_samples
 
 pytestmark = pytest.mark.e2e
 
@@ -109,7 +109,7 @@ def test_first_run_publishes_the_league_table(runs: dict) -> None:
     assert (len(periods), periods[0], periods[-1]) == (20, "2016Q1", "2020Q4")
     meta = json.loads((latest / "metadata.json").read_text(encoding="utf-8"))
     assert runs["first_period"] == "2018Q4"  # a backfill: the run is for the quarter before its logical date
-    assert runs["first_dataset"] == f"runs/{meta['dataset_id']}"
+    assert runs["first_dataset"] == f"datasets/{meta['dataset_id']}"
     assert meta["input_fingerprint"].startswith(meta["dataset_id"])
     assert len(meta["inputs"]["reports"]) == 18 * 21
 
@@ -118,10 +118,10 @@ def test_unchanged_inputs_skip_the_heavy_steps(runs: dict) -> None:
     state, tasks, seconds = runs["second"]
     assert state == "success", tasks
     assert {t: tasks[t] for t in HEAVY} == {t: "skipped" for t in HEAVY}
-    for t in ("ingest_reports", "fetch_feed", "load_feeds", "inputs_changed"):
+    for t in ("ingest_reports", "fetch_feed", "load_feeds", "should_build"):
         assert tasks[t] == "success", (t, tasks)
     assert runs["second_meta_mtime"] == runs["first_meta_mtime"], "the published dataset was rewritten"
-    dataset_id = runs["first_dataset"].removeprefix("runs/")
+    dataset_id = runs["first_dataset"].removeprefix("datasets/")
     # one asset event (from the first run only), carrying what hnplus_after_publish announces
     assert [{k: e.get(k) for k in ("dataset_id", "period")} for e in runs["asset_events"]] == [
         {"dataset_id": dataset_id, "period": "2018Q4"}]

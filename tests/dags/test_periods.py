@@ -9,7 +9,7 @@ import pytest
 
 from transforms.core.paths import DataPaths
 from transforms.core.periods import period_for_run
-from transforms.pipeline import inputs_fingerprint_unchanged, should_build
+from transforms.pipeline.gate import inputs_fingerprint_unchanged, should_build
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from transforms.airflow_smoke import run_smoke
+from tools.airflow.smoke import run_smoke
+from tools.samples import write_samples
 from transforms.core.paths import DataPaths
-from transforms.samples import write_samples
 
 
 @pytest.mark.standalone

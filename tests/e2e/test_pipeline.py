@@ -12,10 +12,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tools.portal import start_portal
+from tools.samples import write_samples
 from transforms import pipeline
 from transforms.core.paths import DataPaths
-from transforms.portal import start_portal
-from transforms.samples import write_samples
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from transforms.feeds import ClientConfig
-from transforms.portal import SAMPLES_DIR, PortalHandle, start_portal
+from tools.portal import SAMPLES_DIR, PortalHandle, start_portal
+from transforms.ingest.feeds.client import ClientConfig
 
 
 @pytest.fixture

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from transforms.feeds import ClientConfig, fetch_feed, list_feeds, load_registry
-from transforms.portal import PortalHandle
+from tools.portal import PortalHandle
+from transforms.ingest.feeds.client import ClientConfig
+from transforms.ingest.feeds.fetch import fetch_feed
+from transforms.ingest.feeds.registry import list_feeds, load_registry
 
 
 def _tree(root: Path) -> dict[str, int]:

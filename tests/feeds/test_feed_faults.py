@@ -10,8 +10,10 @@ from typing import Any
 import duckdb
 import pytest
 
-from transforms.feeds import ClientConfig, fetch_feed, load_feeds
-from transforms.portal import PortalHandle
+from tools.portal import PortalHandle
+from transforms.ingest.feeds.client import ClientConfig
+from transforms.ingest.feeds.fetch import fetch_feed
+from transforms.ingest.feeds.load import load_feeds
 
 DATASTORE, CSV = "policy_pilots", "scenic_5a_areas"
 

@@ -9,10 +9,13 @@ from typing import Any
 import duckdb
 import pytest
 
+from tools.portal import PortalHandle
 from transforms.catalog import cities
 from transforms.core.paths import SQL_DIR
-from transforms.feeds import ClientConfig, fetch_feed, list_feeds, load_feeds, load_registry
-from transforms.portal import PortalHandle
+from transforms.ingest.feeds.client import ClientConfig
+from transforms.ingest.feeds.fetch import fetch_feed
+from transforms.ingest.feeds.load import load_feeds
+from transforms.ingest.feeds.registry import list_feeds, load_registry
 
 FEED_INDICATORS = {"xborder_pilot_zone", "national_maker_spaces", "maker_spaces", "scenic_5a_areas",
                    "broadband_china_city", "telecom_universal_service_pilot"}

@@ -21,8 +21,8 @@ from typing import Any
 import openpyxl
 import xlsxwriter
 
-from transforms.report_reader import load_seeds
-from transforms.report_template import INDICATOR_HEADER, MILESTONE_HEADER, write_template
+from transforms.ingest.reports.lookup import catalog_lookup
+from transforms.ingest.reports.template import INDICATOR_HEADER, MILESTONE_HEADER, write_template
 
 CSV_HEADER = [
     "模板版本",
@@ -72,7 +72,7 @@ class Report:
 
 def base_report(city_code: str, period: Any, seed: int = 0) -> Report:
     """A clean report: every template indicator with a plausible value, every special with a status."""
-    seeds = load_seeds()
+    seeds = catalog_lookup()
     rnd = random.Random(f"{city_code}-{period}-{seed}")
     inds = []
     for ind in seeds.indicators.values():

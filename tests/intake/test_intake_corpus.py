@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from corpus import Case, add_junk, base_report, build_corpus, write_openpyxl, write_xlsxwriter
 
-from transforms.intake import intake_inbox
+from transforms.ingest.reports.intake import intake_inbox
 
 NOW = dt.datetime(2026, 6, 30, 12, 0, tzinfo=dt.UTC)
 MAX_BYTES = 2_000_000  # the corpus' oversize file is ~2.2 MB; the default limit is 5 MB

@@ -14,17 +14,15 @@ from corpus import base_report, csv_text, json_doc, write_xlsxwriter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms.intake import intake_command, intake_inbox, template_command
-from transforms.receipts import build_receipt, render_receipt_text
-from transforms.report_reader import (
-    ReportRejected,
-    ValueProblem,
-    parse_period,
-    parse_value,
-    read_report,
-    resolve_city,
-)
-from transforms.report_template import write_template
+from transforms.ingest.reports.commands import intake_command, template_command
+from transforms.ingest.reports.errors import ReportRejected, ValueProblem
+from transforms.ingest.reports.intake import intake_inbox
+from transforms.ingest.reports.lookup import resolve_city
+from transforms.ingest.reports.periods import parse_period
+from transforms.ingest.reports.reader import read_report
+from transforms.ingest.reports.receipts import build_receipt, render_receipt_text
+from transforms.ingest.reports.template import write_template
+from transforms.ingest.reports.values import parse_value
 
 
 @pytest.mark.parametrize(
@@ -221,7 +219,7 @@ def test_cli_helpers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: py
 
 def test_full_sample_intake_is_fast(tmp_path: Path) -> None:
     """378 files (18 cities x 21 quarters, xlsx/csv/json) well under 30 s."""
-    from transforms.samples import write_samples
+    from tools.samples import write_samples
 
     inbox = tmp_path / "inbox"
     files = write_samples(inbox)

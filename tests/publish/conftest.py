@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from publish_helpers import DIFF_LAST, build_warehouse, metadata_for, revised_frame, sample_frame
 
-from transforms import publish
 from transforms.core.paths import SEEDS_DIR
+from transforms.publish import dataset as publish
 
 
 @pytest.fixture(scope="session")

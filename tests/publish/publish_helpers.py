@@ -1,6 +1,6 @@
 """Builders shared by the publishing tests: a warehouse from the deterministic sample rows, and run metadata.
 
-The raw tables come straight from ``transforms.samples.generate_rows()`` and then go through the real SQL
+The raw tables come straight from ``tools.samples.generate_rows()`` and then go through the real SQL
 models and the real publish code (the full intake and feed path is covered by tests/e2e and tests/dags).
 """
 
@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from transforms import build, catalog, samples
+from tools import samples
+from transforms import build, catalog
 from transforms.core.paths import SEEDS_DIR, SQL_DIR
 
 

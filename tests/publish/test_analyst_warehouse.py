@@ -9,8 +9,8 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.datapackage import TABLES, apply_comments
-from transforms.publish import publish_warehouse
+from transforms.publish.datapackage import TABLES, apply_comments
+from transforms.publish.dataset import publish_warehouse
 
 
 def test_marts_carry_bilingual_comments(warehouse_db: Path, tmp_path: Path) -> None:

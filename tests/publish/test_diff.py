@@ -9,20 +9,20 @@ from pathlib import Path
 import pytest
 from publish_helpers import DIFF_LAST, REVISED
 
-from transforms.diff import cli_diff, diff_runs, render_text
-from transforms.publish import resolve_dataset
+from transforms.publish.diff import cli_diff, diff_datasets, render_text
+from transforms.publish.layout import resolve_dataset
 
 N_SCOPES = 12
 
 
 def test_identical_datasets_have_no_changes(published: Path) -> None:
-    d = diff_runs(published / "runs" / "run-a", published / "latest")
+    d = diff_datasets(published / "datasets" / "run-a", published / "latest")
     assert d["rows_compared"] == 20 * 18 * N_SCOPES
     assert d["changes"] == [] and not d["method_changed"] and d["inputs_changed"] == []
 
 
 def test_new_quarter_is_new_inputs(diff_runs_root: Path) -> None:
-    d = diff_runs(resolve_dataset("run-old", diff_runs_root), resolve_dataset("run-a", diff_runs_root))
+    d = diff_datasets(resolve_dataset("run-old", diff_runs_root), resolve_dataset("run-a", diff_runs_root))
     added = [c for c in d["changes"] if c["status"] == "added"]
     assert len(added) == 18 * N_SCOPES and {c["period"] for c in added} == {DIFF_LAST}
     assert all("inputs_changed" in c["reasons"] and "revision" not in c["reasons"] for c in added)
@@ -32,7 +32,7 @@ def test_new_quarter_is_new_inputs(diff_runs_root: Path) -> None:
 
 
 def test_revised_old_report(diff_runs_root: Path) -> None:
-    d = diff_runs(diff_runs_root / "runs" / "run-a", diff_runs_root / "runs" / "run-rev")
+    d = diff_datasets(diff_runs_root / "datasets" / "run-a", diff_runs_root / "datasets" / "run-rev")
     assert d["inputs_changed"] == [{"city_code": REVISED[0], "period": REVISED[1], "revision": True}]
     own = {(c["period"], c["scope"]): c for c in d["changes"] if c["city_code"] == REVISED[0]}
     overall = own[(REVISED[1], "overall")]
@@ -52,7 +52,7 @@ def test_revised_old_report(diff_runs_root: Path) -> None:
 
 
 def test_method_change(diff_runs_root: Path) -> None:
-    d = diff_runs(diff_runs_root / "runs" / "run-a", diff_runs_root / "runs" / "run-method")
+    d = diff_datasets(diff_runs_root / "datasets" / "run-a", diff_runs_root / "datasets" / "run-method")
     assert d["method_changed"] and d["inputs_changed"] == []
     assert d["b"]["method_version"] == "0.1.0+weights-test"
     ecommerce = [c for c in d["changes"] if c["scope"] == "ecommerce"]
@@ -63,13 +63,13 @@ def test_method_change(diff_runs_root: Path) -> None:
 
 
 def test_latest_follows_the_last_publish(diff_runs_root: Path) -> None:
-    assert os.readlink(diff_runs_root / "latest") == "runs/run-method"
-    assert os.readlink(diff_runs_root / DIFF_LAST) == f"runs/run-method/periods/{DIFF_LAST}"
+    assert os.readlink(diff_runs_root / "latest") == "datasets/run-method"
+    assert os.readlink(diff_runs_root / DIFF_LAST) == f"datasets/run-method/periods/{DIFF_LAST}"
     assert resolve_dataset("run-re", diff_runs_root).name == "run-rev"  # unique prefix of a dataset id
     assert resolve_dataset("latest", diff_runs_root).name == "run-method"
-    assert resolve_dataset(str(diff_runs_root / "runs" / "run-old"), diff_runs_root).name == "run-old"
+    assert resolve_dataset(str(diff_runs_root / "datasets" / "run-old"), diff_runs_root).name == "run-old"
     # older runs stay complete for later comparisons
-    assert (diff_runs_root / "runs" / "run-old" / "league_table.xlsx").is_file()
+    assert (diff_runs_root / "datasets" / "run-old" / "league_table.xlsx").is_file()
 
 
 def test_cli_text_and_json(diff_runs_root: Path) -> None:
@@ -82,15 +82,15 @@ def test_cli_text_and_json(diff_runs_root: Path) -> None:
         cli_diff("no-such-run", "latest", diff_runs_root)
 
 
-def test_prune_keeps_linked_and_recent_runs(diff_runs_root: Path, tmp_path: Path) -> None:
+def test_prune_keeps_linked_and_recent_datasets(diff_runs_root: Path, tmp_path: Path) -> None:
     import shutil
 
-    from transforms.publish import prune_runs
+    from transforms.publish.layout import prune_datasets
 
     root = tmp_path / "published"
     shutil.copytree(diff_runs_root, root, symlinks=True)
     for i, name in enumerate(["run-old", "run-a", "run-rev", "run-method"]):  # publication order
-        os.utime(root / "runs" / name, ns=(10**18 + i, 10**18 + i))
-    os.symlink("runs/run-old/periods/2016Q1", root / "2016Q1-pinned")  # an old run still linked stays
-    assert prune_runs(root, keep=1) == ["run-rev", "run-a"]
-    assert sorted(p.name for p in (root / "runs").iterdir()) == ["run-method", "run-old"]
+        os.utime(root / "datasets" / name, ns=(10**18 + i, 10**18 + i))
+    os.symlink("datasets/run-old/periods/2016Q1", root / "2016Q1-pinned")  # an old run still linked stays
+    assert prune_datasets(root, keep=1) == ["run-rev", "run-a"]
+    assert sorted(p.name for p in (root / "datasets").iterdir()) == ["run-method", "run-old"]

@@ -10,8 +10,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from transforms.core.formulas import is_formula_text
-from transforms.datapackage import column_doc
-from transforms.excel import write_league_workbook
+from transforms.publish.datapackage import column_doc
+from transforms.publish.excel import write_league_workbook
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,11 @@ import pandas as pd
 import pytest
 from publish_helpers import metadata_for
 
-from transforms import publish
+from transforms.core.files import sha256_file
 from transforms.core.paths import REPO_ROOT
-from transforms.datapackage import COLUMNS, TABLE_COLUMNS, render_data_dictionary
+from transforms.publish import dataset as publish
+from transforms.publish.datapackage import COLUMNS, TABLE_COLUMNS, render_data_dictionary
+from transforms.publish.layout import resolve_dataset
 
 N_CITIES = 18
 
@@ -26,7 +28,7 @@ def _files(root: Path) -> dict[str, bytes]:
 
 def test_layout_and_links(published: Path) -> None:
     latest = published / "latest"
-    assert latest.is_symlink() and os.readlink(latest) == "runs/run-a"
+    assert latest.is_symlink() and os.readlink(latest) == "datasets/run-a"
     for name in ("league_table.csv", "league_table.parquet", "league_table.json", "league_table.xlsx",
                  "action_scores.csv", "action_scores.parquet", "action_scores.json",
                  "special_scores.csv", "special_scores.parquet", "special_scores.json", "indicator_scores.csv",
@@ -34,9 +36,9 @@ def test_layout_and_links(published: Path) -> None:
         assert (latest / name).is_file(), name
     periods = sorted(p.name for p in published.iterdir() if p.name[:2] == "20")
     assert len(periods) == 20 and periods[0] == "2016Q1" and periods[-1] == "2020Q4"
-    assert os.readlink(published / "2018Q4") == "runs/run-a/periods/2018Q4"
+    assert os.readlink(published / "2018Q4") == "datasets/run-a/periods/2018Q4"
     # no temporary leftovers beside the runs
-    assert [p.name for p in (published / "runs").iterdir()] == ["run-a"]
+    assert [p.name for p in (published / "datasets").iterdir()] == ["run-a"]
 
 
 def test_period_slice_holds_only_its_period(published: Path) -> None:
@@ -86,7 +88,7 @@ def test_metadata_checksums_match_files(published: Path) -> None:
     listed = {f["path"]: f for f in meta["files"]}
     assert "league_table.xlsx" in listed and "indicator_scores.parquet" in listed
     for path, f in listed.items():
-        assert publish._sha256(d / path) == f["sha256"] and (d / path).stat().st_size == f["bytes"]
+        assert sha256_file(d / path) == f["sha256"] and (d / path).stat().st_size == f["bytes"]
 
 
 def test_datapackage_shape(published: Path) -> None:
@@ -102,7 +104,7 @@ def test_datapackage_shape(published: Path) -> None:
         assert {r["path"] for r in dp["resources"]} == on_disk - {"datapackage.json"}
         for r in dp["resources"]:
             assert not r["path"].startswith(("/", "..")) and re.fullmatch(r"[-a-z0-9._/]+", r["name"])
-            assert r["hash"] == "sha256:" + publish._sha256(d / r["path"])
+            assert r["hash"] == "sha256:" + sha256_file(d / r["path"])
             assert r["bytes"] == (d / r["path"]).stat().st_size
             if "schema" not in r:
                 continue
@@ -122,18 +124,18 @@ def test_every_published_column_is_documented(published: Path) -> None:
     for table in ("league_table", "action_scores", "special_scores", "indicator_scores"):
         cols = pd.read_parquet(published / "latest" / f"{table}.parquet").columns
         missing = [c for c in cols if c not in COLUMNS]
-        assert not missing, f"{table}: document {missing} in transforms/datapackage.py"
+        assert not missing, f"{table}: document {missing} in transforms/publish/datapackage.py"
         assert set(cols) <= set(TABLE_COLUMNS[table]) | set(COLUMNS)
 
 
 def test_data_dictionary_doc_is_current() -> None:
     doc = (REPO_ROOT / "docs" / "data_dictionary.md").read_text(encoding="utf-8")
-    assert doc.strip() == render_data_dictionary().strip(), "regenerate: python -m transforms.datapackage"
+    assert doc.strip() == render_data_dictionary().strip(), "regenerate: python -m transforms.publish.datapackage"
 
 
 def test_same_inputs_same_bytes(published: Path, warehouse_db: Path) -> None:
     """Republishing the same warehouse replaces the run in place with identical bytes; an open download survives."""
-    before = _files(published / "runs" / "run-a")
+    before = _files(published / "datasets" / "run-a")
     held = open(published / "latest" / "league_table.csv", "rb")  # a reader in the middle of a download
     con = duckdb.connect(str(warehouse_db))
     try:
@@ -142,14 +144,14 @@ def test_same_inputs_same_bytes(published: Path, warehouse_db: Path) -> None:
         con.close()
     with held:
         assert held.read(6) == b"period"
-    after = _files(published / "runs" / "run-a")
+    after = _files(published / "datasets" / "run-a")
     assert len(before) > 200 and before.keys() == after.keys()
     differing = [k for k in before if before[k] != after[k]]
     assert differing == []
     stamp = re.compile(rb"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
     for name in ("metadata.json", "datapackage.json", "data.js", "index.html", "league_table.json"):
         assert not stamp.search(before[name]), f"a timestamp in {name} breaks byte-for-byte determinism"
-    assert sorted(p.name for p in (published / "runs").iterdir()) == ["run-a"]
+    assert sorted(p.name for p in (published / "datasets").iterdir()) == ["run-a"]
 
 
 def test_failed_publish_leaves_latest_alone(published: Path, warehouse_db: Path) -> None:
@@ -160,7 +162,7 @@ def test_failed_publish_leaves_latest_alone(published: Path, warehouse_db: Path)
             publish.publish(con, published, "bad", metadata_for(con, broken=math.nan))
     finally:
         con.close()
-    assert os.readlink(published / "latest") == "runs/run-a"
-    assert os.readlink(published / "2020Q4") == "runs/run-a/periods/2020Q4"
-    assert sorted(p.name for p in (published / "runs").iterdir()) == ["run-a"]
-    assert publish.resolve_dataset("latest", published) == (published / "runs" / "run-a").resolve()
+    assert os.readlink(published / "latest") == "datasets/run-a"
+    assert os.readlink(published / "2020Q4") == "datasets/run-a/periods/2020Q4"
+    assert sorted(p.name for p in (published / "datasets").iterdir()) == ["run-a"]
+    assert resolve_dataset("latest", published) == (published / "datasets" / "run-a").resolve()

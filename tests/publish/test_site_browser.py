@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from transforms.site import markdown_to_html
+from transforms.publish.site import markdown_to_html
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

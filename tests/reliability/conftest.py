@@ -1,7 +1,7 @@
 """One real published data directory per session (sample reports + the fake portal), copied per test.
 
 Kill tests run the real pipeline in a child process (`run_child`) and ``kill -9`` it through
-``HNPLUS_FAULT_KILL_AT`` (see transforms/safety.py).
+``HNPLUS_FAULT_KILL_AT`` (see faults.py).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from reliability_helpers import copy_data
 
+from tools.portal import PortalHandle, start_portal
+from tools.samples import write_samples
 from transforms import pipeline
 from transforms.core.paths import DataPaths
-from transforms.portal import PortalHandle, start_portal
-from transforms.samples import write_samples
 
 
 @pytest.fixture(scope="session")

@@ -14,16 +14,17 @@ from transforms.core.paths import REPO_ROOT, DataPaths
 CHILD = """
 import json, sys
 from pathlib import Path
-from transforms import safety
-safety.install_fault_hooks()
-from transforms import pipeline
+sys.path.insert(0, sys.argv[5])
+from faults import install_fault_hooks
+install_fault_hooks()
+from transforms.pipeline import stages
 from transforms.core.paths import DataPaths
 root, run_id, url, mode = sys.argv[1:5]
 paths = DataPaths(Path(root))
 if mode == "publish":  # the Airflow retry of one task: only the publish stage
-    out = pipeline.publish(run_id, paths)
+    out = stages.publish(run_id, paths)
 else:
-    out = pipeline.run_all_exclusive(run_id, paths, url)
+    out = stages.run_all_exclusive(run_id, paths, url)
 print("RESULT " + json.dumps(out, default=str))
 """
 
@@ -36,14 +37,14 @@ def copy_data(src: DataPaths, dest: Path) -> DataPaths:
 
 def run_child(paths: DataPaths, run_id: str, url: str, kill_at: str | None = None, mode: str = "all",
               timeout: float = 180, preexec: object = None) -> subprocess.CompletedProcess:
-    """The real pipeline in a child process; ``kill_at`` names a fault point (transforms.safety)."""
+    """The real pipeline in a child process; ``kill_at`` names a fault point (faults.py)."""
     env = dict(os.environ, HNPLUS_DATA_DIR=str(paths.root), GX_ANALYTICS_ENABLED="False")
     env.pop("HNPLUS_FAULT_KILL_AT", None)
     if kill_at:
         env["HNPLUS_FAULT_KILL_AT"] = kill_at
-    return subprocess.run([sys.executable, "-c", CHILD, str(paths.root), run_id, url, mode], env=env,
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout,
-                          preexec_fn=preexec)  # type: ignore[arg-type]
+    args = [str(paths.root), run_id, url, mode, str(Path(__file__).parent)]
+    return subprocess.run([sys.executable, "-c", CHILD, *args], env=env, cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=timeout, preexec_fn=preexec)  # type: ignore[arg-type]
 
 
 def child_result(proc: subprocess.CompletedProcess) -> dict:

@@ -18,22 +18,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from transforms import feeds
-from transforms.feeds import FeedFault, _parse_csv, _parse_datastore_page, _Response, derive_records, load_registry
-from transforms.report_reader import (
-    ReportRejected,
-    ValueProblem,
-    load_seeds,
-    parse_period,
-    parse_value,
-    read_report,
-    resolve_city,
-)
+from transforms.ingest import feeds
+from transforms.ingest.feeds.client import FeedFault
+from transforms.ingest.feeds.client import Response as _Response
+from transforms.ingest.feeds.derive import derive_records
+from transforms.ingest.feeds.parse import parse_csv as _parse_csv
+from transforms.ingest.feeds.parse import parse_datastore_page as _parse_datastore_page
+from transforms.ingest.feeds.registry import load_registry
+from transforms.ingest.reports.errors import ReportRejected, ValueProblem
+from transforms.ingest.reports.lookup import catalog_lookup, resolve_city
+from transforms.ingest.reports.periods import parse_period
+from transforms.ingest.reports.reader import read_report
+from transforms.ingest.reports.values import parse_value
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 HEADER = ["模板版本", "城市代码", "报告期", "类型", "代码", "名称", "单位", "本期数值", "本市目标2018", "本市目标2025",
           "推进状态", "佐证材料", "备注"]
-CITIES = {c for c in load_seeds().city_aliases.values()}
+CITIES = {c for c in catalog_lookup().city_aliases.values()}
 
 
 def _csv(rows: list[list[str]], header: list[str] = HEADER) -> bytes:

@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from transforms import pipeline
 from transforms.core.paths import EXPECTATIONS_DIR, SEEDS_DIR, SQL_DIR
-from transforms.intake import ensure_tables
+from transforms.ingest.reports.tables import ensure_tables
+from transforms.pipeline import gate
 
 
 @pytest.fixture()
@@ -20,7 +20,7 @@ def code_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path
     for name, src in (("SEEDS_DIR", SEEDS_DIR), ("SQL_DIR", SQL_DIR), ("EXPECTATIONS_DIR", EXPECTATIONS_DIR)):
         dst = tmp_path / src.name
         shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
-        monkeypatch.setattr(pipeline, name, dst)
+        monkeypatch.setattr(gate, name, dst)
         dirs[src.name] = dst
     return dirs
 
@@ -31,18 +31,18 @@ def test_a_changed_suite_model_or_seed_changes_the_fingerprint(code_dirs: dict[s
                                                                file: str) -> None:
     con = duckdb.connect()
     ensure_tables(con)
-    before = pipeline.input_fingerprint(con)
-    assert pipeline.input_fingerprint(con) == before  # stable
+    before = gate.input_fingerprint(con)
+    assert gate.input_fingerprint(con) == before  # stable
     target = code_dirs[folder] / file
     target.write_text(target.read_text(encoding="utf-8") + "\n-- changed\n", encoding="utf-8")
-    assert pipeline.input_fingerprint(con) != before
+    assert gate.input_fingerprint(con) != before
 
 
 def test_bytecode_caches_do_not_change_the_fingerprint(code_dirs: dict[str, Path]) -> None:
     con = duckdb.connect()
     ensure_tables(con)
-    before = pipeline.input_fingerprint(con)
+    before = gate.input_fingerprint(con)
     cache = code_dirs["expectations"] / "__pycache__"
     cache.mkdir(exist_ok=True)
     (cache / "suites.cpython-311.pyc").write_bytes(b"\x00bytecode")
-    assert pipeline.input_fingerprint(con) == before
+    assert gate.input_fingerprint(con) == before

@@ -17,9 +17,9 @@ import duckdb
 import pytest
 from reliability_helpers import add_changed_report, child_result, copy_data, run_child
 
+from tools.portal import PortalHandle
 from transforms.core.paths import DataPaths
-from transforms.portal import PortalHandle
-from transforms.safety import check_published, stale_temp_paths
+from transforms.publish.integrity import check_published, stale_temp_paths
 
 KILLED = -signal.SIGKILL
 RUN_POINTS = ["ingest_reports", "load_feeds", "build+0.8", "audit", "publish"]
@@ -27,7 +27,7 @@ PUBLISH_POINTS = ["publish.dataset_written", "publish.swap_periods"]
 
 
 def latest_id(paths: DataPaths) -> str:
-    return os.readlink(paths.published / "latest").removeprefix("runs/")
+    return os.readlink(paths.published / "latest").removeprefix("datasets/")
 
 
 def warehouse_rows(paths: DataPaths) -> int:
@@ -78,9 +78,9 @@ def chain(template: DataPaths, portal: PortalHandle, tmp_path_factory: pytest.Te
     for point in PUBLISH_POINTS:  # Airflow would retry only the publish task: run just that stage
         snapshot(point, run_child(paths, "kill-run", portal.url, kill_at=point, mode="publish"))
     b_id = states["publish.swap_periods"]["latest"]
-    b_dir = paths.published / "runs" / b_id
+    b_dir = paths.published / "datasets" / b_id
     b_files = {p.relative_to(b_dir).as_posix(): p.read_bytes() for p in b_dir.rglob("*") if p.is_file()}
-    # republishing the same dataset id moves runs/<id> aside first: kill inside that window
+    # republishing the same dataset id exchanges the folders: kill right after the exchange
     window = run_child(paths, "kill-run", portal.url, kill_at="publish.replace_window", mode="publish")
     window_state = {"rc": window.returncode, "problems": check_published(paths.published)}
     temp_after_kills = [p.name for p in stale_temp_paths(paths)]
@@ -128,8 +128,8 @@ def test_next_run_completes_and_publishes_b(chain: dict) -> None:
     assert league_value(paths) == pytest.approx(b_value)  # files and warehouse agree again
     assert warehouse_rows(paths) == 18 * 12 * 20
     # the superseded dataset A stays complete for a restore
-    from transforms.safety import check_dataset
-    assert check_dataset(paths.published / "runs" / chain["a_id"]) == []
+    from transforms.publish.integrity import check_dataset
+    assert check_dataset(paths.published / "datasets" / chain["a_id"]) == []
 
 
 def test_killed_runs_leave_only_hidden_temp_folders(chain: dict) -> None:
@@ -160,7 +160,7 @@ def test_same_inputs_give_byte_identical_files(chain: dict) -> None:
     the indicator scores and the manifests hashing them, which agree to 9 significant digits)."""
     paths: DataPaths = chain["paths"]
     assert chain["recovered"]["publish"]["dataset_id"] == chain["b_id"]
-    folder = paths.published / "runs" / chain["b_id"]
+    folder = paths.published / "datasets" / chain["b_id"]
     run_specific = ("data_docs/",)  # Data Docs of the run's validation: named by run id and time (reported)
     again = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
              and not p.relative_to(folder).as_posix().startswith(run_specific)}
@@ -173,7 +173,7 @@ def test_same_inputs_give_byte_identical_files(chain: dict) -> None:
 
 def test_same_inputs_give_byte_identical_dataset(chain: dict) -> None:
     # data_docs/ records the validation run itself (run id, time), so it is the one part that differs by design
-    folder = chain["paths"].published / "runs" / chain["b_id"]
+    folder = chain["paths"].published / "datasets" / chain["b_id"]
     again = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
              if p.is_file() and not p.relative_to(folder).as_posix().startswith("data_docs/")}
     before = {k: v for k, v in chain["b_files"].items() if not k.startswith("data_docs/")}
@@ -182,10 +182,10 @@ def test_same_inputs_give_byte_identical_dataset(chain: dict) -> None:
 
 
 def test_republishing_the_same_id_never_dangles(chain: dict) -> None:
-    # publish swaps an existing runs/<id> with the new folder in one rename (renameat2 RENAME_EXCHANGE), so the
-    # kill point "between moving the old folder aside and moving the new one in" no longer exists: the child
-    # finishes, and at no point did `latest` dangle
-    assert chain["window"]["rc"] == 0
+    # publish swaps an existing datasets/<id> with the new folder in one rename (renameat2 RENAME_EXCHANGE); the
+    # kill lands right after that exchange, before the old content (now in the hidden temp folder) is removed:
+    # `latest` still points at a complete dataset, and only a hidden leftover remains
+    assert chain["window"]["rc"] == KILLED
     assert chain["window"]["problems"] == []
     assert check_published(chain["paths"].published) == []
 
@@ -238,7 +238,7 @@ def test_published_xlsx_and_site_carry_no_live_formula_or_markup(chain: dict) ->
 
 
 def test_restore_points_latest_back_and_rebuilds_the_warehouse(chain: dict) -> None:
-    from transforms.safety import restore_dataset
+    from transforms.publish.integrity import restore_dataset
 
     paths: DataPaths = chain["paths"]
     out = restore_dataset(chain["a_id"], paths)
@@ -252,11 +252,11 @@ def test_restore_points_latest_back_and_rebuilds_the_warehouse(chain: dict) -> N
 
 
 def test_clean_stale_temp_removes_only_leftovers(chain: dict) -> None:
-    from transforms.safety import clean_stale_temp
+    from transforms.publish.integrity import clean_stale_temp
 
     paths: DataPaths = chain["paths"]
     gone = clean_stale_temp(paths)
     assert set(chain["temp_after_kills"]) <= {p.name for p in gone}
     assert stale_temp_paths(paths) == []
     assert check_published(paths.published) == []
-    assert sorted(p.name for p in (paths.published / "runs").iterdir()) == sorted([chain["a_id"], chain["b_id"]])
+    assert sorted(p.name for p in (paths.published / "datasets").iterdir()) == sorted([chain["a_id"], chain["b_id"]])

@@ -16,11 +16,11 @@ import duckdb
 import pytest
 from reliability_helpers import add_changed_report, copy_data, run_child
 
+from tools.portal import PortalHandle
 from transforms import pipeline
 from transforms.core.locks import RunLocked, lock_holder, run_lock
 from transforms.core.paths import REPO_ROOT, DataPaths
-from transforms.portal import PortalHandle
-from transforms.safety import check_published
+from transforms.publish.integrity import check_published
 
 HOLD = """
 import sys, time
@@ -147,7 +147,7 @@ def test_full_disk_fails_cleanly_and_keeps_old_outputs(template: DataPaths, port
     assert con.execute("select count(*) from marts.league_table").fetchone()[0] == 18 * 12 * 20
     con.close()
     # publish cleaned its own temp folder on the way out (it is only left by SIGKILL)
-    assert [p.name for p in (paths.published / "runs").iterdir() if p.name.startswith(".")] == []
+    assert [p.name for p in (paths.published / "datasets").iterdir() if p.name.startswith(".")] == []
     # the working DuckDB is not corrupted: it opens and still holds every staged row
     with pipeline.warehouse(paths, read_only=True) as con:
         assert con.execute("select count(*) from raw.report_rows").fetchone()[0] > 30_000

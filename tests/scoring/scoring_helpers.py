@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from transforms import build, catalog, samples
+from tools import samples
+from transforms import build, catalog
 
 CITY_NAMES = {"410100": ("郑州市", "Zhengzhou"), "410200": ("开封市", "Kaifeng"), "410300": ("洛阳市", "Luoyang"),
               "410400": ("平顶山市", "Pingdingshan"), "410500": ("安阳市", "Anyang"), "410600": ("鹤壁市", "Hebi")}
@@ -108,13 +109,13 @@ def make_warehouse(
 def build_sample_warehouse(db_path: Path) -> tuple[duckdb.DuckDBPyConnection, dict[str, float]]:
     """The full synthetic sample (18 cities, 2015Q4-2020Q4) through the real intake, built with the real models.
 
-    The sample reports are written as XLSX/CSV/JSON files and read by ``transforms.intake``; if the intake is not
-    importable (the tree is shared while in flux) the raw tables come straight from the generator instead.
+    The sample reports are written as XLSX/CSV/JSON files and read by ``transforms.ingest.reports.intake``; if the
+    intake is not importable (the tree is shared while in flux) the raw tables come straight from the generator instead.
     """
     con = duckdb.connect(str(db_path))
     catalog.load_seeds(con)
     try:
-        from transforms.intake import intake_inbox
+        from transforms.ingest.reports.intake import intake_inbox
     except ImportError:
         intake_inbox = None
     if intake_inbox is not None:

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from transforms.feeds import ClientConfig, FeedFault, _get, fetch_feed, make_session
-from transforms.portal import PortalHandle, start_portal
+from tools.portal import PortalHandle, start_portal
+from transforms.ingest.feeds.client import ClientConfig, FeedFault, make_session
+from transforms.ingest.feeds.client import get as _get
+from transforms.ingest.feeds.fetch import fetch_feed
 
 FAST = ClientConfig(connect_timeout=2, read_timeout=2, retries=0, backoff_factor=0)
 

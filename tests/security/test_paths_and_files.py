@@ -13,9 +13,13 @@ import xlsxwriter
 
 from transforms.core.files import UnsafePath, safe_join, safe_name
 from transforms.core.paths import DataPaths
-from transforms.intake import _entries_for_paths, copy_into_inbox, intake_inbox, iter_inbox
-from transforms.report_reader import MAX_ROWS_PER_SHEET, ReportRejected, read_report
-from transforms.safety import restore_dataset
+from transforms.ingest.reports.errors import ReportRejected
+from transforms.ingest.reports.formats import MAX_ROWS_PER_SHEET
+from transforms.ingest.reports.inbox import copy_into_inbox, iter_inbox
+from transforms.ingest.reports.inbox import entries_for_paths as _entries_for_paths
+from transforms.ingest.reports.intake import intake_inbox
+from transforms.ingest.reports.reader import read_report
+from transforms.publish.integrity import restore_dataset
 
 GOOD_CSV = (
     "模板版本,城市代码,报告期,类型,代码,名称,单位,本期数值,本市目标2018,本市目标2025,推进状态,佐证材料,备注\n"

@@ -11,7 +11,7 @@ import pytest
 
 from transforms.core.paths import REPO_ROOT
 
-SCRIPT = REPO_ROOT / "scripts" / "check_secrets.py"
+SCRIPT = REPO_ROOT / "tools" / "check_secrets.py"
 # look-alikes assembled at run time, so this file itself never holds one
 PLANTED = {
     "deploy/key.txt": "-----BEGIN RSA " + "PRIVATE KEY-----\nMIIEow\n",

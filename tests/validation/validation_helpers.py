@@ -12,8 +12,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from tools import samples
 from transforms import build as build_stage
-from transforms import catalog, pipeline, samples
+from transforms import catalog, pipeline
 from transforms.core.paths import DataPaths
 
 GOOD_RUN = "good-run"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-CANDIDATE_SCHEMA = "marts_candidate"
+from transforms.core.schemas import CANDIDATE_SCHEMA
 
 
 class CandidateNotAudited(RuntimeError):

@@ -92,6 +92,12 @@ def safe_join(root: Path, *parts: str) -> Path:
     return target
 
 
+def file_safe(name: str) -> str:
+    """``name`` as a plain file-name component: anything but letters, digits and ``-_.`` becomes ``_`` (run ids
+    name run logs and validation folders)."""
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+
+
 def safe_name(name: str) -> str:
     """One plain file-name component (no folder separators): what a submitter or dataset id may be."""
     if not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:

@@ -7,8 +7,6 @@ is marked as text: a leading apostrophe in CSV, the quote-prefix format in XLSX.
 
 from __future__ import annotations
 
-from typing import Any
-
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _RE2_ESCAPES = {"-": r"\-", "\t": r"\t", "\r": r"\r"}
 
@@ -22,11 +20,6 @@ def is_formula_text(value: object) -> bool:
     except ValueError:
         return True
     return False  # "-1.5" is a number written as text, not a formula
-
-
-def neutralise_cell(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula gets a leading apostrophe; numbers stay numbers."""
-    return "'" + value if is_formula_text(value) else value
 
 
 def sql_neutralise(column: str) -> str:

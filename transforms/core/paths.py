@@ -10,7 +10,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SEEDS_DIR = REPO_ROOT / "seeds"
 SQL_DIR = REPO_ROOT / "sql"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
-PLAN_TEXT = REPO_ROOT.parent / "shared" / "seed" / "henan-internet-plus-plan-2015.txt"
 REALDATA_DIR = REPO_ROOT.parent / "shared" / "realdata"
 
 

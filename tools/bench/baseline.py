@@ -1,0 +1,1027 @@
+"""The naive baseline: the same L workload, with the same scoring method, the way a typical analyst writes it.
+
+Why it exists: the bench reports DuckDB's time as a ratio to this, so this must do the *same* work, or the ratio is
+not honest. It is a pandas port of what the bench runs, end to end, on every city:
+
+* ingest: ``pd.read_csv`` per report file + ``concat``; the read checks of ``lstages.PARSE_SQL`` (quarantine with
+  ``reason_code``); the record-level feed partitions with ``pd.read_parquet``, aggregated like ``lstages.FEEDS_SQL``;
+* validation with Great Expectations on the pandas DataFrames (the ``lstages.VALIDATE_SQL`` rules on the staged
+  report rows, and city / kind / date / id rules on the feed records);
+* scoring: the ``sql/`` models (values in force with carry-forward, city targets, goalposts with winsorising,
+  indicator, special, action and overall scores, coverage threshold, competition ranks, rank change, progress,
+  size-adjusted view) with ``merge``/``groupby``/``transform``;
+* the rank-uncertainty Monte Carlo of ``transforms/score.py`` as a Python loop over the draws, same RNG stream;
+* the marts written with ``to_parquet`` / ``to_csv``.
+
+SQL details that pandas does differently are reproduced where they change results (each helper says why):
+DuckDB's ``round`` (exact half away from zero), ``least``/``greatest`` (ignore NULL), ``fsum`` (``math.fsum``).
+NULL and NaN are one thing here; the SQL only makes a NaN from a division by zero, which the bench's parameters
+never reach. tests/bench/test_baseline_matches.py checks that every published column matches.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import logging
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tools.bench.generate import feed_glob, report_glob
+from transforms.catalog import MILESTONE_STATUSES, TEMPLATE_VERSION
+
+FEED_ID = "bench_registrations"  # lstages.FEED_ID
+RECEIVED_AT = "2026-01-01 00:00:00"  # lstages.ingest_reports' received_at, as DuckDB prints the timestamp
+MC_CHUNK = 50  # score.CHUNK: the RNG is drawn per chunk of draws, so the chunking decides the stream
+READ_COLUMNS = {"模板版本": "template_version", "城市代码": "city_code", "报告期": "period", "类型": "kind_zh",
+                "代码": "code", "单位": "unit", "本市目标2018": "t2018", "本市目标2025": "t2025",
+                "佐证材料": "evidence", "备注": "note"}
+ARROWS = {"achieved": "↑", "on_track": "↑", "moderately_improving": "➚", "stagnating": "→", "decreasing": "↓"}
+FEED_RULES_END = "2025-12-31"  # last day of the plan's horizon (2025Q4)
+
+
+# --- helpers: SQL semantics pandas does not have --------------------------------------------------------------
+
+
+def sql_round(x: pd.Series | np.ndarray, digits: int) -> np.ndarray:
+    """DuckDB's ``round(double, d)``: half away from zero on the exact binary value.
+
+    pandas/numpy round half to even on the already-rounded product ``x * 10**d``; on scores like 0.78125 the two
+    differ, which moves ranks. The product's rounding error (Dekker's two-product) decides the ties exactly.
+    """
+    x = np.asarray(x, dtype=float)
+    m = 10.0**digits
+    y = x * m
+
+    def split(a: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+        c = 134217729.0 * a
+        hi = c - (c - a)
+        return hi, a - hi
+
+    (xh, xl), (mh, ml) = split(x), split(np.float64(m))
+    err = ((xh * mh - y) + xh * ml + xl * mh) + xl * ml
+    t = np.trunc(y)
+    tie = np.abs(y - t) == 0.5
+    away = tie & ((err == 0) | (err * np.sign(y) > 0))
+    return np.where(away, t + np.sign(y), np.where(tie, t, np.rint(y))) / m
+
+
+def least(a: object, b: object) -> np.ndarray:
+    """SQL ``least``: NULLs are ignored (``least(100, NULL)`` is 100), unlike ``np.minimum``."""
+    return np.fmin(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+
+
+def greatest(a: object, b: object) -> np.ndarray:
+    """SQL ``greatest``: NULLs are ignored (``greatest(0, NULL)`` is 0), unlike ``np.maximum``."""
+    return np.fmax(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+
+
+def _bool(cond: object) -> np.ndarray:
+    """A CASE condition as a plain bool array: NULL is not true."""
+    if isinstance(cond, pd.Series):
+        cond = cond.fillna(False)
+    return np.asarray(cond, dtype=bool)
+
+
+def case_num(whens: list[tuple[object, object]], default: float = np.nan) -> np.ndarray:
+    """SQL ``case when`` with numeric results: the first true condition wins."""
+    n = len(_bool(whens[0][0]))
+    return np.select([_bool(c) for c, _ in whens],
+                     [np.broadcast_to(np.asarray(v, dtype=float), (n,)) for _, v in whens], default=default)
+
+
+def case_str(whens: list[tuple[object, object]], default: object = None) -> np.ndarray:
+    """SQL ``case when`` with text results (None = NULL): the first true condition wins."""
+    n = len(_bool(whens[0][0]))
+    return np.select([_bool(c) for c, _ in whens],
+                     [np.broadcast_to(np.asarray(v, dtype=object), (n,)) for _, v in whens], default=default)
+
+
+def _arrow(on_track: pd.Series) -> pd.Series:
+    return on_track.map(ARROWS)
+
+
+def _seed(seeds: Path, name: str) -> pd.DataFrame:
+    """A seed as DuckDB's ``read_csv(all_varchar)`` sees it: strings, only empty fields are null."""
+    return pd.read_csv(seeds / name, dtype=str, keep_default_na=False, na_values=[""])
+
+
+def _params(seeds: Path) -> dict:
+    """``int_scoring_parameters`` (plus the Monte Carlo's ``mc_*``) as one typed dict."""
+    p = dict(_seed(seeds, "scoring_parameters.csv")[["parameter", "value"]].itertuples(index=False))
+
+    def flag(k: str) -> bool:
+        return str(p.get(k, "")).strip().lower() in ("true", "t", "1")
+
+    return {
+        "method_version": p["method_version"], "baseline_period": p["baseline_period"],
+        "baseline_search_quarters": int(p["baseline_search_quarters"]), "aggregation": p["aggregation"],
+        "geometric_floor": float(p["geometric_floor"]), "coverage_threshold": float(p["coverage_threshold"]),
+        "carry_forward_quarters": int(p["carry_forward_quarters"]), "missing_rule": p["missing_rule"],
+        "missing_score": float(p["missing_score"]), "accept_city_not_applicable": flag("accept_city_not_applicable"),
+        "zero_target_not_applicable": flag("zero_target_not_applicable"),
+        "share_target_cap": float(p["share_target_cap"]), "goalpost_reference_to": p["goalpost_reference_to"],
+        "winsor_abs_skew": float(p["winsor_abs_skew"]), "winsor_kurtosis": float(p["winsor_kurtosis"]),
+        "winsor_quantile": float(p["winsor_quantile"]),
+        "milestone_scores": [float(p[f"milestone_score_{i}"]) for i in range(4)],
+        "progress_on_track": float(p["progress_on_track"]), "progress_moderate": float(p["progress_moderate"]),
+        "light_green": float(p["light_green"]), "light_yellow": float(p["light_yellow"]),
+        "light_orange": float(p["light_orange"]), "score_rounding": int(p["score_rounding"]),
+        "mc_draws": int(p.get("mc_draws", 1000)), "mc_seed": int(p.get("mc_seed", 2015)),
+        "mc_weight_spread": float(p.get("mc_weight_spread", 0.5)),
+        "mc_geometric_share": float(p.get("mc_geometric_share", 0.5)),
+        "mc_exclude_share": float(p.get("mc_exclude_share", 0.5)),
+    }
+
+
+def _period_index(period: pd.Series) -> pd.Series:
+    return period.str[:4].astype(int) * 4 + period.str[-1].astype(int)
+
+
+# --- ingest and parse -----------------------------------------------------------------------------------------
+
+
+def _read_reports(files: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every report CSV as strings, with its file name and line number; and the file list with id and size."""
+    frames, meta = [], []
+    for f in files:
+        d = pd.read_csv(f, dtype=str, keep_default_na=False)
+        d["filename"] = f
+        d["row_number"] = np.arange(2, len(d) + 2)
+        frames.append(d)
+        content = Path(f).read_bytes()
+        meta.append({"filename": f, "file_id": hashlib.sha256(content).hexdigest(), "size": len(content)})
+    return pd.concat(frames, ignore_index=True), pd.DataFrame(meta)
+
+
+def _parse(raw: pd.DataFrame, files: pd.DataFrame, ind: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``lstages.PARSE_SQL``: typed report rows, and the rows failing the read checks with a reason."""
+    p = raw.rename(columns=READ_COLUMNS)
+    for c in READ_COLUMNS.values():  # DuckDB reads an empty field as NULL
+        p[c] = p[c].mask(p[c] == "")
+    p["value_text"], p["status_text"] = raw["本期数值"], raw["推进状态"]
+    p = p.merge(files[["filename", "file_id"]], on="filename", how="left")
+    is_ms, is_ind = p["kind_zh"] == "专项", p["kind_zh"] == "指标"
+    p["item_type"] = p["kind_zh"].map({"专项": "milestone", "指标": "indicator"})
+    p["indicator_code"] = ("ms_" + p["code"]).where(is_ms, p["code"])
+    p["value"] = pd.to_numeric(p["value_text"], errors="coerce")
+    p["value_status"] = case_str([
+        (is_ms & (p["status_text"] == "不适用"), "not_applicable"), (is_ms & (p["status_text"] == ""), "not_reported"),
+        (is_ms, "reported"), (p["value_text"] == "不适用", "not_applicable"), (p["value_text"] == "", "not_reported"),
+    ], "reported")
+    cat = p[["indicator_code"]].merge(ind[["indicator_code", "unit"]].rename(columns={"unit": "ind_unit"}),
+                                      on="indicator_code", how="left", indicator=True)
+    known = (cat["_merge"] == "both").to_numpy()
+    ind_unit = cat["ind_unit"].to_numpy(dtype=object)
+    unit_differs = (p["unit"].fillna("").to_numpy(dtype=object) != ind_unit) & pd.notna(ind_unit)
+    p["reason_code"] = case_str([
+        (~(is_ms | is_ind), "unknown_item_type"),
+        (p["template_version"] != TEMPLATE_VERSION, "template_version"),
+        (~known, "unknown_indicator"),
+        (is_ms & ~p["status_text"].isin(["", "不适用", *MILESTONE_STATUSES]), "unknown_milestone_status"),
+        (is_ind & ~p["value_text"].isin(["", "不适用"]) & p["value"].isna(), "not_a_number"),
+        (is_ind.to_numpy() & unit_differs, "unit_not_canonical"),
+    ])
+    bad = p["reason_code"].notna()
+    ok = p[~bad]
+    rows = pd.DataFrame({
+        "file_id": ok["file_id"], "sheet": "csv", "row_number": ok["row_number"], "city_code": ok["city_code"],
+        "period": ok["period"], "item_type": ok["item_type"], "indicator_code": ok["indicator_code"],
+        "value": ok["value"].where((ok["value_status"] == "reported") & (ok["item_type"] == "indicator")),
+        "value_text": ok["value_text"], "value_status": ok["value_status"],
+        "milestone_status": ok["status_text"].where(ok["status_text"].isin(MILESTONE_STATUSES)),
+        "city_target_2018": pd.to_numeric(ok["t2018"], errors="coerce"),
+        "city_target_2025": pd.to_numeric(ok["t2025"], errors="coerce"),
+        "evidence": ok["evidence"], "note": ok["note"],
+    }).reset_index(drop=True)
+    q = p[bad]
+    quarantine = pd.DataFrame({
+        "file_id": q["file_id"], "original_name": q["filename"], "sheet": "csv", "row_number": q["row_number"],
+        "column_name": "本期数值", "reason_code": q["reason_code"], "message_zh": "数据行未通过读取检查",
+        "message_en": "row failed the read checks",
+        "raw_record": q.drop(columns=["reason_code"]).to_json(orient="records", lines=True, force_ascii=False)
+        .splitlines() if len(q) else [],
+    }).reset_index(drop=True)
+    return rows, quarantine
+
+
+def _read_feeds(root: Path, keep: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """The record-level feed partitions (one Parquet file per year) of the kept cities."""
+    files = sorted(glob.glob(feed_glob(root)))
+    parts = [pd.read_parquet(f, columns=["record_id", "city_code", "reg_date", "kind"],
+                             filters=[("city_code", "in", keep)]) for f in files]
+    return pd.concat(parts, ignore_index=True), files
+
+
+def _aggregate_feeds(records: pd.DataFrame, files: list[str]) -> pd.DataFrame:
+    """``lstages.FEEDS_SQL`` (``raw.feed_records``): cumulative city-quarter counts per kind, numbered."""
+    dates = pd.to_datetime(records["reg_date"])
+    period = dates.dt.year.astype(str) + "Q" + dates.dt.quarter.astype(str)
+    agg = (records.assign(period=period.where(dates.notna()))
+           .groupby(["city_code", "period", "kind"], dropna=False).size().rename("n").reset_index()
+           .rename(columns={"kind": "indicator_code"}))
+    agg = agg.sort_values(["city_code", "indicator_code", "period"])
+    agg["value"] = agg.groupby(["city_code", "indicator_code"], dropna=False)["n"].cumsum().astype(float)
+    agg = agg.sort_values(["city_code", "period", "indicator_code"], ignore_index=True)
+    agg.insert(0, "record_number", np.arange(1, len(agg) + 1))
+    agg.insert(0, "snapshot_id", hashlib.sha256("|".join(sorted(files)).encode()).hexdigest()[:16])
+    agg.insert(0, "feed_id", FEED_ID)
+    agg["value_status"] = "reported"
+    return agg.drop(columns="n")
+
+
+# --- validation with Great Expectations -------------------------------------------------------------------------
+
+
+def _gx_run(ctx: object, name: str, df: pd.DataFrame, expectations: list) -> dict:
+    """Validate ``df`` against ``expectations`` (each tagged with its rule in ``meta``); failed rules by severity."""
+    import great_expectations as gx
+
+    asset = ctx.data_sources.add_pandas(name).add_dataframe_asset(name)
+    batch = asset.add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": df})
+    res = batch.validate(ctx.suites.add(gx.ExpectationSuite(name=name, expectations=expectations)))
+    failed = [r.expectation_config.meta for r in res.results if not r.success]
+    return {"expectations": len(res.results),
+            "failed": sorted({m["rule"] for m in failed if m.get("severity") != "warning"}),
+            "warnings": sorted({m["rule"] for m in failed if m.get("severity") == "warning"})}
+
+
+def _gx_reports(ctx: object, rows: pd.DataFrame, ind: pd.DataFrame, cities: list[str]) -> dict:
+    """``lstages.VALIDATE_SQL``'s rules as GX expectations on the staged report rows."""
+    import great_expectations.expectations as gxe
+    from great_expectations.expectations.row_conditions import Column as C
+
+    df = rows.merge(ind[["indicator_code", "kind", "unit"]], on="indicator_code", how="left")
+    df["value_fraction"] = df["value"] % 1  # count_is_whole: GX has no "is a whole number"
+
+    def rule(name: str, severity: str = "critical") -> dict:
+        return {"meta": {"rule": name, "severity": severity}}
+
+    kind, item, status = C("kind"), C("item_type"), C("value_status")
+    exps = [
+        gxe.ExpectColumnValuesToNotBeNull(column="city_code", **rule("city_code_not_null")),
+        gxe.ExpectColumnValuesToBeInSet(column="city_code", value_set=cities, **rule("city_code_in_catalogue")),
+        gxe.ExpectColumnValuesToNotBeNull(column="period", **rule("period_in_range")),
+        gxe.ExpectColumnValuesToMatchRegex(column="period", regex=r"^(?:2015Q4|20(?:1[6-9]|2[0-5])Q[1-4])$",
+                                           **rule("period_in_range")),
+        gxe.ExpectColumnValuesToBeInSet(column="indicator_code", value_set=ind["indicator_code"].tolist(),
+                                        **rule("indicator_in_catalogue")),
+        gxe.ExpectColumnValuesToBeInSet(column="value_status", value_set=["reported", "not_applicable",
+                                                                           "not_reported"],
+                                        **rule("value_status_in_set")),
+        gxe.ExpectColumnValuesToBeInSet(column="milestone_status", value_set=list(MILESTONE_STATUSES),
+                                        **rule("milestone_status_in_set")),
+        # status_matches_value: the item type agrees with the catalogue, a reported item has its value
+        gxe.ExpectColumnValuesToBeInSet(column="item_type", value_set=["milestone"], row_condition=kind == "milestone",
+                                        **rule("status_matches_value")),
+        gxe.ExpectColumnValuesToBeInSet(column="item_type", value_set=["indicator"],
+                                        row_condition=kind.is_not_null() & (kind != "milestone"),
+                                        **rule("status_matches_value")),
+        gxe.ExpectColumnValuesToNotBeNull(column="milestone_status",
+                                          row_condition=(item == "milestone") & (status == "reported"),
+                                          **rule("status_matches_value")),
+        gxe.ExpectColumnValuesToNotBeNull(column="value", row_condition=(item != "milestone") & (status == "reported"),
+                                          **rule("status_matches_value")),
+        gxe.ExpectColumnValuesToBeNull(column="value", row_condition=(item != "milestone") & (status != "reported"),
+                                       **rule("status_matches_value")),
+        gxe.ExpectColumnValuesToBeBetween(column="value", min_value=0, max_value=100, row_condition=kind == "share",
+                                          **rule("share_between_0_100")),
+        gxe.ExpectColumnValuesToBeBetween(column="value", min_value=0, row_condition=kind.is_in(["count", "amount"]),
+                                          **rule("quantity_not_negative")),
+        gxe.ExpectColumnValuesToBeBetween(column="value_fraction", min_value=0, max_value=0,
+                                          row_condition=kind == "count", **rule("count_is_whole")),
+        gxe.ExpectColumnValuesToBeInSet(column="unit", value_set=["%"], row_condition=kind == "share",
+                                        **rule("unit_matches_kind")),
+        gxe.ExpectColumnValuesToBeInSet(column="unit", value_set=["个", "家", "人", "类"],
+                                        row_condition=kind == "count", **rule("unit_matches_kind")),
+        gxe.ExpectColumnValuesToBeInSet(column="unit", value_set=["status"], row_condition=kind == "milestone",
+                                        **rule("unit_matches_kind")),
+        gxe.ExpectColumnValuesToNotBeInSet(column="unit", value_set=["%", "status"], row_condition=kind == "amount",
+                                           **rule("unit_matches_kind")),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["city_code", "period", "indicator_code"],
+                                            **rule("city_period_indicator_unique")),
+        gxe.ExpectColumnValuesToBeOfType(column="value", type_="float64", **rule("types_ok")),
+    ]
+    out = _gx_run(ctx, "report_rows", df, exps)
+    per_period = df.groupby("period")["city_code"].nunique().rename("cities").reset_index()
+    warn = _gx_run(ctx, "report_periods", per_period, [gxe.ExpectColumnValuesToBeBetween(
+        column="cities", min_value=len(cities), max_value=len(cities), **rule("periods_missing_cities", "warning"))])
+    out["expectations"] += warn["expectations"]
+    out["warnings"] += warn["warnings"]
+    return out
+
+
+def _gx_feeds(ctx: object, records: pd.DataFrame, cities: list[str], kinds: list[str], start: str) -> dict:
+    """The record-level feed rows: known city and kind, a registration date in the plan's span, unique ids."""
+    import great_expectations.expectations as gxe
+
+    df = records.assign(reg_date=pd.to_datetime(records["reg_date"]))
+
+    def rule(name: str) -> dict:
+        return {"meta": {"rule": name, "severity": "critical"}}
+
+    exps = [
+        gxe.ExpectColumnValuesToNotBeNull(column="record_id", **rule("record_id_unique")),
+        gxe.ExpectColumnValuesToBeUnique(column="record_id", **rule("record_id_unique")),
+        gxe.ExpectColumnValuesToNotBeNull(column="city_code", **rule("feed_city_in_catalogue")),
+        gxe.ExpectColumnValuesToBeInSet(column="city_code", value_set=cities, **rule("feed_city_in_catalogue")),
+        gxe.ExpectColumnValuesToNotBeNull(column="kind", **rule("feed_kind_in_catalogue")),
+        gxe.ExpectColumnValuesToBeInSet(column="kind", value_set=kinds, **rule("feed_kind_in_catalogue")),
+        gxe.ExpectColumnValuesToNotBeNull(column="reg_date", **rule("feed_date_in_range")),
+        gxe.ExpectColumnValuesToBeBetween(column="reg_date", min_value=pd.Timestamp(start),
+                                          max_value=pd.Timestamp(FEED_RULES_END), **rule("feed_date_in_range")),
+    ]
+    return _gx_run(ctx, "feed_records", df, exps)
+
+
+# --- scoring: the sql/ models ---------------------------------------------------------------------------------
+
+
+def _periods(stg: pd.DataFrame, prm: dict) -> pd.DataFrame:
+    """``int_periods``: the reported periods from the baseline on, with their milestone year."""
+    bp = prm["baseline_period"]
+    ok = stg["period"].str.fullmatch(r"[0-9]{4}Q[1-4]").fillna(False).astype(bool) & (stg["period"] >= bp)
+    p = pd.DataFrame({"period": sorted(stg.loc[ok, "period"].unique())})
+    year, quarter = p["period"].str[:4].astype(int), p["period"].str[-1].astype(int)
+    by, bq = int(bp[:4]), int(bp[-1])
+    p["period_year"], p["period_quarter"] = year, quarter
+    p["period_index"] = year * 4 + quarter
+    p["years_since_baseline"] = (year * 4 + quarter - by * 4 - bq) / 4.0
+    p["milestone_year"] = np.where(year <= 2018, 2018, 2025)
+    p["years_to_milestone"] = p["milestone_year"] - by
+    p["is_baseline"] = p["period"] == bp
+    p["previous_period"] = p["period"].shift()
+    return p
+
+
+def _indicator_values(cities: pd.DataFrame, periods: pd.DataFrame, ind: pd.DataFrame, stg: pd.DataFrame,
+                      feed: pd.DataFrame, prm: dict) -> pd.DataFrame:
+    """``int_indicator_values``: one row per (city, period, indicator), the value in force and why it is absent."""
+    keys = ["city_code", "period", "indicator_code"]
+    spine = (cities[["city_code"]].merge(periods[["period", "period_index"]], how="cross")
+             .merge(ind[["indicator_code", "data_source", "kind"]], how="cross"))
+    appl = cities[["city_code"]].merge(ind[["indicator_code", "applies_to"]], how="cross")
+    appl["is_applicable"] = [a == "all" or c in str(a).split("|") for c, a in zip(appl["city_code"],
+                                                                                   appl["applies_to"], strict=True)]
+    spine = spine.merge(appl[["city_code", "indicator_code", "is_applicable"]], on=["city_code", "indicator_code"])
+
+    # the latest report row per cell
+    latest = (stg.sort_values(["received_at", "file_id", "source_row"], ascending=False)
+              .drop_duplicates(keys)[[*keys, "value_status", "milestone_status", "value", "file_id", "original_name",
+                                      "sheet", "source_row"]]
+              .rename(columns={"value_status": "report_value_status", "value": "report_value"}))
+    v = spine.merge(latest, on=keys, how="left")
+
+    # the feed value in force: the latest feed record at or before the period (a feed may skip quarters)
+    fv = feed[feed["value"].notna() & feed["city_code"].notna() & feed["indicator_code"].notna()
+              & feed["period"].str.fullmatch(r"[0-9]{4}Q[1-4]").fillna(False).astype(bool)].copy()
+    fv["period_index"] = _period_index(fv["period"])
+    is_feed = v["data_source"] == "feed"
+    left = v.loc[is_feed, ["city_code", "indicator_code", "period_index"]].sort_values("period_index")
+    asof = pd.merge_asof(left.reset_index(), fv[["city_code", "indicator_code", "period_index", "feed_id",
+                                                 "snapshot_id", "record_number", "value"]]
+                         .sort_values("period_index").rename(columns={"value": "feed_value"}),
+                         on="period_index", by=["city_code", "indicator_code"], direction="backward").set_index("index")
+    for c in ("feed_id", "snapshot_id", "record_number", "feed_value"):
+        v[c] = asof[c].reindex(v.index)
+    for c in ("file_id", "original_name", "sheet", "source_row"):
+        v[c] = v[c].where(~is_feed)
+
+    step = {s: float(i) for i, s in enumerate(MILESTONE_STATUSES)}
+    v["value"] = case_num([
+        (v["kind"] == "milestone", v["milestone_status"].map(step).to_numpy(dtype=float)),
+        (is_feed, v["feed_value"].to_numpy(dtype=float)),
+        (v["report_value_status"] == "reported", v["report_value"].to_numpy(dtype=float)),
+    ])
+    claimed_na = (v["report_value_status"] == "not_applicable") & v["value"].isna()
+    v["city_claimed_not_applicable"] = claimed_na & v["is_applicable"]
+    v["observed_status"] = case_str([
+        (~v["is_applicable"], "not_applicable"),
+        (claimed_na & prm["accept_city_not_applicable"], "not_applicable"),
+        (v["value"].notna(), "reported"),
+    ], "missing")
+
+    # carry forward: the city's own last reported value, at most carry_forward_quarters back
+    v = v.sort_values(["city_code", "indicator_code", "period_index"], ignore_index=True)
+    reported = v["observed_status"] == "reported"
+    last = (pd.Series(np.arange(len(v)), dtype=float).where(reported)
+            .groupby([v["city_code"], v["indicator_code"]]).ffill())  # row of the last reported value so far
+    last_pos = last.fillna(0).astype(int).to_numpy()
+    v["last_reported_index"] = v["period_index"].to_numpy()[last_pos].astype(float)
+    v.loc[last.isna(), "last_reported_index"] = np.nan
+    carried = ((v["observed_status"] == "missing") & v["last_reported_index"].notna()
+               & (v["period_index"] - v["last_reported_index"] <= prm["carry_forward_quarters"]))
+    src = last_pos[carried.to_numpy()]
+    out = v.copy()
+    carry_cols = ["value", "milestone_status", "file_id", "original_name", "sheet", "source_row", "feed_id",
+                  "snapshot_id", "record_number"]
+    for c in carry_cols:
+        out.loc[carried, c] = v[c].to_numpy()[src]
+    out["carried_from_period"] = None
+    out.loc[carried, "carried_from_period"] = v["period"].to_numpy()[src]
+    out["quarters_carried"] = (v["period_index"] - v["last_reported_index"]).where(carried)
+    out["value_status"] = case_str([(carried, "carried_forward"), (v["observed_status"] == "missing", "not_reported")],
+                               v["observed_status"].to_numpy(dtype=object))
+    out["absence_reason"] = case_str([
+        (~v["is_applicable"], "catalogue_not_applicable"),
+        (v["observed_status"] == "not_applicable", "city_claimed_not_applicable_accepted"),
+        (v["observed_status"] == "reported", None),
+        (v["city_claimed_not_applicable"], "city_claimed_not_applicable"),
+        (v["report_value_status"].isna() & (v["data_source"] != "feed"), "no_report_row"),
+        (v["data_source"] == "feed", "no_feed_record"),
+    ], "blank")
+    out["is_true_zero"] = reported & (v["value"] == 0)
+    out["value_source"] = np.where(v["data_source"] == "feed", "feed", "report")
+    return out[["city_code", "period", "period_index", "indicator_code", "is_applicable", "value", "milestone_status",
+                "value_status", "absence_reason", "city_claimed_not_applicable", "is_true_zero",
+                "carried_from_period", "quarters_carried", "value_source", "file_id", "original_name", "sheet",
+                "source_row", "feed_id", "snapshot_id", "record_number"]]
+
+
+def _city_targets(values: pd.DataFrame, periods: pd.DataFrame, ind: pd.DataFrame, stg: pd.DataFrame,
+                  targets: pd.DataFrame, keys: pd.DataFrame, prm: dict) -> pd.DataFrame:
+    """``int_city_targets``: 2018 and 2025 targets per city, declared or apportioned, baseline and sources."""
+    pair = ["city_code", "indicator_code"]
+    tind = ind[ind["target_method"].isin(["apportioned", "uniform"])]
+    bp = prm["baseline_period"]
+    base_idx = periods.loc[periods["period"] == bp, "period_index"]
+    appl = values[values["is_applicable"]]
+    if len(base_idx):
+        elig = appl[(appl["value_status"] == "reported")
+                    & (appl["period_index"] <= int(base_idx.iloc[0]) + prm["baseline_search_quarters"])]
+    else:
+        elig = appl.iloc[:0]
+    baselines = (elig.sort_values("period_index").drop_duplicates(pair)[[*pair, "value", "period"]]
+                 .rename(columns={"value": "baseline_value", "period": "baseline_period"}))
+    applicable = appl[appl["indicator_code"].isin(tind["indicator_code"])][pair].drop_duplicates()
+    prov = applicable.merge(baselines, on=pair, how="left")
+    province = prov.groupby("indicator_code")["baseline_value"].agg(  # the SQL's fsum: exact, order-free
+        baseline_total=lambda v: math.fsum(v.fillna(0)),
+        baseline_mean=lambda v: math.fsum(v.dropna()) / v.count() if v.count() else np.nan)
+    decl = stg.assign(key=stg["period"] + RECEIVED_AT).sort_values("key", kind="stable")
+    d18 = decl[decl["city_target_2018"].notna()].drop_duplicates(pair)[[*pair, "city_target_2018"]]
+    d25 = decl[decl["city_target_2025"].notna()].drop_duplicates(pair)[[*pair, "city_target_2025"]]
+    pop = keys[keys["apportion_key"] == "population"][["city_code", "key_share"]]
+
+    j = (applicable.merge(tind[["indicator_code", "kind", "direction", "target_method", "target_code",
+                                "apportion_key"]], on="indicator_code")
+         .merge(targets[["target_code", "target_value"]].rename(columns={"target_value": "province_target_2018"}),
+                on="target_code")
+         .merge(province.reset_index(), on="indicator_code")
+         .merge(pop, on="city_code", how="left")
+         .merge(baselines, on=pair, how="left")
+         .merge(d18.rename(columns={"city_target_2018": "declared_2018"}), on=pair, how="left")
+         .merge(d25.rename(columns={"city_target_2025": "declared_2025"}), on=pair, how="left"))
+    cap, by = prm["share_target_cap"], int(bp[:4])
+    f = (2025 - by) / (2018 - float(by))
+    uniform, share = j["target_method"] == "uniform", j["kind"] == "share"
+    b_share = (j["apportion_key"] == "baseline_share") & (j["baseline_total"] > 0)
+    j["baseline_source"] = case_str([(j["baseline_period"].isna(), "assumed_zero"),
+                                 (j["baseline_period"] == bp, "baseline_period")], "first_reported")
+    b = j["baseline_value"].fillna(0)
+    j["baseline_value"] = b
+    j["share_key"] = case_str([(uniform, "uniform"), (b_share, "baseline_share")], "population")
+    j["target_share"] = case_num([(uniform, 1.0), (b_share, (b / j["baseline_total"]).to_numpy())],
+                             j["key_share"].to_numpy(dtype=float))
+    p18, bt, bm = j["province_target_2018"], j["baseline_total"], j["baseline_mean"]
+    j["apportioned_target_2018"] = np.where(uniform, p18, p18 * j["target_share"])
+    p25 = case_num([(uniform & share, least(cap, bm + (p18 - bm) * f)), (uniform, p18.to_numpy(dtype=float))],
+               (j["target_share"] * greatest(0, bt + (p18 - bt) * f)).to_numpy(dtype=float))
+    j["apportioned_target_2025"] = p25
+    d18v, d25v = j["declared_2018"], j["declared_2025"]
+    j["target_2018"] = d18v.fillna(j["apportioned_target_2018"])
+    extends = d18v.notna() & (((j["direction"] == "higher") & (d18v > b)) | ((j["direction"] == "lower") & (d18v < b)))
+    ext = b + (d18v - b) * f
+    j["target_2025"] = case_num([(d25v.notna(), d25v.to_numpy(dtype=float)),
+                             (extends, np.where(share, least(cap, ext), greatest(0, ext))),
+                             (share, least(cap, p25))], p25)
+    j["target_2018_source"] = case_str([(d18v.notna(), "city_declared"), (uniform, "provincial_uniform")],
+                                   ("apportioned_" + j["share_key"]).to_numpy(dtype=object))
+    j["target_2025_source"] = case_str([
+        (d25v.notna(), "city_declared"), (extends, "extended_city_path"),
+        (uniform & share, "extended_provincial_path_capped"), (uniform, "provincial_uniform_2018_level"),
+    ], ("extended_provincial_path_apportioned_" + j["share_key"]).to_numpy(dtype=object))
+    j["is_apportioned"] = d18v.isna() & (j["target_method"] == "apportioned")
+    return j
+
+
+def _goalposts(values: pd.DataFrame, ind: pd.DataFrame, keys: pd.DataFrame, prm: dict) -> pd.DataFrame:
+    """``int_goalposts``: fixed min-max goalposts through 2018Q4, winsorised when skewed, raw and per million."""
+    gind = ind[ind["target_method"].notna() & ~ind["target_method"].isin(["apportioned", "uniform", "milestone"])]
+    pop = keys[(keys["apportion_key"] == "population") & (keys["key_value"] > 0)][["city_code", "key_value"]]
+    per_capita = gind.loc[gind["size_denominator"] == "population", ["indicator_code"]]
+    bases = pd.concat([gind[["indicator_code"]].assign(basis="raw"), per_capita.assign(basis="per_million")],
+                      ignore_index=True)
+    vr = values[(values["value_status"] == "reported") & (values["period"] <= prm["goalpost_reference_to"])]
+    vr = vr[["city_code", "indicator_code", "value"]].merge(bases, on="indicator_code").merge(pop, on="city_code",
+                                                                                              how="left")
+    per_m = vr["basis"] == "per_million"
+    vr["value"] = vr["value"].where(~per_m, vr["value"] / (vr["key_value"] / 1e6))
+    vr = vr[~per_m | vr["key_value"].notna()]
+    q = prm["winsor_quantile"]
+
+    def stats(s: pd.Series) -> pd.Series:
+        srt, n = np.sort(s.to_numpy(dtype=float)), len(s)
+        return pd.Series({
+            "n_values": n, "value_min": s.min(), "value_max": s.max(), "skew": s.skew(), "kurt": s.kurt(),
+            "q_high": srt[max(1, math.ceil(q * n)) - 1] if n else np.nan,
+            "q_low": srt[max(1, math.ceil((1 - q) * n)) - 1] if n else np.nan,
+        })
+
+    st = bases.merge(vr.groupby(["indicator_code", "basis"])["value"].apply(stats).unstack().reset_index(),
+                     on=["indicator_code", "basis"], how="left")
+    st["n_values"] = st["n_values"].fillna(0).astype(int)
+    wins = (st["skew"].abs() >= prm["winsor_abs_skew"]) & (st["kurt"] >= prm["winsor_kurtosis"])
+    st["is_winsorised"] = wins
+    lo = st["q_low"].where(wins & (st["skew"] < 0), st["value_min"])
+    hi = st["q_high"].where(wins & (st["skew"] > 0), st["value_max"])
+    st["goalpost_low_2018"], st["goalpost_high_2018"] = lo, hi
+    st = st.merge(gind[["indicator_code", "direction", "kind"]], on="indicator_code")
+    lower = st["direction"] == "lower"
+    st["goalpost_low_2025"] = np.where(lower, greatest(0, hi - (hi - lo) * 10.0 / 3.0), lo)
+    st["goalpost_high_2025"] = case_num([(lower, hi.to_numpy(dtype=float)),
+                                     (st["kind"] == "share", least(prm["share_target_cap"],
+                                                                   lo + (hi - lo) * 10.0 / 3.0))],
+                                    (lo + (hi - lo) * 10.0 / 3.0).to_numpy(dtype=float))
+    st["goalpost_reference_to"] = prm["goalpost_reference_to"]
+    return st
+
+
+def _goalpost_score(v: pd.Series, lo: pd.Series, hi: pd.Series, lower: pd.Series) -> np.ndarray:
+    clamped = least(greatest(v, lo), hi)
+    return np.where(lower, 100 * (hi - clamped) / (hi - lo), 100 * (clamped - lo) / (hi - lo))
+
+
+def _indicator_scores(values: pd.DataFrame, periods: pd.DataFrame, ind: pd.DataFrame, tg: pd.DataFrame,
+                      gp: pd.DataFrame, keys: pd.DataFrame, prm: dict) -> pd.DataFrame:
+    """``int_indicator_scores``: 0-100 score per cell (target, goalpost or milestone), trend, status, provenance."""
+    pair = ["city_code", "indicator_code"]
+    goal = ["goalpost_low_2018", "goalpost_high_2018", "goalpost_low_2025", "goalpost_high_2025"]
+    raw = gp[gp["basis"] == "raw"][["indicator_code", *goal, "is_winsorised"]]
+    sa = gp[gp["basis"] == "per_million"][["indicator_code", *goal]].rename(columns={c: c + "_sa" for c in goal})
+    pop = keys[keys["apportion_key"] == "population"][["city_code", "key_value"]].rename(
+        columns={"key_value": "population"})
+    s = (values.merge(ind[["indicator_code", "special_code", "action_code", "kind", "direction", "target_method",
+                           "weight", "size_denominator"]], on="indicator_code")
+         .merge(periods[["period", "is_baseline", "milestone_year", "years_since_baseline", "years_to_milestone"]],
+                on="period")
+         .merge(tg[[*pair, "baseline_value", "baseline_source", "target_2018", "target_2025", "target_2018_source",
+                    "target_2025_source", "is_apportioned"]], on=pair, how="left")
+         .merge(raw, on="indicator_code", how="left").merge(sa, on="indicator_code", how="left")
+         .merge(pop, on="city_code", how="left"))
+    y18 = s["milestone_year"] == 2018
+    s["target_value"] = s["target_2018"].where(y18, s["target_2025"])
+    s["goalpost_low"] = s["goalpost_low_2018"].where(y18, s["goalpost_low_2025"])
+    s["goalpost_high"] = s["goalpost_high_2018"].where(y18, s["goalpost_high_2025"])
+    lo_sa = s["goalpost_low_2018_sa"].where(y18, s["goalpost_low_2025_sa"])
+    hi_sa = s["goalpost_high_2018_sa"].where(y18, s["goalpost_high_2025_sa"])
+    s["value_per_million"] = (s["value"] / (s["population"] / 1e6)).where(
+        (s["size_denominator"] == "population") & (s["population"] > 0))
+    has_target = s["target_method"].isin(["apportioned", "uniform"])
+    s["score_basis"] = case_str([
+        (s["value_status"] == "not_applicable", "not_applicable"), (s["weight"] == 0, "context"),
+        (s["kind"] == "milestone", "milestone"),
+        (has_target & (s["target_value"] == 0) & prm["zero_target_not_applicable"], "zero_target"),
+        (has_target & s["target_value"].notna(), "target"),
+        (s["goalpost_high"] > s["goalpost_low"], "goalpost"),
+    ], "no_variation")
+
+    v, t, b = s["value"], s["target_value"], s["baseline_value"]
+    lower, basis = s["direction"] == "lower", s["score_basis"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tp = case_num([
+            ((basis != "target") | v.isna(), np.nan),
+            (lower & (t < b), ((b - v) / (b - t)).to_numpy(dtype=float)),
+            (lower & (v <= t), (1 + ((t - v) / t.where(t != 0)).fillna(0)).to_numpy(dtype=float)),
+            (lower, (t / v).to_numpy(dtype=float)),
+            (t > b, ((v - b) / (t - b)).to_numpy(dtype=float)),
+        ], (v / t).to_numpy(dtype=float))
+        ms = dict(enumerate(prm["milestone_scores"]))
+        gp_score = _goalpost_score(v, s["goalpost_low"], s["goalpost_high"], lower)
+        obs = case_num([(v.isna(), np.nan), (basis == "milestone", v.map(ms).to_numpy(dtype=float)),
+                    (basis == "target", 100 * least(greatest(tp, 0), 1)), (basis == "goalpost", gp_score)])
+        obs_sa = np.where((basis != "goalpost") | s["value_per_million"].isna() | ~(hi_sa > lo_sa).to_numpy(), obs,
+                          _goalpost_score(s["value_per_million"], lo_sa, hi_sa, lower))
+        s["is_scored"] = basis.isin(["target", "goalpost", "milestone"])
+        base_raw = s["value"].where(s["is_baseline"]).groupby([s["city_code"], s["indicator_code"]]).transform("max")
+        base_score = case_num([
+            (base_raw.isna(), np.nan), (basis == "milestone", base_raw.map(ms).to_numpy(dtype=float)),
+            (basis == "goalpost", _goalpost_score(base_raw, s["goalpost_low"], s["goalpost_high"], lower)),
+        ])
+        ysb, ytm, scored = s["years_since_baseline"], s["years_to_milestone"], s["is_scored"]
+        tgt = basis == "target"
+        method = case_str([
+            (~scored | v.isna() | (ysb <= 0), None),
+            (tgt & (s["direction"] == "higher") & (t <= b), "met_at_baseline"),
+            (tgt & lower & (t >= b), "met_at_baseline"),
+            (tgt & (b > 0) & (v > 0) & (t > 0), "compound_growth"), (tgt, "linear"),
+            (pd.notna(base_score) & (base_score < 100), "score_space"),
+        ])
+        s["progress_method"] = method
+        required = case_num([(method == "compound_growth", (np.power(t / b, 1.0 / ytm) - 1).to_numpy(dtype=float)),
+                         (method == "linear", ((t - b) / ytm).to_numpy(dtype=float)),
+                         (method == "score_space", (100 - base_score) / ytm.to_numpy(dtype=float))])
+        achieved = case_num([(method == "compound_growth", (np.power(v / b, 1.0 / ysb) - 1).to_numpy(dtype=float)),
+                         (method == "linear", ((v - b) / ysb).to_numpy(dtype=float)),
+                         (method == "score_space", (obs - base_score) / ysb.to_numpy(dtype=float))])
+        ratio = achieved / required
+    s["required_growth"], s["achieved_growth"] = required, achieved
+    s["progress_ratio"] = np.where(required != 0, ratio, np.nan)
+    missing_zero = prm["missing_rule"] == "zero"
+    score = case_num([(~scored, np.nan), (v.notna(), obs)], prm["missing_score"] if missing_zero else np.nan)
+    score_sa = case_num([(~scored, np.nan), (v.notna(), obs_sa)], prm["missing_score"] if missing_zero else np.nan)
+    s["on_track"] = case_str([
+        (~scored | v.isna() | (ysb <= 0), None), (tgt & (tp >= 1), "achieved"), (~tgt & (obs >= 100), "achieved"),
+        (method == "met_at_baseline", "decreasing"), (np.isnan(required) | (required == 0), None),
+        (ratio >= prm["progress_on_track"], "on_track"), (ratio >= prm["progress_moderate"], "moderately_improving"),
+        (ratio >= 0, "stagnating"),
+    ], "decreasing")
+    s["traffic_light"] = case_str([
+        (~scored | np.isnan(score), None), (score >= prm["light_green"], "green"),
+        (score >= prm["light_yellow"], "yellow"), (score >= prm["light_orange"], "orange"),
+    ], "red")
+    s["observed_score"] = sql_round(obs, 6)
+    s["score"] = sql_round(score, 6)
+    s["score_size_adjusted"] = sql_round(score_sa, 6)
+    s["overachievement"] = sql_round(100 * greatest(tp - 1, 0), 6)
+    s["trend_arrow"] = _arrow(s["on_track"])
+    s["target_source"] = s["target_2018_source"].where(y18, s["target_2025_source"])
+    return s
+
+
+def _special_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    """``int_special_scores``: weighted mean of the scored indicators of a special, and data coverage.
+
+    The SQL adds with ``fsum`` (compensated: the result does not depend on row order), so this does with
+    ``math.fsum``; pandas' ``sum`` differs from it in the last bit, which moves a rounded score off a tie.
+    """
+    s = scores[scores["is_scored"] & scores["special_code"].notna()].copy()
+    has, has_sa = s["score"].notna(), s["score_size_adjusted"].notna()
+    s["ws"] = (s["weight"] * s["score"]).where(has, 0.0)
+    s["w_scored"] = s["weight"].where(has, 0.0)
+    s["ws_sa"] = (s["weight"] * s["score_size_adjusted"]).where(has_sa, 0.0)
+    s["w_scored_sa"] = s["weight"].where(has_sa, 0.0)
+    s["w_covered"] = s["weight"].where(s["value_status"].isin(["reported", "carried_forward"]), 0.0)
+    for st in ("reported", "carried_forward", "not_reported"):
+        s[st] = s["value_status"] == st
+    by = ["city_code", "period", "special_code", "action_code"]
+    g = s.groupby(by)[["ws", "w_scored", "ws_sa", "w_scored_sa", "w_covered", "weight"]].agg(math.fsum)
+    g = g.join(s.groupby(by).agg(indicators_applicable=("weight", "size"), indicators_reported=("reported", "sum"),
+                                 indicators_carried_forward=("carried_forward", "sum"),
+                                 indicators_not_reported=("not_reported", "sum"))).reset_index()
+    g["score"] = (g["ws"] / g["w_scored"]).where(g["w_scored"] != 0)
+    g["score_size_adjusted"] = (g["ws_sa"] / g["w_scored_sa"]).where(g["w_scored_sa"] != 0)
+    g["coverage"] = g["w_covered"] / g["weight"]
+    g = g.rename(columns={"weight": "weight_applicable"})
+    return g.drop(columns=["ws", "w_scored", "ws_sa", "w_scored_sa", "w_covered"])
+
+
+def _weighted_mean(df: pd.DataFrame, by: list[str], col: str, geometric: bool, floor: float) -> pd.Series:
+    """Weighted mean of ``col`` (weights ``w``) over its non-null rows; geometric means floor the values first.
+
+    Sums with ``math.fsum``, as the SQL's ``fsum``.
+    """
+    has = df[col].notna()
+    term = np.log(greatest(df[col], floor)) if geometric else df[col]
+    g = pd.DataFrame({"wx": (df["w"] * term).where(has, 0.0), "w": df["w"].where(has, 0.0)}).groupby(
+        [df[c] for c in by]).agg(math.fsum)
+    mean = g["wx"] / g["w"].where(g["w"] != 0)
+    return np.exp(mean) if geometric else mean
+
+
+def _coverage(df: pd.DataFrame, by: list[str], scored: str) -> pd.DataFrame:
+    """Weighted coverage of the parts, and how many parts there are and have a score."""
+    sums = pd.DataFrame({"w_cov": df["w"] * df["coverage"], "w": df["w"]}).groupby([df[c] for c in by]).agg(
+        math.fsum)
+    out = pd.DataFrame({"coverage": sums["w_cov"] / sums["w"]})
+    out["parts_applicable"] = df.groupby(by).size()
+    out["parts_scored"] = df.groupby(by)[scored].count()
+    return out
+
+
+def _action_scores(sp: pd.DataFrame, weights: pd.DataFrame, periods: pd.DataFrame, prm: dict) -> pd.DataFrame:
+    """``int_action_scores``: action and overall scores, coverage threshold, progress, status, ranks."""
+    floor = prm["geometric_floor"]
+    wsp = weights[weights["weight_level"] == "special"][["code", "weight"]].rename(columns={"weight": "w"})
+    a = sp.merge(wsp, left_on="special_code", right_on="code").rename(columns={"action_code": "scope"})
+    by = ["city_code", "period", "scope"]
+    acts = pd.DataFrame({
+        "score_arithmetic": _weighted_mean(a, by, "score", False, floor),
+        "score_geometric": _weighted_mean(a, by, "score", True, floor),
+        "score_size_adjusted_arithmetic": _weighted_mean(a, by, "score_size_adjusted", False, floor),
+        "score_size_adjusted_geometric": _weighted_mean(a, by, "score_size_adjusted", True, floor),
+    })
+    acts = acts.join(_coverage(a, by, "score")).reset_index()
+
+    wac = weights[weights["weight_level"] == "action"][["code", "weight"]].rename(columns={"weight": "w"})
+    o = acts.merge(wac, left_on="scope", right_on="code")
+    by = ["city_code", "period"]
+    ov = pd.DataFrame({
+        "score_arithmetic": _weighted_mean(o, by, "score_arithmetic", False, floor),
+        "score_geometric": _weighted_mean(o, by, "score_geometric", True, floor),
+        "score_size_adjusted_arithmetic": _weighted_mean(o, by, "score_size_adjusted_arithmetic", False, floor),
+        "score_size_adjusted_geometric": _weighted_mean(o, by, "score_size_adjusted_geometric", True, floor),
+    })
+    ov = ov.join(_coverage(o, by, "score_arithmetic"))
+    ov = ov.reset_index().assign(scope="overall")
+
+    u = pd.concat([acts, ov], ignore_index=True).merge(
+        periods[["period", "is_baseline", "years_since_baseline", "years_to_milestone", "milestone_year"]],
+        on="period")
+    geo = prm["aggregation"] == "geometric"
+    u["score_all"] = u["score_geometric"] if geo else u["score_arithmetic"]
+    u["score_all_size_adjusted"] = u["score_size_adjusted_geometric"] if geo else u["score_size_adjusted_arithmetic"]
+    u["aggregation"], u["coverage_threshold"] = prm["aggregation"], prm["coverage_threshold"]
+    u["has_score"] = u["score_all"].notna() & (u["coverage"] >= prm["coverage_threshold"])
+    u["no_score_reason"] = case_str([(u["score_all"].isna(), "no_scored_indicator"),
+                                 (u["coverage"] < prm["coverage_threshold"], "coverage_below_threshold")])
+    u["baseline_score"] = (u["score_all"].where(u["is_baseline"]).groupby([u["city_code"], u["scope"]])
+                           .transform("max"))
+    r = prm["score_rounding"]
+    u["score"] = np.where(u["has_score"], sql_round(u["score_all"], r), np.nan)
+    u["score_size_adjusted"] = np.where(u["has_score"], sql_round(u["score_all_size_adjusted"], r), np.nan)
+    bs, ysb = u["baseline_score"], u["years_since_baseline"]
+    u["progress_ratio"] = (((u["score_all"] - bs) / ysb) / ((100 - bs) / u["years_to_milestone"])).where(
+        (ysb > 0) & (bs < 100))
+    pr = u["progress_ratio"]
+    u["on_track"] = case_str([
+        (~u["has_score"] | (ysb <= 0), None), (u["score_all"] >= 100, "achieved"), (pr.isna(), None),
+        (pr >= prm["progress_on_track"], "on_track"), (pr >= prm["progress_moderate"], "moderately_improving"),
+        (pr >= 0, "stagnating"),
+    ], "decreasing")
+    u["traffic_light"] = case_str([
+        (~u["has_score"], "grey"), (u["score"] >= prm["light_green"], "green"),
+        (u["score"] >= prm["light_yellow"], "yellow"), (u["score"] >= prm["light_orange"], "orange"),
+    ], "red")
+    ranked = u["has_score"] & ~u["is_baseline"]
+    for col, out in (("score", "rank"), ("score_size_adjusted", "rank_size_adjusted")):
+        u[out] = (u.loc[ranked, col].groupby([u.loc[ranked, "period"], u.loc[ranked, "scope"]])
+                  .rank(method="min", ascending=False, na_option="bottom")).reindex(u.index).astype("Int64")
+    u = u.sort_values(["city_code", "scope", "period"], ignore_index=True)
+    u["rank_change"] = u.groupby(["city_code", "scope"])["rank"].shift() - u["rank"]
+    u["trend_arrow"] = _arrow(u["on_track"])
+    u["score_unpublished"] = u["score_all"]
+    u["score_size_adjusted_unpublished"] = u["score_all_size_adjusted"]
+    return u
+
+
+# --- rank uncertainty: transforms/score.py rank_uncertainty(), as a loop over the draws ------------------------
+
+
+def _rank_uncertainty(scores: pd.DataFrame, actions: pd.DataFrame, weights: pd.DataFrame, periods: pd.DataFrame,
+                      prm: dict) -> pd.DataFrame:
+    """Median rank and 5-95 % interval per (period, city, scope) under perturbed weights and methods."""
+    draws, seed = prm["mc_draws"], prm["mc_seed"]
+    not_base = periods.loc[~periods["is_baseline"], "period"]
+    wsp_all = weights[weights["weight_level"] == "special"]
+    wac_all = weights[weights["weight_level"] == "action"]
+    ind = scores[scores["is_scored"] & scores["period"].isin(not_base) & scores["special_code"].isin(wsp_all["code"])
+                 & scores["action_code"].isin(wac_all["code"])]
+    indicators = sorted(ind["indicator_code"].unique())
+    wsp = wsp_all[wsp_all["code"].isin(set(ind["special_code"]))].sort_values("code")
+    specials = list(wsp["code"])
+    act_codes = sorted(set(wsp["parent_code"]) & set(wac_all["code"]))
+    meta = ind.drop_duplicates("indicator_code").set_index("indicator_code")
+    w_ind0 = meta.loc[indicators, "weight"].to_numpy(dtype=float)
+    w_sp0 = wsp["weight"].to_numpy(dtype=float)
+    w_ac0 = wac_all.set_index("code").loc[act_codes, "weight"].to_numpy(dtype=float)
+
+    # the long frames, with their group keys computed once
+    x = ind[["period", "city_code", "indicator_code"]].copy()
+    x["special_code"] = x["indicator_code"].map(meta["special_code"])
+    x["ind_pos"] = x["indicator_code"].map({c: i for i, c in enumerate(indicators)})
+    x["obs"] = ind["observed_score"].astype(float)
+    x["missing"] = ~ind["value_status"].isin(["reported", "carried_forward"])
+    x["sp_group"] = x.groupby(["period", "city_code", "special_code"]).ngroup()
+    sp = x.drop_duplicates("sp_group").sort_values("sp_group")[["sp_group", "period", "city_code", "special_code"]]
+    sp["sp_pos"] = sp["special_code"].map({c: i for i, c in enumerate(specials)})
+    sp["scope"] = sp["special_code"].map(wsp.set_index("code")["parent_code"])
+    sp = sp[sp["scope"].isin(act_codes)]
+    sp["ac_group"] = sp.groupby(["period", "city_code", "scope"]).ngroup()
+    ac = sp.drop_duplicates("ac_group").sort_values("ac_group")[["ac_group", "period", "city_code", "scope"]]
+    ac["ac_pos"] = ac["scope"].map({c: i for i, c in enumerate(act_codes)})
+    ac["ov_group"] = ac.groupby(["period", "city_code"]).ngroup()
+    ov = ac.drop_duplicates("ov_group").sort_values("ov_group")[["period", "city_code"]].assign(scope="overall")
+    out = pd.concat([ac[["period", "city_code", "scope"]], ov], ignore_index=True)
+    out = out.merge(actions[~actions["is_baseline"]][["period", "city_code", "scope", "has_score"]],
+                    on=["period", "city_code", "scope"], how="left")
+    out["has_score"] = out["has_score"].fillna(False).astype(bool)
+    rank_group = out.groupby(["period", "scope"]).ngroup()
+
+    def mean(values: np.ndarray, w: np.ndarray, group: np.ndarray, geometric: bool) -> np.ndarray:
+        present = ~np.isnan(values)
+        w = np.where(present, w, np.nan)
+        term = np.log(greatest(values, prm["geometric_floor"])) if geometric else values
+        g = pd.DataFrame({"g": group, "wx": w * term, "w": w}).groupby("g").sum()
+        res = g["wx"] / g["w"].where(g["w"] > 0)
+        return np.exp(res.to_numpy()) if geometric else res.to_numpy()
+
+    rng = np.random.default_rng(seed)
+    lo, hi = 1 - prm["mc_weight_spread"], 1 + prm["mc_weight_spread"]
+    ranks = np.full((draws, len(out)), np.nan, dtype=np.float32)
+    obs, missing = x["obs"].to_numpy(), x["missing"].to_numpy()
+    ind_pos, sp_group = x["ind_pos"].to_numpy(), x["sp_group"].to_numpy()
+    sp_rows, sp_pos, ac_group = sp["sp_group"].to_numpy(), sp["sp_pos"].to_numpy(), sp["ac_group"].to_numpy()
+    ac_pos, ov_group = ac["ac_pos"].to_numpy(), ac["ov_group"].to_numpy()
+    for start in range(0, draws, MC_CHUNK):
+        d = min(MC_CHUNK, draws - start)
+        f_ind = rng.uniform(lo, hi, (d, len(w_ind0)))
+        f_sp = rng.uniform(lo, hi, (d, len(w_sp0)))
+        f_ac = rng.uniform(lo, hi, (d, len(w_ac0)))
+        geometric = rng.random(d) < prm["mc_geometric_share"]
+        exclude = rng.random(d) < prm["mc_exclude_share"]
+        for k in range(d):
+            vals = obs if exclude[k] else np.where(missing, prm["missing_score"], obs)
+            s_sp = mean(vals, (w_ind0 * f_ind[k])[ind_pos], sp_group, False)[sp_rows]  # always arithmetic
+            s_ac = mean(s_sp, (w_sp0 * f_sp[k])[sp_pos], ac_group, geometric[k])
+            s_ov = mean(s_ac, (w_ac0 * f_ac[k])[ac_pos], ov_group, geometric[k])
+            sc = pd.Series(np.concatenate([s_ac, s_ov]))
+            valid = out["has_score"] & sc.notna()
+            ranks[start + k] = sc.round(prm["score_rounding"]).where(valid).groupby(rank_group).rank(
+                method="min", ascending=False).to_numpy()
+    counts = (~np.isnan(ranks)).sum(axis=0)
+    srt = np.sort(ranks, axis=0)  # NaN last
+
+    def nearest_rank(p: float) -> np.ndarray:
+        k = np.clip(np.ceil(p * counts).astype(int) - 1, 0, max(draws - 1, 0))
+        return np.take_along_axis(srt, k[None], axis=0)[0]
+
+    ok = (counts > 0) & out["has_score"].to_numpy()
+    for name, p in (("median_rank", 0.5), ("rank_p05", 0.05), ("rank_p95", 0.95)):
+        out[name] = pd.array(np.where(ok, nearest_rank(p), np.nan), dtype="Int64")
+    out["draws"], out["seed"] = draws, seed
+    return out.drop(columns="has_score")
+
+
+# --- marts ----------------------------------------------------------------------------------------------------
+
+
+def _marts(scores: pd.DataFrame, sp: pd.DataFrame, acts: pd.DataFrame, unc: pd.DataFrame, cities: pd.DataFrame,
+           actions_seed: pd.DataFrame, periods: pd.DataFrame, prm: dict) -> dict[str, pd.DataFrame]:
+    """``sql/marts``: the published tables, baseline period left out."""
+    not_base = set(periods.loc[~periods["is_baseline"], "period"])
+    mv = prm["method_version"]
+    a = acts[acts["period"].isin(not_base)]
+    action_scores = pd.DataFrame({
+        "period": a["period"], "city_code": a["city_code"], "scope": a["scope"], "score": a["score"],
+        "score_arithmetic": sql_round(a["score_arithmetic"], 4), "score_geometric": sql_round(a["score_geometric"], 4),
+        "aggregation": a["aggregation"], "coverage": sql_round(a["coverage"], 4),
+        "coverage_threshold": a["coverage_threshold"], "has_score": a["has_score"],
+        "no_score_reason": a["no_score_reason"], "parts_applicable": a["parts_applicable"],
+        "parts_scored": a["parts_scored"], "baseline_score": sql_round(a["baseline_score"], 4),
+        "progress_ratio": sql_round(a["progress_ratio"], 4), "on_track": a["on_track"],
+        "trend_arrow": a["trend_arrow"], "traffic_light": a["traffic_light"], "rank": a["rank"],
+        "rank_change": a["rank_change"], "score_size_adjusted": a["score_size_adjusted"],
+        "rank_size_adjusted": a["rank_size_adjusted"], "method_version": mv,
+    }).sort_values(["period", "city_code", "scope"], ignore_index=True)
+
+    names = actions_seed[["action_code", "name_zh", "name_en"]].rename(columns={"action_code": "scope"})
+    lt = (a.merge(cities[["city_code", "name_zh", "name_en"]].rename(columns={"name_zh": "city_name",
+                                                                              "name_en": "city_name_en"}),
+                  on="city_code")
+          .merge(names, on="scope", how="left")
+          .merge(unc, on=["period", "city_code", "scope"], how="left"))
+    league = pd.DataFrame({
+        "period": lt["period"], "city_code": lt["city_code"], "city_name": lt["city_name"],
+        "city_name_en": lt["city_name_en"], "scope": lt["scope"], "scope_name": lt["name_zh"].fillna("总体"),
+        "scope_name_en": lt["name_en"].fillna("Overall"), "score": lt["score"], "rank": lt["rank"],
+        "rank_change": lt["rank_change"], "score_size_adjusted": lt["score_size_adjusted"],
+        "rank_size_adjusted": lt["rank_size_adjusted"], "median_rank": lt["median_rank"],
+        "rank_p05": lt["rank_p05"], "rank_p95": lt["rank_p95"], "rank_draws": lt["draws"],
+        "coverage": sql_round(lt["coverage"], 4), "has_score": lt["has_score"],
+        "no_score_reason": lt["no_score_reason"], "progress_ratio": sql_round(lt["progress_ratio"], 4),
+        "on_track": lt["on_track"], "trend_arrow": lt["trend_arrow"], "traffic_light": lt["traffic_light"],
+        "aggregation": lt["aggregation"], "method_version": mv,
+    }).sort_values(["period", "scope", "rank", "city_code"], na_position="last", ignore_index=True)
+
+    s = sp[sp["period"].isin(not_base)]
+    special_scores = pd.DataFrame({
+        "period": s["period"], "city_code": s["city_code"], "special_code": s["special_code"],
+        "action_code": s["action_code"], "score": sql_round(s["score"], 4),
+        "score_size_adjusted": sql_round(s["score_size_adjusted"], 4), "coverage": sql_round(s["coverage"], 4),
+        "indicators_applicable": s["indicators_applicable"], "indicators_reported": s["indicators_reported"],
+        "indicators_carried_forward": s["indicators_carried_forward"],
+        "indicators_not_reported": s["indicators_not_reported"], "method_version": mv,
+    }).sort_values(["period", "city_code", "special_code"], ignore_index=True)
+
+    cols = ["period", "city_code", "indicator_code", "special_code", "action_code", "kind", "direction",
+            "score_basis", "is_scored", "weight", "value", "milestone_status", "value_per_million", "value_status",
+            "absence_reason", "is_true_zero", "carried_from_period", "quarters_carried", "value_source",
+            "baseline_value", "baseline_source", "milestone_year", "target_value", "target_2018", "target_2025",
+            "target_source", "is_apportioned", "goalpost_low", "goalpost_high", "is_winsorised", "observed_score",
+            "score", "score_size_adjusted", "overachievement", "progress_method", "required_growth",
+            "achieved_growth", "progress_ratio", "on_track", "trend_arrow", "traffic_light", "file_id",
+            "original_name", "sheet", "source_row", "feed_id", "snapshot_id", "record_number"]
+    ind = (scores.loc[scores["period"].isin(not_base), cols].assign(method_version=mv)
+           .sort_values(["period", "city_code", "indicator_code"], ignore_index=True))
+    ranks = unc[unc["period"].isin(not_base)].assign(method_version=mv).sort_values(
+        ["period", "scope", "city_code"], ignore_index=True)
+    return {"league_table": league, "action_scores": action_scores, "special_scores": special_scores,
+            "indicator_scores": ind, "rank_uncertainty": ranks}
+
+
+def _score(rows: pd.DataFrame, files: pd.DataFrame, feed: pd.DataFrame, seeds: Path,
+           keep: list[str]) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """The staging and intermediate models, up to (not including) the Monte Carlo."""
+    prm = _params(seeds)
+    cities = _seed(seeds, "cities.csv")
+    cities = cities[cities["city_code"].isin(keep)]
+    ind = _seed(seeds, "indicators.csv").rename(columns={"source": "data_source"})
+    ind["weight"] = ind["weight"].astype(float)
+    targets = _seed(seeds, "plan_targets.csv")
+    targets["target_value"] = pd.to_numeric(targets["value"], errors="coerce")
+    keys = _seed(seeds, "apportionment_keys.csv").rename(columns={"key": "apportion_key"})
+    keys["key_value"], keys["key_share"] = keys["value"].astype(float), keys["share"].astype(float)
+    weights = _seed(seeds, "weights.csv").rename(columns={"level": "weight_level"})
+    weights["weight"] = weights["weight"].astype(float)
+
+    stg = rows.merge(files[["file_id", "original_name"]], on="file_id").rename(columns={"row_number": "source_row"})
+    stg["received_at"] = pd.Timestamp(RECEIVED_AT)
+    periods = _periods(stg, prm)
+    values = _indicator_values(cities, periods, ind, stg, feed, prm)
+    tg = _city_targets(values, periods, ind, stg, targets, keys, prm)
+    gp = _goalposts(values, ind, keys, prm)
+    scores = _indicator_scores(values, periods, ind, tg, gp, keys, prm)
+    sp = _special_scores(scores)
+    acts = _action_scores(sp, weights, periods, prm)
+    return prm, {"cities": cities, "periods": periods, "scores": scores, "special": sp, "actions": acts,
+                 "weights": weights, "plan_actions": _seed(seeds, "plan_actions.csv")}
+
+
+def run_baseline(root: Path, fraction: float = 1.0) -> dict:
+    """Run the pandas pipeline on the first ``fraction`` of the cities (1.0 = all); per-step seconds and counts."""
+    seeds = root / "seeds"
+    all_cities = sorted(_seed(seeds, "cities.csv")["city_code"])
+    n_cities = max(1, round(len(all_cities) * fraction))
+    keep = all_cities[:n_cities]
+    kept = set(keep)
+    report_files = sorted(f for f in glob.glob(report_glob(root)) if Path(f).parent.parent.name[2:] in kept)
+    steps: dict[str, float] = {}
+
+    t = time.perf_counter()
+    raw, files = _read_reports(report_files)
+    steps["ingest"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    ind = _seed(seeds, "indicators.csv")
+    rows, quarantine = _parse(raw, files, ind)
+    files["original_name"] = files["filename"].map(lambda f: Path(f).name)
+    n_raw = len(raw)
+    del raw
+    steps["parse"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    records, feed_files = _read_feeds(root, keep)
+    feed = _aggregate_feeds(records, feed_files)
+    steps["feeds"] = time.perf_counter() - t
+
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    t = time.perf_counter()
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    steps["gx_import"] = time.perf_counter() - t
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    t = time.perf_counter()
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    gx_rep = _gx_reports(ctx, rows, ind, keep)
+    steps["gx_reports"] = time.perf_counter() - t
+    t = time.perf_counter()
+    feed_kinds = ind.loc[ind["source"].isin(["feed", "both"]), "indicator_code"].tolist()
+    bp = _params(seeds)["baseline_period"]
+    start = pd.Period(bp, freq="Q").start_time.strftime("%Y-%m-%d")  # the baseline quarter's first day
+    gx_feed = _gx_feeds(ctx, records, keep, feed_kinds, start)
+    n_records = len(records)
+    del records
+    steps["gx_feeds"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    prm, m = _score(rows, files, feed, seeds, keep)
+    steps["score"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    unc = _rank_uncertainty(m["scores"], m["actions"], m["weights"], m["periods"], prm)
+    steps["monte_carlo"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    marts = _marts(m["scores"], m["special"], m["actions"], unc, m["cities"], m["plan_actions"], m["periods"], prm)
+    out = root / "baseline_out"
+    out.mkdir(parents=True, exist_ok=True)
+    for name, df in marts.items():
+        df.to_parquet(out / f"{name}.parquet", index=False)
+    marts["league_table"].to_csv(out / "league_table.csv", index=False)
+    steps["publish"] = time.perf_counter() - t
+
+    failed = gx_rep["failed"] + gx_feed["failed"]
+    return {"fraction": n_cities / len(all_cities), "cities": n_cities, "files": len(report_files), "rows": n_raw,
+            "rows_staged": len(rows), "rows_quarantined": len(quarantine), "feed_rows": n_records,
+            "feed_records": len(feed), "facts": len(m["scores"]), "league_rows": len(marts["league_table"]),
+            "gx": {"success": not failed, "expectations": gx_rep["expectations"] + gx_feed["expectations"],
+                   "failed": failed, "warnings": gx_rep["warnings"], "reports": gx_rep, "feeds": gx_feed},
+            "steps_s": {k: round(v, 3) for k, v in steps.items()}, "total_s": round(sum(steps.values()), 3)}

@@ -1,0 +1,5 @@
+"""``python -m tools.portal``: see :func:`tools.portal.main`."""
+
+from tools.portal import main
+
+main()

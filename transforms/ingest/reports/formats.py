@@ -1,0 +1,85 @@
+"""What a file is, from its bytes first and its name second, and the limits that keep a hostile file harmless."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from transforms.ingest.reports.errors import ReportRejected, reject_unreadable
+
+MAX_ROWS_PER_SHEET = 5_000
+MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024  # an honest 5 MB xlsx never inflates beyond this
+MAX_COMPRESSION_RATIO = 200
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+OLE2_ENCRYPTED = b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00i\x00o\x00n\x00I\x00n\x00f\x00o"  # the UTF-16 stream name
+
+
+def sniff_format(data: bytes, name: str) -> str:
+    """``xlsx`` | ``ole2`` | ``json`` | ``csv`` | ``unknown`` from the bytes first, the name second."""
+    if data.startswith(ZIP_MAGIC):
+        return "xlsx"
+    if data.startswith(OLE2_MAGIC):
+        return "ole2"
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith((b"{", b"[")):
+        return "json"
+    if b"\x00" in data[:4096]:
+        return "unknown"
+    low = name.lower()
+    if low.endswith((".csv", ".txt", ".tsv")) or decode_text(data) is not None:
+        return "csv"
+    return "unknown"
+
+
+def decode_text(data: bytes) -> str | None:
+    """Text in UTF-8 (with or without BOM) or GB18030/GBK, the encodings WPS and Excel export; else None."""
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def check_zip(data: bytes, name: str) -> None:
+    """Refuse zip bombs and non-spreadsheet zips before any XML is parsed."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise reject_unreadable(name, "xlsx 文件已损坏", f"the xlsx file is corrupt ({exc})", "corrupt_xlsx") from exc
+    total = sum(i.file_size for i in infos)
+    compressed = sum(i.compress_size for i in infos) or 1
+    if total > MAX_UNCOMPRESSED_BYTES or (total > 10 * 1024 * 1024 and total / compressed > MAX_COMPRESSION_RATIO):
+        raise ReportRejected(
+            "zip_bomb",
+            f"文件“{name}”解压后过大（{total} 字节），疑似异常文件，已拒收。",
+            f"file '{name}' expands to {total} bytes when unzipped; refused as a possible zip bomb.",
+        )
+    names = {i.filename for i in infos}
+    if any(i.flag_bits & 0x1 for i in infos):
+        raise reject_unreadable(name, "文件已加密", "the file is encrypted", "encrypted")
+    if "xl/workbook.xml" not in names:
+        raise reject_unreadable(
+            name,
+            "这是一个压缩包，但不是 Excel 工作簿",
+            "it is a zip archive but not an Excel workbook",
+            "not_a_spreadsheet",
+        )
+
+
+def too_many_rows(name: str, sheet: str | None = None) -> ReportRejected:
+    """The rejection for a sheet (or a CSV file when ``sheet`` is None) longer than any real report."""
+    if sheet is None:
+        return ReportRejected(
+            "too_many_rows",
+            f"文件“{name}”超过 {MAX_ROWS_PER_SHEET} 行，超出报表范围。",
+            f"file '{name}' has more than {MAX_ROWS_PER_SHEET} rows.",
+        )
+    return ReportRejected(
+        "too_many_rows",
+        f"文件“{name}”工作表“{sheet}”超过 {MAX_ROWS_PER_SHEET} 行，超出报表范围。",
+        f"file '{name}', sheet '{sheet}' has more than {MAX_ROWS_PER_SHEET} rows.",
+    )

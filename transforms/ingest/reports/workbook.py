@@ -1,0 +1,158 @@
+"""Excel workbooks (xlsx, and legacy xls from old Excel/WPS): the template's sheets, or one long table.
+
+calamine reads both formats fast without hand XML parsing; the zip is checked for bombs before it sees it.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import python_calamine as pc
+
+from transforms.catalog import TEMPLATE_VERSION
+from transforms.ingest.reports.cover import apply_cover
+from transforms.ingest.reports.errors import ReportRejected, reject_unreadable
+from transforms.ingest.reports.formats import MAX_ROWS_PER_SHEET, OLE2_ENCRYPTED, check_zip, too_many_rows
+from transforms.ingest.reports.layout import (
+    HEADER_SCAN_ROWS,
+    cover_from_rows,
+    data_rows,
+    find_header,
+    long_cover,
+    long_rows,
+)
+from transforms.ingest.reports.model import ParsedReport, RawRow
+from transforms.ingest.reports.text import is_blank, norm_key
+
+Cover = dict[str, Any]
+
+
+def read_xlsx(data: bytes, name: str, report: ParsedReport) -> list[RawRow]:
+    """Read cover + 指标 + 专项进展 of an xlsx file."""
+    check_zip(data, name)
+    try:
+        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises several error types for broken parts
+        raise reject_unreadable(
+            name, "xlsx 文件已损坏", f"the xlsx file is corrupt ({type(exc).__name__})", "corrupt_xlsx"
+        ) from exc
+    return read_workbook(wb, name, report)
+
+
+def read_xls(data: bytes, name: str, report: ParsedReport) -> list[RawRow]:
+    """Read a legacy .xls (OLE2) file the same way; an encrypted one cannot be read."""
+    if OLE2_ENCRYPTED in data:
+        raise reject_unreadable(
+            name, "文件设置了打开密码（已加密）", "the file is password-protected (encrypted)", "encrypted"
+        )
+    try:
+        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:
+        raise reject_unreadable(
+            name, "旧版 Excel 文件已损坏", "the legacy Excel file is corrupt", "corrupt_xlsx"
+        ) from exc
+    report.format = "xls"
+    return read_workbook(wb, name, report)
+
+
+def read_workbook(wb: pc.CalamineWorkbook, name: str, report: ParsedReport) -> list[RawRow]:
+    """Raw rows of an opened workbook, its cover applied to ``report``."""
+    try:
+        cover, raw_rows = _read_sheets(wb, name, report)
+    except ReportRejected:
+        raise
+    except Exception as exc:
+        raise reject_unreadable(
+            name, "工作表内容损坏", f"a worksheet is corrupt ({type(exc).__name__})", "corrupt_xlsx"
+        ) from exc
+    if not cover and not raw_rows:
+        raise ReportRejected(
+            "not_template",
+            f"文件“{name}”中找不到“封面”“指标”“专项进展”工作表或表头（指标代码、本期数值）。"
+            f"请使用模板 {TEMPLATE_VERSION}。",
+            f"file '{name}' has no 封面/指标/专项进展 sheets or header (指标代码, 本期数值). "
+            f"Please use template {TEMPLATE_VERSION}.",
+        )
+    apply_cover(report, cover, name)
+    return raw_rows
+
+
+def _read_sheets(wb: pc.CalamineWorkbook, name: str, report: ParsedReport) -> tuple[Cover, list[RawRow]]:
+    """The template's sheets found by name; without 指标 or 专项进展, a single-sheet long table."""
+    names = list(wb.sheet_names)
+    picked = (
+        _find_sheet(names, "封面", "cover"),
+        _find_sheet(names, "指标", "indicators"),
+        _find_sheet(names, "专项进展", "专项", "milestones"),
+    )
+    cover_sheet, ind_sheet, ms_sheet = picked
+    rows = {s: _sheet_rows(wb, s, name) for s in names if s in picked}
+    cover: Cover = cover_from_rows(rows[cover_sheet]) if cover_sheet else {}
+    if not ind_sheet and not ms_sheet:
+        return _read_long_table(wb, names, name, cover)
+    raw_rows: list[RawRow] = []
+    if ind_sheet:
+        if not cover:
+            cover = cover_from_rows(rows[ind_sheet][:HEADER_SCAN_ROWS])
+        raw_rows += _data_rows_checked(rows[ind_sheet], ind_sheet, "indicator", name)
+    if ms_sheet and ms_sheet != ind_sheet:
+        raw_rows += _data_rows_checked(rows[ms_sheet], ms_sheet, "milestone", name)
+    other = [s for s in names if s not in picked and "说明" not in s]
+    if other:
+        report.warnings.append(
+            {
+                "zh": f"以下工作表未读取：{'、'.join(other)}（只读取 封面、指标、专项进展）",
+                "en": f"sheets not read: {', '.join(other)} (only 封面, 指标, 专项进展 are read)",
+            }
+        )
+    return cover, raw_rows
+
+
+def _read_long_table(
+    wb: pc.CalamineWorkbook, names: list[str], name: str, cover: Cover
+) -> tuple[Cover, list[RawRow]]:
+    """The first sheet holding a long table (same columns as the CSV layout)."""
+    for s in names:
+        rows = _sheet_rows(wb, s, name)
+        found = find_header(rows)
+        if found:
+            longs = list(long_rows(rows, s, found))
+            if longs:
+                return cover or long_cover(rows, found), longs
+    return cover, []
+
+
+def _sheet_rows(wb: pc.CalamineWorkbook, sheet_name: str, name: str) -> list[list[Any]]:
+    sheet = wb.get_sheet_by_name(sheet_name)
+    if sheet.total_height > MAX_ROWS_PER_SHEET + HEADER_SCAN_ROWS:
+        raise too_many_rows(name, sheet_name)
+    return sheet.to_python(skip_empty_area=False)
+
+
+def _find_sheet(names: list[str], *keys: str) -> str | None:
+    """A sheet named exactly like one of ``keys`` (after normalising), else one whose name contains one."""
+    for n in names:
+        if norm_key(n) in {norm_key(k) for k in keys}:
+            return n
+    for n in names:
+        if any(norm_key(k) in norm_key(n) for k in keys):
+            return n
+    return None
+
+
+def _data_rows_checked(rows: list[list[Any]], sheet: str, item_type: str, name: str) -> list[RawRow]:
+    """Data rows of a 指标/专项进展 sheet; a sheet with content but no header rejects the file.
+
+    Without a header we cannot tell which cell is the value, and dropping the rows silently would break
+    the promise that every row is accounted for.
+    """
+    if find_header(rows) is None and any(not is_blank(r) for r in rows):
+        expected = "指标代码、本期数值" if item_type == "indicator" else "专项代码、推进状态"
+        raise ReportRejected(
+            "header_not_found",
+            f"文件“{name}”工作表“{sheet}”找不到表头（应含 {expected}）。请不要修改模板的表头。",
+            f"file '{name}', sheet '{sheet}': no header row found (expected {expected}). "
+            "Please keep the template's header row.",
+        )
+    return list(data_rows(rows, sheet, item_type))

@@ -1,0 +1,88 @@
+"""Great Expectations Data Docs of a run (a static site, published with the dataset) and a plain summary page."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from pathlib import Path
+
+from transforms.validate.gx import quiet_gx
+from transforms.validate.results import SuiteResult
+
+_REMOTE_TAG = re.compile(
+    r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>|<link[^>]*\bhref=\"https?://[^\"]*\"[^>]*/?>", re.I)
+
+
+def build_data_docs(results: list[SuiteResult], out_dir: Path) -> Path:
+    """Render GX Data Docs for the results into ``out_dir`` (a static site with ``index.html``); returns out_dir.
+
+    The site builder of a fresh ephemeral context renders the stored results, so this works in any process.
+    Links to CDNs are stripped: officials may read the published dataset offline.
+    """
+    quiet_gx()
+    import great_expectations as gx
+    from great_expectations.core import ExpectationSuiteValidationResult
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    from expectations.suites import assets
+
+    out_dir = Path(out_dir)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    context = gx.get_context(mode="ephemeral")
+    site = "hnplus_" + hashlib.sha1(str(out_dir).encode()).hexdigest()[:8]
+    context.add_data_docs_site(site_name=site, site_config={
+        "class_name": "SiteBuilder",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(out_dir)},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    })
+    for r in results:
+        if r.suite in assets():
+            context.suites.add_or_update(assets()[r.suite].build())
+        if not r.gx_result:
+            continue
+        gx_res = ExpectationSuiteValidationResult(**r.gx_result)
+        key = ValidationResultIdentifier(
+            expectation_suite_identifier=ExpectationSuiteIdentifier(name=r.suite),
+            run_id=RunIdentifier(run_name=r.run_id or "run"),
+            batch_identifier=r.asset,
+        )
+        context.validation_results_store.set(key, gx_res)
+    context.build_data_docs(site_names=[site])
+    for html in out_dir.rglob("*.html"):
+        text = html.read_text(encoding="utf-8")
+        html.write_text(_REMOTE_TAG.sub("", text), encoding="utf-8")
+    shutil.rmtree(out_dir / "static" / "fonts", ignore_errors=True)
+    for img in (out_dir / "static" / "images").glob("*"):
+        if img.suffix in (".gif", ".png") and img.stat().st_size > 50_000:
+            img.unlink()
+    _write_summary(results, out_dir)
+    return out_dir
+
+
+def _write_summary(results: list[SuiteResult], out_dir: Path) -> None:
+    """A plain summary page beside GX's index: one line per suite with outcome and seconds."""
+    import html
+
+    lines = ["<!doctype html><meta charset='utf-8'><title>hnplus validation summary</title>",
+             "<h1>Validation summary / 数据校验摘要</h1><table border='1' cellpadding='4'>",
+             "<tr><th>asset</th><th>suite</th><th>success</th><th>critical</th><th>warnings</th>"
+             "<th>quarantined rows</th><th>seconds</th></tr>"]
+    for r in results:
+        # link each suite to its GX validation page: GX's own index needs JavaScript from a CDN to list them
+        pages = sorted((out_dir / "validations" / r.suite).rglob("*.html"))
+        suite = html.escape(r.suite)
+        if pages:
+            suite = f"<a href='{html.escape(pages[-1].relative_to(out_dir).as_posix())}'>{suite}</a>"
+        lines.append(
+            f"<tr><td>{html.escape(r.asset)}</td><td>{suite}</td><td>{r.success}</td>"
+            f"<td>{html.escape('; '.join(r.critical_failures))}</td>"
+            f"<td>{html.escape('; '.join(r.warnings))}</td><td>{r.quarantined}</td><td>{r.seconds}</td></tr>")
+    lines.append("</table><p><a href='index.html'>Great Expectations Data Docs</a></p>")
+    (out_dir / "summary.html").write_text("\n".join(lines), encoding="utf-8")
