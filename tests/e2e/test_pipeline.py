@@ -153,3 +153,17 @@ def test_method_2_on_the_sample(published: DataPaths) -> None:
     statuses = lt.filter("scope = 'overall' and period = '2020Q4'").aggregate("count(distinct on_track)")
     assert statuses.fetchall()[0][0] >= 2
     assert {v for (v,) in lt.project("method_version").fetchall()} == {"2.0.0"}
+
+
+def test_explain_a_rank_change_from_the_published_dataset(published: DataPaths) -> None:
+    from transforms.publish.explain import explain, render
+
+    e = explain(published.published / "latest", "411300", "2019Q1")
+    assert e.city_name == "南阳市" and e.previous_period == "2018Q4" and e.contributions
+    assert e.explained_change == pytest.approx(e.score - e.previous_score, abs=2e-4)  # published scores: 4 decimals
+    text = render(e)
+    assert "南阳市 (411300) · 2019Q1" in text and "其余指标 / all other indicators" in text
+    out = subprocess.run([sys.executable, "-m", "transforms.cli", "explain", "--city", "411300", "--period", "2019Q1",
+                          "--scope", "ecommerce"], capture_output=True, text=True, check=False,
+                         env={**os.environ, "HNPLUS_DATA_DIR": str(published.root)})
+    assert out.returncode == 0 and "电子商务" in out.stdout, out.stderr

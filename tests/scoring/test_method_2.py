@@ -202,3 +202,21 @@ def test_range_targets_read_as_documented(tiny, reading, expected):
     build.build_models(con, reload_seeds=False, options={"mc_draws": "10"})
     got = con.execute("select distinct target_2018 from intermediate.int_city_targets").fetchall()
     assert got == [(expected,)]
+
+
+def test_score_change_decomposes_exactly_into_indicator_contributions(yardstick_case):
+    """410100 from 2019Q1 (= 2018Q4) to 2019Q2: parks 60 -> 65, platforms 9 -> 10, the status item unchanged. s1 =
+    parks alone, s2 = (platforms * 1 + ms * 0.5) / 1.5, a1 = overall = (s1 + s2) / 2, so the effective weights are
+    parks 1/2, platforms 1/3, ms_s2 1/6, and the contributions' changes add up to the score change."""
+    con = yardstick_case
+    rows = con.execute("select indicator_code, effective_weight, score, previous_score, score_change, cause "
+                       "from intermediate.int_score_contributions where city_code = '410100' and period = '2019Q2' "
+                       "and scope = 'overall' order by indicator_code").fetchall()
+    got = {code: (w, s, p, c, cause) for code, w, s, p, c, cause in rows}
+    assert got["parks"][0] == pytest.approx(1 / 2) and got["platforms"][0] == pytest.approx(1 / 3)
+    assert got["ms_s2"][0] == pytest.approx(1 / 6) and got["ms_s2"][3] == 0 and got["ms_s2"][4] == "unchanged"
+    for code in ("parks", "platforms"):
+        w, s, p, c, cause = got[code]
+        assert c == pytest.approx(w * (s - p)) and cause == "new_data"
+    before, after = (_scope(con, "410100", p, "overall")["score_arithmetic"] for p in ("2019Q1", "2019Q2"))
+    assert sum(v[3] for v in got.values()) == pytest.approx(after - before, abs=1e-12)

@@ -44,6 +44,26 @@ def league(
 
 
 @app.command()
+def explain(
+    city: str = typer.Option(..., "--city", help="City code, e.g. 411300"),
+    period: str = typer.Option(..., "--period", help="Quarter, e.g. 2019Q1"),
+    scope: str = typer.Option("overall", "--scope", help="'overall' or an action code"),
+    top: int = typer.Option(8, help="How many indicators to list"),
+    dataset: Path = typer.Option(None, help="A published dataset folder (default: published/latest)"),
+) -> None:
+    """Why a city's score and rank moved since the previous period, indicator by indicator (中文 / English)."""
+    from transforms.publish.explain import explain as explain_change
+    from transforms.publish.explain import render
+
+    folder = dataset or data_paths().published / "latest"
+    try:
+        typer.echo(render(explain_change(folder, city, period, scope, top)))
+    except (FileNotFoundError, ValueError) as exc:
+        console.print(str(exc), markup=False)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
 def template(
     city: str = typer.Option(..., "--city", help="City code or any alias, e.g. 410300 or 洛阳"),
     period: str = typer.Option(..., "--period", help="Quarter, e.g. 2018Q4"),
