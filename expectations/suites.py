@@ -513,6 +513,43 @@ def score_changes_suite() -> gx.ExpectationSuite:
     ])
 
 
+AUDIT_MEASURES = ["corr_with_special", "corr_with_action", "corr_with_overall", "cronbach_alpha", "pca_eigenvalue_1",
+                  "pca_eigenvalue_2", "pca_eigenvalue_3", "pca_variance_explained_1", "pair_correlation",
+                  "negative_pairs"]
+
+
+def coherence_audit_suite() -> gx.ExpectationSuite:
+    """The coherence audit: known measures, correlations within -1..1, flags only where the rules say."""
+    what = "the coherence audit"
+    return gx.ExpectationSuite(name="coherence_audit", expectations=[
+        *_structure(["period", "scope", "item_level", "measure", "value", "is_flagged"], what),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="measure", value_set=AUDIT_MEASURES,
+            meta=_meta("critical", "an audit measure nobody documented: the audit page cannot explain it")),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="correlation", min_value=-1.000001, max_value=1.000001,
+            meta=_meta("critical", "a correlation outside -1..1: the audit computed it wrongly")),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="flag_ok", value_set=[True],
+            meta=_meta("critical", "is_flagged and flag disagree: a flag is raised without a reason or the reverse")),
+    ])
+
+
+def evidence_pairs_suite() -> gx.ExpectationSuite:
+    """Self-report against independent data: one row per pair and a known status."""
+    what = "evidence pairs"
+    return gx.ExpectationSuite(name="evidence_pairs", expectations=[
+        *_structure(["period", "city_code", "reported_indicator", "pair_status"], what),
+        *_codes("city_code", "period", None, what),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="pair_status", value_set=["agree", "mismatch", "report_only", "feed_only"],
+            meta=_meta("critical", "a pair without a known status: the comparison of self-report and registry broke")),
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["period", "city_code", "reported_indicator"],
+            meta=_meta("critical", "a pair appears twice: a join fanned out")),
+    ])
+
+
 def _mart_sql(table: str, columns: str) -> str:
     """Only the columns the suite reads: a missing one fails the batch query (a structural failure)."""
     return f"select {columns} from {CANDIDATE_SCHEMA}.{table}"
@@ -559,6 +596,15 @@ def assets() -> dict[str, Asset]:
               _mart_sql("score_changes", "period, city_code, scope, indicator_code, effective_weight, score_change, "
                                          "cause"),
               ("period", "city_code", "scope", "indicator_code"), score_changes_suite),
+        Asset("coherence_audit", f"{CANDIDATE_SCHEMA}.coherence_audit", "audit",
+              _mart_sql("coherence_audit", "period, scope, item_level, item_code, measure, value, is_flagged, "
+                                           "case when measure like 'corr%' or measure = 'pair_correlation' "
+                                           "then value end as correlation, "
+                                           "is_flagged = (flag is not null) as flag_ok"),
+              ("period", "scope", "item_level", "item_code", "measure"), coherence_audit_suite),
+        Asset("evidence_pairs", f"{CANDIDATE_SCHEMA}.evidence_pairs", "audit",
+              _mart_sql("evidence_pairs", "period, city_code, reported_indicator, pair_status"),
+              ("period", "city_code", "reported_indicator"), evidence_pairs_suite),
     ]
     return {a.suite: a for a in items}
 

@@ -27,13 +27,16 @@ from transforms.publish.excel import write_league_workbook
 from transforms.publish.records import dump_json, dump_records, json_records
 from transforms.publish.site import build_site
 
-PUBLISHED_TABLES = ("league_table", "action_scores", "special_scores", "indicator_scores", "score_changes")
+PUBLISHED_TABLES = ("league_table", "action_scores", "special_scores", "indicator_scores", "score_changes",
+                    "evidence_pairs", "coherence_audit")
 ORDER_BY = {
     "league_table": "period, scope, rank, city_code",
     "action_scores": "period, scope, city_code",
     "special_scores": "period, city_code, special_code",
     "indicator_scores": "period, city_code, indicator_code",
     "score_changes": "period, city_code, scope, indicator_code",
+    "evidence_pairs": "period, city_code, reported_indicator",
+    "coherence_audit": "period, scope, item_level, measure, item_code",
 }
 JSON_TABLES = ("league_table", "action_scores", "special_scores")  # indicator_scores is large: CSV and Parquet only
 
