@@ -49,6 +49,10 @@ def test_revised_old_report(diff_runs_root: Path) -> None:
         assert c["reasons"] == (["other_cities"] if c["period"] >= REVISED[1] else ["later_periods"])
     text = render_text(d)
     assert f"{REVISED[0]} {REVISED[1]} revised report" in text and "inputs_changed,revision" in text
+    # the change is attributed to the indicators whose contribution moved, and they account for it
+    assert overall["indicators"] and "indicators: " in text
+    top = sum(i["contribution_change"] for i in overall["indicators"])
+    assert abs(top) > 0 and (top > 0) == (overall["score_b"] > overall["score_a"])
 
 
 def test_method_change(diff_runs_root: Path) -> None:

@@ -57,6 +57,31 @@ def _num(v: object) -> float | None:
     return None if math.isnan(f) else f
 
 
+def _contributions(ds: Path) -> pd.DataFrame | None:
+    pq = ds / "score_changes.parquet"
+    if not pq.exists():  # datasets before method 2.0 have no contributions
+        return None
+    return pd.read_parquet(pq, columns=[*KEY, "indicator_code", "contribution"])
+
+
+def indicator_attribution(a: Path, b: Path, top: int = 3) -> dict[tuple[str, str, str], list[dict]]:
+    """Per (period, city, scope): the indicators whose contribution to the score moved most from ``a`` to ``b``
+    (both datasets need score_changes, i.e. method 2.0 or later); empty when either lacks it."""
+    ca, cb = _contributions(Path(a)), _contributions(Path(b))
+    if ca is None or cb is None:
+        return {}
+    m = ca.merge(cb, on=[*KEY, "indicator_code"], how="outer", suffixes=("_a", "_b")).fillna(
+        {"contribution_a": 0.0, "contribution_b": 0.0})
+    m["delta"] = m["contribution_b"] - m["contribution_a"]
+    m = m[m["delta"].abs() > 5e-5]
+    m = m.reindex(m["delta"].abs().sort_values(ascending=False).index)
+    out: dict[tuple[str, str, str], list[dict]] = {}
+    for key, g in m.groupby(KEY, sort=False):
+        out[tuple(key)] = [{"indicator_code": r.indicator_code, "contribution_change": round(float(r.delta), 4)}
+                           for r in g.head(top).itertuples(index=False)]
+    return out
+
+
 def diff_datasets(a: Path, b: Path) -> dict:
     """Differences from dataset ``a`` (old) to ``b`` (new): changed rows with reasons, and a summary."""
     df_a, meta_a = _load(Path(a))
@@ -68,6 +93,7 @@ def diff_datasets(a: Path, b: Path) -> dict:
     changed_feeds = sorted(f for f in set(feeds_a) | set(feeds_b) if feeds_a.get(f) != feeds_b.get(f))
     revised = {k for k in changed_inputs if k in rep_a and k in rep_b}  # replaced, not added or removed
 
+    attribution = indicator_attribution(Path(a), Path(b))
     cols = KEY + ["score", "rank"]
     m = df_a[cols].merge(df_b[cols], on=KEY, how="outer", suffixes=("_a", "_b"), indicator="presence")
     changes = []
@@ -101,6 +127,7 @@ def diff_datasets(a: Path, b: Path) -> dict:
             "rank_a": None if ra is None else int(ra), "rank_b": None if rb is None else int(rb),
             "rank_change": None if ra is None or rb is None else int(ra - rb),
             "reasons": reasons,
+            "indicators": attribution.get((period, city, row.scope), []),
         })
     by_reason: dict[str, int] = {}
     for c in changes:
@@ -149,6 +176,9 @@ def render_text(diff: dict, limit: int = 40, scope: str | None = "overall") -> s
             rank = f"{_i(c['rank_a'])}->{_i(c['rank_b'])}"
             lines.append(f"{c['period']:<7} {c['city_code']:<7} {c['scope']:<14} {score:>17} {rank:>9}  "
                          + ",".join(c["reasons"]))
+            if c.get("indicators"):
+                lines.append("        indicators: " + ", ".join(
+                    f"{i['indicator_code']} {i['contribution_change']:+.2f}" for i in c["indicators"]))
         if len(rows) > limit:
             lines.append(f"... {len(rows) - limit} more")
     return "\n".join(lines) + "\n"
