@@ -535,6 +535,27 @@ def coherence_audit_suite() -> gx.ExpectationSuite:
     ])
 
 
+def rank_sensitivity_suite() -> gx.ExpectationSuite:
+    """Sobol indices of the overall rank: every choice present, indices within their possible range."""
+    what = "rank sensitivity"
+    return gx.ExpectationSuite(name="rank_sensitivity", expectations=[
+        *_structure(["period", "city_code", "rank_basis", "choice", "first_order", "total_order"], what),
+        *_codes("city_code", "period", None, what),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="choice", value_set=["weights", "aggregation", "missing_rule", "status_items",
+                                        "independent_weight"],
+            meta=_meta("critical", "a sensitivity row for an unknown choice: the analysis and its documentation "
+                                   "disagree")),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="total_order", min_value=-0.5, max_value=1.5,
+            meta=_meta("warning", "a total-order index far outside 0..1: too few samples for this city's rank "
+                                  "(raise sa_base_samples)")),
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["period", "city_code", "rank_basis", "choice"],
+            meta=_meta("critical", "a choice analysed twice for one city and period: a join fanned out")),
+    ])
+
+
 def evidence_pairs_suite() -> gx.ExpectationSuite:
     """Self-report against independent data: one row per pair and a known status."""
     what = "evidence pairs"
@@ -602,6 +623,9 @@ def assets() -> dict[str, Asset]:
                                            "then value end as correlation, "
                                            "is_flagged = (flag is not null) as flag_ok"),
               ("period", "scope", "item_level", "item_code", "measure"), coherence_audit_suite),
+        Asset("rank_sensitivity", f"{CANDIDATE_SCHEMA}.rank_sensitivity", "audit",
+              _mart_sql("rank_sensitivity", "period, city_code, rank_basis, choice, first_order, total_order"),
+              ("period", "city_code", "rank_basis", "choice"), rank_sensitivity_suite),
         Asset("evidence_pairs", f"{CANDIDATE_SCHEMA}.evidence_pairs", "audit",
               _mart_sql("evidence_pairs", "period, city_code, reported_indicator, pair_status"),
               ("period", "city_code", "reported_indicator"), evidence_pairs_suite),

@@ -42,7 +42,12 @@ final as (
         cast(max(value) filter (where parameter = 'mc_seed') as bigint) as mc_seed,
         cast(max(value) filter (where parameter = 'mc_weight_spread') as double) as mc_weight_spread,
         cast(max(value) filter (where parameter = 'mc_geometric_share') as double) as mc_geometric_share,
-        cast(max(value) filter (where parameter = 'mc_exclude_share') as double) as mc_exclude_share
+        cast(max(value) filter (where parameter = 'mc_exclude_share') as double) as mc_exclude_share,
+        cast(max(value) filter (where parameter = 'mc_status_drop_share') as double) as mc_status_drop_share,
+        cast(max(value) filter (where parameter = 'mc_independent_weight_spread') as double)
+            as mc_independent_weight_spread,
+        cast(max(value) filter (where parameter = 'sa_base_samples') as integer) as sa_base_samples,
+        cast(max(value) filter (where parameter = 'sa_seed') as bigint) as sa_seed
     from source
 )
 

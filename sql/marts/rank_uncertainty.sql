@@ -1,4 +1,5 @@
--- Rank uncertainty per (period, city, scope): median rank and 5-95 % interval over the Monte Carlo draws.
+-- Rank uncertainty per (period, city, scope): median rank and 5-95 % interval over the Monte Carlo draws, for the
+-- raw and the size-adjusted rank.
 with uncertainty as (
     select * from intermediate.int_rank_uncertainty
 ),
@@ -15,6 +16,9 @@ final as (
         uncertainty.median_rank,
         uncertainty.rank_p05,
         uncertainty.rank_p95,
+        uncertainty.median_rank_size_adjusted,
+        uncertainty.rank_p05_size_adjusted,
+        uncertainty.rank_p95_size_adjusted,
         uncertainty.draws,
         uncertainty.seed,
         params.method_version

@@ -43,9 +43,10 @@ def _codes(column: pd.Series, values: list[str]) -> np.ndarray:
 class _Inputs:
     """Indicator scores as dense arrays [period, city, indicator] plus the aggregation tree."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, options: Mapping[str, str] | None = None) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, options: Mapping[str, str] | None = None,
+                 basis: str = "raw") -> None:
         self._read_parameters(scoring_parameters(con, options))
-        ind, scopes = self._read_scores(con)
+        ind, scopes = self._read_scores(con, basis)
         self.periods = sorted(set(scopes["period"].unique()) | set(ind["period"].unique()))
         self.cities = sorted(set(scopes["city_code"].unique()) | set(ind["city_code"].unique()))
         self.indicators = sorted(set(ind["indicator_code"].unique()))
@@ -65,12 +66,15 @@ class _Inputs:
         self.missing_rule = p["missing_rule"]
 
     @staticmethod
-    def _read_scores(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """The scored indicators and the scopes of the ranked (non-baseline) periods."""
+    def _read_scores(con: duckdb.DuckDBPyConnection, basis: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The scored indicators (raw or size-adjusted observed scores) and the scopes of the ranked periods."""
+        observed = ("s.observed_score" if basis == "raw" else
+                    "case when s.value is not null then s.score_size_adjusted end")
         ind = con.execute(
-            """
-            select s.period, s.city_code, s.indicator_code, s.special_code, s.action_code, s.weight,
-                   s.evidence, s.observed_score, s.value_status in ('reported', 'carried_forward') as has_value
+            f"""
+            select s.period, s.city_code, s.indicator_code, s.special_code, s.action_code, s.weight, s.kind,
+                   s.evidence, {observed} as observed_score,
+                   s.value_status in ('reported', 'carried_forward') as has_value
             from intermediate.int_indicator_scores as s
             inner join intermediate.int_periods as p on s.period = p.period
             inner join staging.stg_weights as w on w.weight_level = 'special' and w.code = s.special_code
@@ -103,6 +107,8 @@ class _Inputs:
         ai = {v: i for i, v in enumerate(self.actions)}
         meta = ind.drop_duplicates("indicator_code").set_index("indicator_code")
         self.w_ind = np.array([float(meta.loc[c, "weight"]) for c in self.indicators])
+        # the city's self-declared status items (milestones): a choice of the uncertainty analysis drops them
+        self.status_items = np.array([meta.loc[c, "kind"] == "milestone" for c in self.indicators], dtype=bool)
         # a special's parts: its self-reported and its independent indicators (int_special_scores), each part an
         # arithmetic mean, the special their mean with the part weights of independent_weight
         units = sorted({(meta.loc[c, "special_code"], meta.loc[c, "evidence"]) for c in self.indicators})
@@ -111,10 +117,10 @@ class _Inputs:
         for c in self.indicators:
             members[ui[meta.loc[c, "special_code"], meta.loc[c, "evidence"]]].append(ii[c])
         self.unit_indicators = [np.array(m, dtype=np.intp) for m in members]
-        alpha = float(self.params["independent_weight"])
+        self.alpha = float(self.params["independent_weight"])
         self.special_units = [[] for _ in self.specials]
         for (special, evidence), i in ui.items():
-            self.special_units[ki[special]].append((i, alpha if evidence == "independent" else 1 - alpha))
+            self.special_units[ki[special]].append((i, evidence == "independent"))
         self.w_special = w_sp["weight"].astype(float).to_numpy()
         members = [[] for _ in self.actions]
         for code, parent in zip(w_sp["code"], w_sp["parent_code"], strict=True):
@@ -198,9 +204,11 @@ def _weighted_mean(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_geo
 
 def _scope_scores_by_scope(inp: _Inputs, w_ind: np.ndarray, w_special: np.ndarray, w_action: np.ndarray,
                            n_geo: int, exclude: np.ndarray, out: tuple[np.ndarray, np.ndarray] | None = None,
-                           cells: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Scores and presence [scope, cells, d] for d draws (weights [d, n]; the first ``n_geo`` draws geometric);
-    ``cells`` = (first, last) of the (period, city) cells, all by default.
+                           cells: tuple[int, int] | None = None,
+                           alpha: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and presence [scope, cells, d] for d draws (weights [d, n]; the first ``n_geo`` draws geometric;
+    ``alpha`` [d] the weight of a special's independent part, independent_weight by default); ``cells`` = (first,
+    last) of the (period, city) cells, all by default.
 
     Draws are the last axis, so a draw's weights broadcast over the cells; nothing of size [draws, cells,
     indicators] is ever built, which at 333 cities would take gigabytes. Special scores are arithmetic means.
@@ -209,6 +217,7 @@ def _scope_scores_by_scope(inp: _Inputs, w_ind: np.ndarray, w_special: np.ndarra
     w_excl = (w_ind * exclude[:, None]).T
     w_rules = [np.vstack([w_zero[cols], w_excl[cols]]) for cols in inp.unit_indicators]
     n_scopes, d = len(inp.actions) + 1, len(w_ind)
+    alpha = np.full(d, inp.alpha) if alpha is None else alpha
     first, last = cells if cells is not None else (0, inp.obs.shape[0] * inp.obs.shape[1])
     shape = (n_scopes, last - first, d)
     # ``out``: buffers the caller reuses chunk after chunk (a fresh 60 MB array costs its page faults every time)
@@ -220,11 +229,11 @@ def _scope_scores_by_scope(inp: _Inputs, w_ind: np.ndarray, w_special: np.ndarra
             parts = []
             for k in specials:
                 units = []
-                for u, part_weight in inp.special_units[k]:
+                for u, independent in inp.special_units[k]:
                     sums = matrices[u] @ w_rules[u]
                     num, den = sums[:n], sums[n:]
                     ok = den > 0
-                    units.append((np.divide(num, den, out=num, where=ok), ok, np.full(d, part_weight)))
+                    units.append((np.divide(num, den, out=num, where=ok), ok, alpha if independent else 1 - alpha))
                 special, ok = _weighted_mean(units, 0, inp.floor) if len(units) > 1 else units[0][:2]
                 parts.append((special, ok, w_special[:, k]))
             actions.append(_weighted_mean(parts, n_geo, inp.floor))  # every action has a special (_Inputs)
@@ -297,7 +306,7 @@ def _rank_quantiles(inp: _Inputs, chunks: list[tuple], draws: int, p0: int,
     buffers = threading.local()
 
     def rank_chunk(chunk: tuple) -> None:
-        start, w_ind, w_sp, w_ac, geometric, exclude = chunk
+        start, w_ind, w_sp, w_ac, geometric, exclude, alpha = chunk
         d = len(w_ind)
         if getattr(buffers, "d", None) != d:
             buffers.d = d
@@ -305,7 +314,8 @@ def _rank_quantiles(inp: _Inputs, chunks: list[tuple], draws: int, p0: int,
             buffers.ranks = np.empty((P, C, S, d), dtype=np.int16)
         order = np.argsort(~geometric, kind="stable")  # geometric draws first (see _weighted_mean)
         scores, ok = _scope_scores_by_scope(inp, w_ind[order], w_sp[order], w_ac[order], int(geometric.sum()),
-                                            exclude[order], out=buffers.out, cells=(p0 * C, p1 * C))
+                                            exclude[order], out=buffers.out, cells=(p0 * C, p1 * C),
+                                            alpha=alpha[order])
         scores, valid = scores.reshape(S, P, C, d), has_score & ok.reshape(S, P, C, d)
         r = buffers.ranks
         for si in range(S):  # small blocks again: cache-sized temporaries
@@ -331,20 +341,16 @@ def _rank_quantiles(inp: _Inputs, chunks: list[tuple], draws: int, p0: int,
     return counts.reshape(shape), q(0.5).reshape(shape), q(0.05).reshape(shape), q(0.95).reshape(shape)
 
 
-def rank_uncertainty(con: duckdb.DuckDBPyConnection, options: Mapping[str, str] | None = None) -> pa.Table:
-    """Monte Carlo of each city's rank per (period, scope) under perturbed weights and method choices.
-
-    Each draw multiplies every indicator, special and action weight by Uniform(1 - spread, 1 + spread), picks
-    arithmetic or geometric aggregation and the 'zero' or 'exclude' missing-data rule. Cities without a published
-    score for a scope (coverage below threshold) get no rank. Returns the rows of ``int_rank_uncertainty``.
-    Draws and seed are the parameters mc_draws and mc_seed (``options`` may override them). The random numbers are
-    drawn in chunks of ``CHUNK`` draws whatever the scale, so a seed means the same draws.
-    """
-    inp = _Inputs(con, options)
-    draws, seed = int(inp.params["mc_draws"]), int(inp.params["mc_seed"])
+def draw_chunks(inp: _Inputs, draws: int, seed: int) -> list[tuple]:
+    """The random method choices of every draw, in chunks of ``CHUNK`` (same seed, same draws at every scale):
+    indicator, special and action weights times Uniform(1 - spread, 1 + spread), geometric aggregation with
+    probability mc_geometric_share, the 'exclude' missing rule with probability mc_exclude_share, the status items
+    dropped with probability mc_status_drop_share, and the independent part's weight uniform within
+    independent_weight -/+ mc_independent_weight_spread."""
     rng = np.random.default_rng(seed)
-    P, C, S = len(inp.periods), len(inp.cities), len(inp.scopes)
     lo, hi = 1 - inp.spread, 1 + inp.spread
+    p_drop = float(inp.params["mc_status_drop_share"])
+    a_spread = float(inp.params["mc_independent_weight_spread"])
     chunks = []  # the random numbers first, in the seed's order; the chunks are then independent
     for start in range(0, draws, CHUNK):
         d = min(CHUNK, draws - start)
@@ -353,7 +359,16 @@ def rank_uncertainty(con: duckdb.DuckDBPyConnection, options: Mapping[str, str] 
         w_ac = inp.w_action[None] * rng.uniform(lo, hi, (d, len(inp.w_action)))
         geometric = rng.random(d) < inp.p_geometric
         exclude = rng.random(d) < inp.p_exclude
-        chunks.append((start, w_ind, w_sp, w_ac, geometric, exclude))
+        drop = rng.random(d) < p_drop
+        alpha = rng.uniform(inp.alpha - a_spread, inp.alpha + a_spread, d)
+        w_ind[np.ix_(drop, inp.status_items)] = 0.0
+        chunks.append((start, w_ind, w_sp, w_ac, geometric, exclude, alpha))
+    return chunks
+
+
+def _intervals(inp: _Inputs, chunks: list[tuple], draws: int) -> tuple[np.ndarray, ...]:
+    """Median and 5-95 % ranks [P, C, S] (NaN where no rank), in period blocks within MC_RANK_BYTES."""
+    P, C, S = len(inp.periods), len(inp.cities), len(inp.scopes)
     # Ranks compare cities within one period, so the periods are done in blocks that keep every draw's rank in
     # memory (int16, for exact quantiles) within MC_RANK_BYTES: at 333 cities all 40 periods fit in one block;
     # at county scale they would not.
@@ -363,22 +378,39 @@ def rank_uncertainty(con: duckdb.DuckDBPyConnection, options: Mapping[str, str] 
     counts = np.zeros((P, C, S), dtype=np.int64)
     for p0 in range(0, P, periods_per_block):
         p1 = min(P, p0 + periods_per_block)
-        q = _rank_quantiles(inp, chunks, draws, p0, p1)
-        counts[p0:p1], med[p0:p1], p05[p0:p1], p95[p0:p1] = q
+        counts[p0:p1], med[p0:p1], p05[p0:p1], p95[p0:p1] = _rank_quantiles(inp, chunks, draws, p0, p1)
     mask = (counts > 0) & inp.has_score
+    return tuple(np.where(mask, x, np.nan).reshape(-1) for x in (med, p05, p95))
+
+
+def rank_uncertainty(con: duckdb.DuckDBPyConnection, options: Mapping[str, str] | None = None) -> pa.Table:
+    """Monte Carlo of each city's rank per (period, scope) under perturbed weights and method choices
+    (``draw_chunks``), for the raw and the size-adjusted rank. Cities without a published score for a scope get no
+    rank. Returns the rows of ``int_rank_uncertainty``. Draws and seed are the parameters mc_draws and mc_seed
+    (``options`` may override them); the size-adjusted view uses the same draws."""
+    inp = _Inputs(con, options)
+    draws, seed = int(inp.params["mc_draws"]), int(inp.params["mc_seed"])
+    P, C, S = len(inp.periods), len(inp.cities), len(inp.scopes)
+    chunks = draw_chunks(inp, draws, seed)
+    med, p05, p95 = _intervals(inp, chunks, draws)
+    sized = _Inputs(con, options, basis="size_adjusted")
+    med_s, p05_s, p95_s = _intervals(sized, draw_chunks(sized, draws, seed), draws)
     df = pd.DataFrame({  # noqa: F841 (read by DuckDB through its replacement scan)
         "period": np.repeat(inp.periods, C * S),
         "city_code": np.tile(np.repeat(inp.cities, S), P),
         "scope": np.tile(inp.scopes, P * C),
-        "median_rank": np.where(mask, med, np.nan).reshape(-1),
-        "rank_p05": np.where(mask, p05, np.nan).reshape(-1),
-        "rank_p95": np.where(mask, p95, np.nan).reshape(-1),
+        "median_rank": med, "rank_p05": p05, "rank_p95": p95,
+        "median_rank_size_adjusted": med_s, "rank_p05_size_adjusted": p05_s, "rank_p95_size_adjusted": p95_s,
         "draws": np.full(P * C * S, draws),
         "seed": np.full(P * C * S, seed),
     })
     return con.sql(
         "select period, city_code, scope, "
         "cast(median_rank as integer) as median_rank, cast(rank_p05 as integer) as rank_p05, "
-        "cast(rank_p95 as integer) as rank_p95, cast(draws as integer) as draws, cast(seed as bigint) as seed "
+        "cast(rank_p95 as integer) as rank_p95, "
+        "cast(median_rank_size_adjusted as integer) as median_rank_size_adjusted, "
+        "cast(rank_p05_size_adjusted as integer) as rank_p05_size_adjusted, "
+        "cast(rank_p95_size_adjusted as integer) as rank_p95_size_adjusted, "
+        "cast(draws as integer) as draws, cast(seed as bigint) as seed "
         "from df order by period, scope, city_code"
     ).to_arrow_table()

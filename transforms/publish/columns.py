@@ -73,9 +73,46 @@ TABLES: dict[str, Doc] = {
         "overall score; Cronbach's alpha and PCA of each action's specials and of the overall score's actions; "
         "flags for negative correlations, actions uncorrelated with the overall score and low alpha.",
     ),
+    "rank_sensitivity": Doc(
+        "排名敏感性", "Rank sensitivity",
+        "每个报告期、城市、名次类型和方法选择一行:总体名次方差中由该选择解释的一阶与总效应 Sobol 指数"
+        "(SALib,Saltelli/Jansen 估计),选择包括权重、汇总方法、缺失规则、自报进展事项、独立证据权重。",
+        "One row per (period, city, rank basis, choice): the first-order and total Sobol indices of the overall "
+        "rank's variance due to the choice (SALib, Saltelli/Jansen estimators): weights, aggregation, missing-data "
+        "rule, self-declared status items, weight of the independent evidence.",
+    ),
 }
 
 COLUMNS: dict[str, Doc] = {
+    "seed": Doc("随机种子", "Seed", "模拟或抽样所用的随机种子(同一种子,同一结果)。",
+                "Random seed of the simulation or sample (same seed, same result)."),
+    "rank_basis": Doc("名次类型", "Rank basis", "raw 原始名次或 size_adjusted 按人口调整名次。",
+                      "raw or size_adjusted rank."),
+    "choice": Doc("方法选择", "Choice",
+                  "weights 权重、aggregation 汇总方法、missing_rule 缺失规则、status_items 自报进展事项、"
+                  "independent_weight 独立证据权重。",
+                  "weights, aggregation, missing_rule, status_items, independent_weight."),
+    "first_order": Doc("一阶指数", "First-order index", "该选择单独解释的名次方差比例 S_i。",
+                       "S_i: share of the rank's variance due to the choice alone."),
+    "first_order_conf": Doc("一阶指数置信半宽", "First-order CI", "S_i 的 95% 自助法置信区间半宽。",
+                            "Half-width of the 95 % bootstrap interval of S_i."),
+    "total_order": Doc("总效应指数", "Total-order index", "该选择及其交互作用解释的名次方差比例 S_Ti。",
+                       "S_Ti: share of the rank's variance due to the choice with all its interactions."),
+    "total_order_conf": Doc("总效应置信半宽", "Total-order CI", "S_Ti 的 95% 自助法置信区间半宽。",
+                            "Half-width of the 95 % bootstrap interval of S_Ti."),
+    "rank_variance": Doc("名次方差", "Rank variance", "模型评估中名次的方差(0 表示名次从不变化)。",
+                         "Variance of the rank over the evaluations (0: the rank never moves)."),
+    "evaluations": Doc("模型评估次数", "Evaluations", "敏感性分析的模型评估次数 N×(选择数+2)。",
+                       "Model evaluations of the analysis, N x (choices + 2)."),
+    "median_rank_size_adjusted": Doc("调整后名次中位数", "Median size-adjusted rank",
+                                     "不确定性模拟中按人口调整名次的中位数。",
+                                     "Median size-adjusted rank across the uncertainty simulation."),
+    "rank_p05_size_adjusted": Doc("调整后名次 5% 分位", "Size-adjusted rank, 5th percentile",
+                                  "按人口调整名次的 5% 分位(较好一端)。",
+                                  "5th percentile of the size-adjusted rank."),
+    "rank_p95_size_adjusted": Doc("调整后名次 95% 分位", "Size-adjusted rank, 95th percentile",
+                                  "按人口调整名次的 95% 分位(较差一端)。",
+                                  "95th percentile of the size-adjusted rank."),
     "item_level": Doc("对象层级", "Item level", "indicator 指标、special 专项、action 行动。",
                       "indicator, special or action: what the measure is about."),
     "item_code": Doc("对象代码", "Item code", "指标、行动代码,或一对代码 a|b(两两相关)。",
@@ -315,7 +352,8 @@ COLUMNS: dict[str, Doc] = {
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "league_table": ("period", "city_code", "city_name", "city_name_en", "scope", "scope_name", "scope_name_en",
                      "score", "rank", "rank_change", "score_size_adjusted", "rank_size_adjusted", "median_rank",
-                     "rank_p05", "rank_p95", "rank_draws", "coverage", "carried_forward_share", "has_score",
+                     "rank_p05", "rank_p95", "median_rank_size_adjusted", "rank_p05_size_adjusted",
+                     "rank_p95_size_adjusted", "rank_draws", "coverage", "carried_forward_share", "has_score",
                      "no_score_reason", "milestone_year", "is_milestone_change", "progress_ratio", "on_track",
                      "trend_arrow", "traffic_light", "self_report_score", "independent_score", "independent_share",
                      "evidence_gap", "evidence_agreement", "aggregation", "method_version"),
@@ -345,6 +383,8 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
                       "previous_effective_weight", "score", "previous_score", "contribution", "previous_contribution",
                       "score_change", "score_effect", "weight_effect", "value", "previous_value", "value_status",
                       "file_id", "cause", "method_version"),
+    "rank_sensitivity": ("period", "city_code", "rank_basis", "choice", "first_order", "first_order_conf",
+                         "total_order", "total_order_conf", "rank_variance", "evaluations", "seed", "method_version"),
     "coherence_audit": ("period", "scope", "item_level", "item_code", "measure", "value", "is_flagged", "flag",
                         "n_cities", "method_version"),
     "evidence_pairs": ("period", "city_code", "reported_indicator", "independent_indicator", "reported_value",

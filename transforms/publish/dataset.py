@@ -28,7 +28,7 @@ from transforms.publish.records import dump_json, dump_records, json_records
 from transforms.publish.site import build_site
 
 PUBLISHED_TABLES = ("league_table", "action_scores", "special_scores", "indicator_scores", "score_changes",
-                    "evidence_pairs", "coherence_audit")
+                    "evidence_pairs", "coherence_audit", "rank_sensitivity")
 ORDER_BY = {
     "league_table": "period, scope, rank, city_code",
     "action_scores": "period, scope, city_code",
@@ -37,6 +37,7 @@ ORDER_BY = {
     "score_changes": "period, city_code, scope, indicator_code",
     "evidence_pairs": "period, city_code, reported_indicator",
     "coherence_audit": "period, scope, item_level, measure, item_code",
+    "rank_sensitivity": "period, city_code, rank_basis, choice",
 }
 JSON_TABLES = ("league_table", "action_scores", "special_scores")  # indicator_scores is large: CSV and Parquet only
 
