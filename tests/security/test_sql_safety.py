@@ -23,6 +23,8 @@ REVIEWED: dict[str, str] = {
     "transforms/build/models.py:_materialise:schema": IDENT,
     "transforms/build/models.py:_materialise:sql": SQLFILE,
     "transforms/build/models.py:run_models:schema": IDENT,
+    "transforms/build/montecarlo.py:_read_scores:observed": "one of two fixed column expressions chosen by the "
+                                                            "basis argument ('raw' or 'size_adjusted'), never input",
     "transforms/catalog/__init__.py:load_seeds:path.stem": IDENT + " (seeds/*.csv file names)",
     "transforms/publish/datapackage.py:comment_statements:_quote(d.title + ': ' + d.description)":
         "data dictionary text from the repository, quoted by _quote (doubles single quotes)",
