@@ -9,14 +9,18 @@ from pathlib import Path
 import duckdb
 
 from transforms.catalog import METHOD_VERSION
-from transforms.core.paths import EXPECTATIONS_DIR, SEEDS_DIR, SQL_DIR, DataPaths, data_paths
+from transforms.core.paths import EXPECTATIONS_DIR, REPO_ROOT, SEEDS_DIR, SQL_DIR, DataPaths, data_paths
 from transforms.pipeline.warehouse import warehouse
 from transforms.publish.layout import published_metadata
 
+# the product's code decides the bytes too: the Python models' bodies, the publishing code, the site's assets
+PRODUCT_DIR = REPO_ROOT / "transforms"
+
 
 def input_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
-    """A hash of everything that determines the outputs: accepted reports, feed snapshots, seeds, SQL, method, and
-    the GX suites (the gate runs before validation, so a changed suite must count as a change)."""
+    """A hash of everything that determines the outputs: accepted reports, feed snapshots, seeds, SQL, method, the
+    GX suites (the gate runs before validation, so a changed suite must count as a change) and the product's code
+    (transforms/: a changed Monte Carlo, publisher or page must not publish under an old dataset id)."""
     h = hashlib.sha256(METHOD_VERSION.encode())
     for (fid,) in con.execute(
         "select file_id from raw.report_files where status = 'accepted' order by file_id"
@@ -29,7 +33,7 @@ def input_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
             h.update("|".join(map(str, row)).encode())
     except duckdb.CatalogException:
         pass
-    hash_code_files(h, (SEEDS_DIR, SQL_DIR, EXPECTATIONS_DIR))
+    hash_code_files(h, (SEEDS_DIR, SQL_DIR, EXPECTATIONS_DIR, PRODUCT_DIR))
     return h.hexdigest()
 
 
@@ -38,7 +42,7 @@ def hash_code_files(h: hashlib._Hash, bases: tuple[Path, ...]) -> None:
     other generated files do not count, so they cannot make an unchanged run look changed."""
     for base in bases:
         for p in sorted(base.rglob("*")):
-            if p.is_file() and p.suffix in (".csv", ".sql", ".py", ".md", ".json"):
+            if p.is_file() and p.suffix in (".csv", ".sql", ".py", ".md", ".json", ".js", ".css", ".html"):
                 h.update(str(p.relative_to(base)).encode())
                 h.update(p.read_bytes())
 

@@ -16,7 +16,8 @@ from transforms.core.locks import run_lock
 from transforms.core.paths import DataPaths, data_paths
 from transforms.publish import layout
 
-SITE_FILES = {"index.html", "data.js"}  # written by the website builder after metadata.json lists the tables
+# written by the website builder after metadata.json lists the tables
+SITE_FILES = {"index.html", "data.js", "audit.html"}
 
 
 def check_dataset(folder: Path) -> list[str]:

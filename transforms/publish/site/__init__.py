@@ -21,6 +21,7 @@ from transforms.core.files import sha256_file
 from transforms.core.paths import REPO_ROOT
 from transforms.publish.datapackage import COLUMNS, TABLES, column_doc
 from transforms.publish.records import json_records
+from transforms.publish.site.audit import write_audit_page
 from transforms.publish.site.markdown import markdown_to_html
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -153,6 +154,7 @@ def build_site(out: Path) -> Path:
               if data["has_map"] else "")
     page = (ASSETS / "index.html").read_text(encoding="utf-8").replace("<!--VENDOR-->", vendor)
     (out / "index.html").write_text(page, encoding="utf-8")
+    write_audit_page(out)
     return out / "index.html"
 
 
