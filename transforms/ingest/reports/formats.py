@@ -58,15 +58,24 @@ def decode_text(data: bytes) -> str | None:
     enc16 = utf16_encoding(data)
     if enc16:
         try:
-            return data.decode(enc16)
+            text = data.decode(enc16)
         except UnicodeDecodeError:
             return None
+        return text if _plausible_text(text) else None
     for enc in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(enc)
         except UnicodeDecodeError:
             continue
     return None
+
+
+def _plausible_text(text: str) -> bool:
+    """Bytes that merely start like UTF-16 decode to scattered symbols; a report is ASCII, CJK and punctuation."""
+    sample = text[:2000]
+    ok = sum(1 for ch in sample if ch.isascii() or "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef"
+             or ch == "\ufeff")
+    return not sample or ok >= 0.9 * len(sample)
 
 
 def check_zip(data: bytes, name: str, main_part: str = "xl/workbook.xml") -> None:
