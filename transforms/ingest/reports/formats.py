@@ -39,17 +39,21 @@ def sniff_format(data: bytes, name: str) -> str:
 
 
 def utf16_encoding(data: bytes) -> str | None:
-    """``utf-16`` for text with a UTF-16 byte-order mark, or without one when every other byte of the start is NUL
-    (ASCII-range headers such as the template's column codes), else None."""
+    """``utf-16`` for text with a UTF-16 byte-order mark; without one, the byte order whose decoding of the start
+    is plausible report text with line breaks or tabs (text with NUL bytes is never UTF-8 or GBK); else None."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
-    head = data[:512]
-    if len(head) >= 16:
-        even, odd = head[0::2], head[1::2]
-        if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
-            return "utf-16-le"
-        if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
-            return "utf-16-be"
+    head = data[:4096]
+    if b"\x00" not in head:
+        return None
+    head = head[: len(head) // 2 * 2]
+    for enc in ("utf-16-le", "utf-16-be"):
+        try:
+            text = head.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if ("\n" in text or "\t" in text) and _plausible_text(text):
+            return enc
     return None
 
 
