@@ -45,6 +45,9 @@ FAULTS: list[tuple[str, str, dict[str, Any], str]] = [
     (CSV, "fewer_records", {"keep": 0.5}, "implausible_count"),
     (DATASTORE, "fewer_records", {"keep": 0.5}, "implausible_count"),
     (CSV, "blank_column", {"column": "city"}, "implausible_values"),
+    (CSV, "duplicate_records", {}, "implausible_values"),
+    (DATASTORE, "duplicate_records", {}, "implausible_values"),
+    (DATASTORE, "garble_column", {"column": "city"}, "implausible_values"),
 ]
 
 

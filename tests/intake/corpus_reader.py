@@ -195,6 +195,14 @@ def sheet_cases() -> list[ReaderCase]:
         ReaderCase("extra_data_sheet.xlsx", _workbook([cover, ind, ms, ("Sheet1", [list(INDICATOR_HEADER),
                    *(other.indicators or [])[:5]], False)]), "nasty", "rejected:unread_data_sheet",
                    {**_rows(rep), "Sheet1": 5}),
+        ReaderCase("side_by_side.xlsx", _workbook([cover, ("指标", [list(INDICATOR_HEADER) + [None]
+                   + list(INDICATOR_HEADER), *[list(a) + [None] + list(b) for a, b in
+                   zip(rep.indicators or [], other.indicators or [], strict=False)]], False), ms]), "nasty",
+                   "rejected:repeated_columns", {"指标": min(len(rep.indicators or []), len(other.indicators or [])),
+                                                  "专项进展": len(rep.milestones or [])}),
+        ReaderCase("cover_with_data.xlsx", _workbook([(cover[0], [*cover[1], [], list(INDICATOR_HEADER),
+                   *(other.indicators or [])[:4]], False), ind, ms]), "nasty", "rejected:unread_data_sheet",
+                   {**_rows(rep), "封面": 4}),
         ReaderCase("two_long_tables.xlsx", _workbook([(s, [r for r in csv.reader(io.StringIO(csv_text(x)))], False)
                                                       for s, x in (("A", rep), ("B", other))]),
                    "nasty", "rejected:ambiguous_sheets", {"A": rep.n_rows, "B": other.n_rows}),
@@ -283,6 +291,11 @@ def cover_cases() -> list[ReaderCase]:
         _cover_case("period_2018年4月.xlsx", q2, "accepted", {"报告期": "2018年4月"}, check=period_is("2018Q2")),
         _cover_case("period_2018年第4季度.xlsx", q4, "accepted", {"报告期": "2018年第4季度"},
                     check=period_is("2018Q4")),
+        _cover_case("period_2018年4.xlsx", q4, "rejected:period_ambiguous", {"报告期": "2018年4"}),
+        _cover_case("安阳_2018年4季.xlsx", base_report("410500", "2018Q3", 7), "rejected:name_cover_mismatch", {}),
+        _cover_case("安阳_201812.xlsx", base_report("410500", "2018Q3", 7), "rejected:name_cover_mismatch", {}),
+        _cover_case("洛阳_2018Q3.xlsx", base_report("410500", "2018Q3", 7), "rejected:name_cover_mismatch", {}),
+        _cover_case("安阳市_2018年9月.xlsx", base_report("410500", "2018Q3", 7), "accepted", {}),
         _cover_case("410500_2018Q4.xlsx", base_report("410500", "2018Q3", 7), "rejected:name_cover_mismatch", {}),
         _cover_case("安阳_2018年第四季度.xlsx", base_report("410500", "2018Q3", 7), "rejected:name_cover_mismatch",
                     {}),

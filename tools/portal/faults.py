@@ -21,6 +21,8 @@ FAULT_KINDS = (
     "fewer_records",  # a consistent answer with only `keep` (default 0.5) of the records
     "no_fields",  # datastore: the result has no `fields` member (other CKAN versions and portals)
     "blank_column",  # the values of `column` (default: second column) are all empty
+    "duplicate_records",  # every record twice (a paging or export fault), total consistent
+    "garble_column",  # the values of `column` (default: second column) as UTF-8 read as Latin-1 (mojibake)
 )
 
 
@@ -47,6 +49,11 @@ def apply_content_fault(
         return columns, []
     if kind == "fewer_records":
         return columns, rows[: int(len(rows) * float(fault.get("keep", 0.5)))]
+    if kind == "duplicate_records":
+        return columns, [r for r in rows for _ in (0, 1)]
+    if kind == "garble_column":
+        col = fault.get("column") or columns[1]
+        return columns, [{**r, col: (r.get(col) or "").encode("utf-8").decode("latin-1")} for r in rows]
     if kind == "blank_column":
         col = fault.get("column") or columns[1]
         return columns, [{**r, col: ""} for r in rows]

@@ -26,6 +26,7 @@ from transforms.ingest.feeds.archive import (
     write_snapshot,
 )
 from transforms.ingest.feeds.client import ClientConfig, FeedFault, Response, classify, get, make_session, now
+from transforms.ingest.feeds.derive import mappable_share
 from transforms.ingest.feeds.parse import check_schema, parse_csv, parse_datastore_page
 from transforms.ingest.feeds.registry import REGISTRY, Feed, load_registry
 
@@ -160,6 +161,20 @@ def check_plausible(feed: Feed, rows: list[dict[str, Any]], feed_dir: Path, curr
         if share_now > share_good + cfg.max_record_drop:
             raise FeedFault("implausible_values", f"field {fld!r} empty in {share_now:.0%} of records, "
                             f"{share_good:.0%} in the last good snapshot; held for review")
+    if feed.city_field:
+        now_share, good_share = mappable_share(rows, feed.city_field), mappable_share(good, feed.city_field)
+        if now_share < good_share - cfg.max_record_drop:
+            raise FeedFault("implausible_values", f"field {feed.city_field!r} names one of the 18 cities in "
+                            f"{now_share:.0%} of records, {good_share:.0%} in the last good snapshot; held for review")
+    dup_now, dup_good = _duplicates(rows), _duplicates(good)
+    if dup_now > dup_good:
+        raise FeedFault("implausible_values", f"{dup_now} records repeat another one exactly ({dup_good} in the "
+                        "last good snapshot): a paging or export fault would count them twice; held for review")
+
+
+def _duplicates(rows: list[dict[str, Any]]) -> int:
+    keys = [canonical(r) for r in rows]
+    return len(keys) - len(set(keys))
 
 
 def _empty_share(rows: list[dict[str, Any]], fld: str) -> float:

@@ -8,7 +8,7 @@ from typing import Any
 
 from transforms.catalog import TEMPLATE_VERSION
 from transforms.ingest.reports.errors import ReportRejected
-from transforms.ingest.reports.lookup import resolve_city, resolve_county
+from transforms.ingest.reports.lookup import catalog_lookup, resolve_city, resolve_county
 from transforms.ingest.reports.model import ParsedReport
 from transforms.ingest.reports.periods import EARLIEST_YEAR, is_ambiguous_period, parse_period
 from transforms.ingest.reports.text import cell_text, norm_key
@@ -121,26 +121,45 @@ def _cover_period(praw: Any, name: str) -> str:
     return period
 
 
-_NAME_PERIOD = re.compile(r"(?<!\d)(20\d\d)\s*[-_年]?\s*(?:q|第)\s*([1-4一二三四])(?:季度?)?", re.IGNORECASE)
-_NAME_CITY = re.compile(r"(?<!\d)(41\d\d00)(?!\d)")
+_NAME_PERIOD = re.compile(
+    r"(?<!\d)(20\d\d)\s*[-_.年]?\s*(?:[qQ]\s*([1-4])|第?\s*([1-4一二三四])\s*季)")  # 2018Q4, 2018年第四季度, 2018年4季
+_NAME_MONTH = re.compile(r"(?<!\d)(20\d\d)(?:\s*年\s*(\d{1,2})\s*月|(0[1-9]|1[0-2]))(?!\d)")  # 2018年12月, 201812
+_NAME_CITY = re.compile(r"(?<!\d)(41\d\d00|419001)(?!\d)")
 _CN_Q = {"一": "1", "二": "2", "三": "3", "四": "4"}
+
+
+def _name_periods(stem: str) -> set[str]:
+    out = {f"{y}Q{_CN_Q.get(q or c, q or c)}" for y, q, c in _NAME_PERIOD.findall(stem)}
+    for y, m1, m2 in _NAME_MONTH.findall(stem):
+        month = int(m1 or m2)
+        if 1 <= month <= 12:
+            out.add(f"{y}Q{(month - 1) // 3 + 1}")
+    return out
+
+
+def _name_cities(stem: str) -> set[str]:
+    """City codes and Chinese city names (not counties: 巩义 is no city name) written in a file name."""
+    found = set(_NAME_CITY.findall(stem))
+    key = norm_key(stem)
+    for alias, code in catalog_lookup().city_aliases.items():
+        if len(alias) >= 2 and not alias.isascii() and not alias.isdigit() and alias in key:
+            found.add(code)
+    return found
 
 
 def check_file_name(report: ParsedReport, name: str) -> None:
     """A file name that names another period or city than its cover is held back, not read: taking it could
     silently supersede the real report of that period (…2018Q4.xlsx whose cover says 2018Q3)."""
     stem = PurePath(name).stem
-    periods = {f"{y}Q{_CN_Q.get(q, q)}" for y, q in _NAME_PERIOD.findall(stem)}
-    codes = set(_NAME_CITY.findall(stem))
-    for what_zh, what_en, said, cover in (("报告期", "period", periods, report.period),
-                                          ("城市代码", "city code", codes, report.city_code)):
+    for what_zh, what_en, said, cover in (("报告期", "period", _name_periods(stem), report.period),
+                                          ("城市", "city", _name_cities(stem), report.city_code)):
         if said and cover not in said:
-            shown = "、".join(sorted(said))
+            shown = ", ".join(sorted(said))
             raise ReportRejected(
                 "name_cover_mismatch",
                 f"文件名“{name}”写的{what_zh}是{shown}，封面却是{cover}；为免错误替换已报送的报表，本文件暂不读取。"
                 f"请确认后改正文件名或封面，重新报送。",
-                f"file '{name}': the name says {what_en} {', '.join(sorted(said))} but the cover says {cover}; the "
-                "file is held back (not read) so that it cannot replace another report by mistake. Correct the name "
-                "or the cover and send it again.",
+                f"file '{name}': the name says {what_en} {shown} but the cover says {cover}; the file is held back "
+                "(not read) so that it cannot replace another report by mistake. Correct the name or the cover and "
+                "send it again.",
             )

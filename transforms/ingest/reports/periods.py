@@ -67,12 +67,12 @@ def parse_period(value: Any) -> str | None:
     return _period_of_text(s)
 
 
-_AMBIGUOUS = re.compile(r"(\d{4})[-/.]([1-4])")
+_AMBIGUOUS = re.compile(r"(\d{4})[-/.年]([1-4])")
 
 
 def is_ambiguous_period(value: Any) -> bool:
-    """``2018-4``, ``2018/2``, ``2018.3``: a one-digit number 1-4 after the year, without 月/季度/Q, could be a month
-    or a quarter, so it is not read (``2018-04``, ``2018年4月``, ``2018Q4`` and ``2018-11`` are unambiguous)."""
+    """``2018-4``, ``2018/2``, ``2018.3``, ``2018年4``: a one-digit 1-4 after the year, without 月/季度/Q, could be a
+    month or a quarter, so it is not read (``2018-04``, ``2018年4月``, ``2018Q4`` and ``2018-11`` are unambiguous)."""
     if not isinstance(value, str):
         return False
     return _AMBIGUOUS.fullmatch(to_halfwidth(value).strip().replace(" ", "")) is not None

@@ -79,7 +79,7 @@ def _read_cell(raw: Any) -> tuple[float, str] | None:
     elif isinstance(raw, dt.date | dt.datetime):
         raise ValueProblem("value_invalid", "单元格是日期，应为数值", "the cell holds a date, expected a number")
     else:
-        s = to_halfwidth(str(raw)).strip()
+        s = to_halfwidth(cell_text(raw))  # control characters never reach the number
         if norm_key(s) in _NA_KEYS:
             return None
         number, unit = _read_text(raw, s)

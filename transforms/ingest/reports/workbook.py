@@ -16,10 +16,11 @@ import python_calamine as pc
 from transforms.catalog import TEMPLATE_VERSION
 from transforms.ingest.reports.cells import CellMarks, apply_marks, ods_marks, xlsx_marks
 from transforms.ingest.reports.cover import apply_cover
-from transforms.ingest.reports.errors import ReportRejected, reject_unreadable
+from transforms.ingest.reports.errors import ReportRejected, reject_unreadable, repeated_columns
 from transforms.ingest.reports.formats import MAX_ROWS_PER_SHEET, OLE2_ENCRYPTED, check_zip, too_many_rows
 from transforms.ingest.reports.layout import (
     HEADER_SCAN_ROWS,
+    RepeatedColumns,
     cover_from_rows,
     data_rows,
     find_header,
@@ -114,7 +115,7 @@ def _read_sheets(wb: pc.CalamineWorkbook, name: str, report: ParsedReport,
     cover: Cover = cover_from_rows(rows[cover_sheet]) if cover_sheet else {}
     if not ind_sheet and not ms_sheet:
         return _read_long_table(names, rows, name, cover)
-    check_unread_sheets(names, rows, picked, name)
+    check_unread_sheets(names, rows, tuple(s for s in (ind_sheet, ms_sheet) if s), name)
     raw_rows: list[RawRow] = []
     if ind_sheet:
         if not cover:
@@ -151,7 +152,12 @@ def _sheet_rows(wb: pc.CalamineWorkbook, sheet_name: str, name: str, marks: Cell
     sheet = wb.get_sheet_by_name(sheet_name)
     if sheet.total_height > MAX_ROWS_PER_SHEET + HEADER_SCAN_ROWS:
         raise too_many_rows(name, sheet_name)
-    return apply_marks(sheet.to_python(skip_empty_area=False), marks.get(sheet_name, {}))
+    rows = apply_marks(sheet.to_python(skip_empty_area=False), marks.get(sheet_name, {}))
+    try:
+        find_header(rows)
+    except RepeatedColumns as rc:
+        raise repeated_columns(name, sheet_name, rc.row_number, rc.labels) from rc
+    return rows
 
 
 def _data_rows_checked(rows: list[list[Any]], sheet: str, item_type: str, name: str) -> list[RawRow]:
