@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export HNPLUS_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: help install site-vendor run test lint sql-lint fmt airflow airflow-smoke bench lock browser clean
+.PHONY: help install site-vendor run test lint sql-lint fmt airflow airflow-smoke bench lock browser libreoffice clean
 
 help:
 	@echo "make run    - install into .venv and run the nightly DAG on the bundled sample data (python -m tools.demo)"
@@ -33,7 +33,7 @@ site-vendor:
 run: install
 	$(BIN)/python -m tools.demo
 
-test: install browser
+test: install browser libreoffice
 	$(BIN)/ruff check .
 	$(BIN)/sqlfluff lint sql --disable-progress-bar
 	$(BIN)/pytest -q
@@ -59,6 +59,11 @@ bench: install
 # Headless Chromium for the web-page tests (Debian package; Playwright's own browser download is not reachable here).
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null)
+
+# LibreOffice headless (Debian's calc package, no GUI) for the intake corpus: the tests convert their own files to
+# .ods/.xlsx/.csv with one `soffice --headless --convert-to` call per format (tests/intake/corpus_lo.py).
+libreoffice:
+	@command -v soffice >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null)
 
 # Re-resolve and pin every dependency (needs the package registry).
 lock:

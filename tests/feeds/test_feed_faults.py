@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,9 @@ import pytest
 
 from tools.portal import PortalHandle
 from transforms.ingest.feeds.client import ClientConfig
-from transforms.ingest.feeds.fetch import fetch_feed
+from transforms.ingest.feeds.fetch import fetch_feed, fetch_feeds
 from transforms.ingest.feeds.load import load_feeds
+from transforms.ingest.feeds.registry import list_feeds
 
 DATASTORE, CSV = "policy_pilots", "scenic_5a_areas"
 
@@ -37,6 +39,15 @@ FAULTS: list[tuple[str, str, dict[str, Any], str]] = [
     (DATASTORE, "oversize", {"size": 400_000}, "too_large"),
     (CSV, "oversize", {"size": 400_000, "declare": False}, "too_large"),
     (DATASTORE, "redirect_offhost", {}, "redirect_offhost"),
+    # issue 17: a cut body whose Content-Length matches what was sent, and consistent answers that are implausible
+    (CSV, "truncated_declared", {}, "truncated_body"),
+    (DATASTORE, "truncated_declared", {}, "invalid_json"),
+    (CSV, "fewer_records", {"keep": 0.5}, "implausible_count"),
+    (DATASTORE, "fewer_records", {"keep": 0.5}, "implausible_count"),
+    (CSV, "blank_column", {"column": "city"}, "implausible_values"),
+    (CSV, "duplicate_records", {}, "implausible_values"),
+    (DATASTORE, "duplicate_records", {}, "implausible_values"),
+    (DATASTORE, "garble_column", {"column": "city"}, "implausible_values"),
 ]
 
 
@@ -148,3 +159,42 @@ def test_portal_refuses_path_tricks(portal: PortalHandle) -> None:
     for path in ("/dataset/../cities.csv", "/dataset/%2e%2e/cities.csv",
                  "/api/3/action/datastore_search?resource_id=../cities"):
         assert requests.get(portal.url + path, timeout=2).status_code == 404, path
+
+
+def test_truncated_download_is_quarantined_with_its_reason(portal: PortalHandle, archive: Path,
+                                                           fast: ClientConfig) -> None:
+    """Issue 17, finding 1: half a CSV body with a matching Content-Length never becomes the snapshot in use;
+    its bytes are kept apart under ``_rejected/`` with the reason, and the next good answer is taken as usual."""
+    good = fetch_feed(CSV, archive, portal.url, fast)
+    portal.set_fault(CSV, "truncated_declared")
+    bad = fetch_feed(CSV, archive, portal.url, fast)
+    assert (bad["status"], bad["snapshot_id"], bad["records"]) == ("stale", good["snapshot_id"], good["records"])
+    faults = [json.loads(p.read_text(encoding="utf-8")) for p in (archive / CSV / "_rejected").glob("*/fault.json")]
+    assert [f["reason"].split(":")[0] for f in faults] == ["truncated_body"]
+    portal.clear_faults()
+    assert fetch_feed(CSV, archive, portal.url, fast)["status"] == "not_modified"
+
+
+def test_datastore_reply_without_fields_is_read(portal: PortalHandle, archive: Path, fast: ClientConfig) -> None:
+    """Issue 17, finding 2: a datastore answer without ``fields`` takes its columns from the records."""
+    portal.set_fault(DATASTORE, "no_fields")
+    res = fetch_feed(DATASTORE, archive, portal.url, fast)
+    assert res["status"] == "fresh", res
+    portal.clear_faults()
+    again = fetch_feed(DATASTORE, archive, portal.url, fast)
+    assert again["snapshot_id"] == res["snapshot_id"] and again["status"] == "not_modified"
+
+
+def test_timeouts_do_not_add_up(portal: PortalHandle, archive: Path) -> None:
+    """Issue 17, finding 3: every feed times out on every try; the per-feed deadline covers connect, read, retries
+    and backoff, and the feeds are fetched at once, so the stage ends within one deadline (plus one read)."""
+    cfg = ClientConfig(connect_timeout=0.5, read_timeout=0.6, retries=5, backoff_factor=0.2, backoff_max=1,
+                       deadline=1.5)
+    portal.set_fault("*", "timeout", delay=3)
+    ids = list_feeds()
+    started = time.monotonic()
+    results = fetch_feeds(ids, archive, portal.url, cfg)
+    took = time.monotonic() - started
+    assert [r["feed_id"] for r in results] == ids
+    assert all(r["status"] == "failed_no_snapshot" and r["reason"].startswith("timeout") for r in results), results
+    assert took < cfg.deadline + cfg.read_timeout + 0.5, took

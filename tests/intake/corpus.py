@@ -305,8 +305,8 @@ def build_corpus(root: Path) -> list[Case]:
     rep = base_report("411300", "2018Q4")
     units = {
         "online_retail_sales": "5000万元",
-        "smartphone_output": "3000万",
-        "wearable_device_output": "3亿",
+        "smartphone_output": "3000万部",  # magnitude + the unit's base: exact (0.3 亿部)
+        "wearable_device_output": "3亿台",
         "ecommerce_enterprise_share": "70%",
         "traceability_coverage": "百分之七十",
         "maker_spaces": "1.2万",

@@ -58,7 +58,8 @@ def test_parse_period(text: object, expected: str | None) -> None:
     ("raw", "unit", "row_unit", "expected"),
     [
         ("1.2万", "个", None, (12000, "reported")),
-        ("3亿", "万台", None, (30000, "reported")),
+        ("3亿台", "万台", None, (30000, "reported")),
+        ("3亿", "亿元", None, (3, "reported")),  # the unit's own magnitude: exact
         ("70%", "%", None, (70, "reported")),
         ("百分之七十", "%", None, (70, "reported")),
         ("１２３", "个", None, (123, "reported")),
@@ -84,6 +85,10 @@ def test_parse_value(raw: object, unit: str, row_unit: str | None, expected: tup
     ("raw", "unit", "code"),
     [
         ("abc", "个", "value_invalid"),
+        ("3亿", "万台", "magnitude_ambiguous"),  # issue 17: a bare magnitude against a unit with its own
+        ("1.2万", "亿元", "magnitude_ambiguous"),
+        ("#DIV/0!", "个", "excel_error"),
+        ("#N/A", "%", "excel_error"),
         (-1, "个", "value_negative"),
         ("150%", "%", "value_out_of_range"),
         ("5吨", "亿元", "unit_mismatch"),

@@ -177,14 +177,16 @@ def _page(result: object, success: object = True) -> bytes:
 GOOD_FIELDS = [{"id": "_id"}, {"id": "city"}, {"id": "program"}]
 # (name, parser, body, expected: "ok" | "fault:<code>")
 FEED_CASES: list[tuple[str, str, bytes, str]] = [
-    ("csv_html_body_as_csv", "csv", b"<html>error</html>", "ok"),  # then schema_drift,
+    ("csv_html_body_as_csv", "csv", b"<html>error</html>\n", "ok"),  # then schema_drift,
+    ("csv_no_final_line_break", "csv", "name,city\n少林寺,郑州".encode(), "fault:truncated_body"),  # issue 17
+    ("csv_cut_in_utf8_char", "csv", "name,city\n少林寺,郑州市\n".encode()[:-2], "fault:truncated_body"),
     ("csv_undecodable", "csv", b"\x80\xff\xfe" * 10, "fault:invalid_body"),
     ("csv_header_only", "csv", b"name,city\n", "ok"),
     ("csv_gb18030", "csv", "name,city\n少林寺,郑州市\n".encode("gb18030"), "ok"),
     ("csv_bom", "csv", "\ufeffname,city\n少林寺,郑州市\n".encode(), "ok"),
-    ("csv_unterminated_quote", "csv", b'name,city\n"abc,def\n', "ok"),
+    ("csv_unterminated_quote", "csv", b'name,city\n"abc,def\n', "fault:truncated_body"),
     ("csv_nul_byte", "csv", b"name,city\na\x00b,c\n", "ok"),
-    ("csv_fewer_fields", "csv", b"name,city,year\nx\n", "ok"),
+    ("csv_fewer_fields", "csv", b"name,city,year\nx\n", "fault:invalid_body"),
     ("csv_blank_lines", "csv", b"name,city\n\n\n,\n", "ok"),
     ("csv_empty_body", "csv", b"", "ok"),
     ("json_not_json", "json", b"<html>", "fault:invalid_json"),
@@ -199,6 +201,8 @@ FEED_CASES: list[tuple[str, str, bytes, str]] = [
     ("json_total_string", "json", _page({"records": [], "total": "3", "fields": []}), "fault:invalid_json"),
     ("json_fields_junk", "json", _page({"records": [{"city": "郑州"}, 7, None], "total": 3,
                                         "fields": [1, None, {"id": "city"}]}), "ok"),
+    ("json_no_fields", "json", _page({"records": [{"_id": 1, "city": "郑州市"}], "total": 1}), "ok"),  # issue 17
+    ("json_fields_not_list", "json", _page({"records": [], "total": 0, "fields": "x"}), "fault:invalid_json"),
     ("json_good", "json", _page({"records": [{"_id": 1, "city": "郑州市", "program": "x"}], "total": 1,
                                  "fields": GOOD_FIELDS}), "ok"),
 ]
@@ -222,7 +226,7 @@ def test_bad_feed_body_ends_in_a_clear_outcome(name: str, parser: str, body: byt
 
 
 def test_csv_row_longer_than_header_is_a_clear_outcome() -> None:
-    assert _feed_outcome("csv", b"name,city\n,,extra\n") in ("ok", "fault:invalid_body")
+    assert _feed_outcome("csv", b"name,city\n,,extra\n") == "fault:invalid_body"
 
 
 def test_deeply_nested_datastore_json_is_a_clear_outcome() -> None:

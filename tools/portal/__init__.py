@@ -34,25 +34,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tools.portal.faults import FAULT_KINDS
+from tools.portal.faults import apply_content_fault as _apply_content_fault
 from transforms.core.paths import REALDATA_DIR, SEEDS_DIR
 
 SAMPLES_DIR = SEEDS_DIR / "feed_samples"
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # dataset and resource ids: no path tricks
-
-FAULT_KINDS = (
-    "timeout",  # sleep `delay` seconds (default 2) before answering
-    "http_500",
-    "http_503",  # with Retry-After `retry_after` (default 1)
-    "http_429",  # with Retry-After `retry_after` (default 1)
-    "truncated",  # Content-Length larger than the body sent, then close
-    "invalid_json",  # a body that is not JSON (for CSV resources: an HTML error page)
-    "drift_rename",  # rename column `column` (default: second column) to `to`
-    "drift_missing",  # drop column `column` (default: last column)
-    "drift_new",  # add column `column` (default "extra_col")
-    "empty",  # zero records (CSV: header only)
-    "oversize",  # pad the body by `size` bytes (default 2 MB); `declare` false => no Content-Length
-    "redirect_offhost",  # 302 to another host
-)
 
 
 # ---------------------------------------------------------------------------------------------- tables
@@ -70,30 +57,6 @@ def _render_csv(columns: list[str], rows: Iterable[dict[str, Any]]) -> bytes:
     for row in rows:
         writer.writerow(row)
     return buf.getvalue().encode("utf-8")
-
-
-def _apply_content_fault(
-    fault: dict[str, Any] | None, columns: list[str], rows: list[dict[str, str]]
-) -> tuple[list[str], list[dict[str, str]]]:
-    """Schema drift and empty results change the table itself (so the ETag changes too)."""
-    if not fault:
-        return columns, rows
-    kind = fault["kind"]
-    if kind == "drift_rename":
-        old = fault.get("column") or columns[1]
-        new = fault.get("to") or f"{old}_v2"
-        return [new if c == old else c for c in columns], [
-            {(new if k == old else k): v for k, v in r.items()} for r in rows
-        ]
-    if kind == "drift_missing":
-        gone = fault.get("column") or columns[-1]
-        return [c for c in columns if c != gone], [{k: v for k, v in r.items() if k != gone} for r in rows]
-    if kind == "drift_new":
-        extra = fault.get("column") or "extra_col"
-        return [*columns, extra], [{**r, extra: "x"} for r in rows]
-    if kind == "empty":
-        return columns, []
-    return columns, rows
 
 
 # ---------------------------------------------------------------------------------------------- server
@@ -317,6 +280,8 @@ class _Handler(BaseHTTPRequestHandler):
                     f"&offset={offset + limit}&limit={limit}",
                 },
             }
+            if kind == "no_fields":
+                del result["fields"]
             body = json.dumps({"success": True, "result": result}, ensure_ascii=False).encode("utf-8")
             content_type = "application/json; charset=utf-8"
             if kind == "invalid_json":
@@ -345,6 +310,8 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "truncated":
             return self._send(200, body[: max(len(body) // 2, 1)], content_type, headers,
                               declared_length=len(body))
+        if kind == "truncated_declared":
+            return self._send(200, body[: max(len(body) // 2, 1)], content_type, headers)
         if kind == "oversize":
             pad = (b" " if not as_csv else b"\n") * int(fault.get("size", 2_000_000))
             body = body + pad

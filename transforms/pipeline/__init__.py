@@ -13,6 +13,7 @@ from transforms.pipeline.stages import (
     build,
     feed_ids,
     fetch_feed,
+    fetch_feeds,
     ingest_reports,
     load_feeds,
     publish,
@@ -24,7 +25,8 @@ from transforms.pipeline.warehouse import warehouse
 from transforms.publish.notice import announce_publication
 
 __all__ = [
-    "AuditFailed", "announce_publication", "audit", "build", "feed_ids", "fetch_feed", "ingest_reports",
+    "AuditFailed", "announce_publication", "audit", "build", "feed_ids", "fetch_feed", "fetch_feeds",
+    "ingest_reports",
     "input_fingerprint", "load_feeds", "publish", "record_failure", "run_all", "run_all_exclusive",
     "should_build", "validate_inputs", "warehouse",
 ]

@@ -18,9 +18,9 @@ PRODUCT_DIR = REPO_ROOT / "transforms"
 
 
 def input_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
-    """A hash of everything that determines the outputs: accepted reports, feed snapshots, seeds, SQL, method, the
-    GX suites (the gate runs before validation, so a changed suite must count as a change) and the product's code
-    (transforms/: a changed Monte Carlo, publisher or page must not publish under an old dataset id)."""
+    """A hash of everything that determines the outputs: accepted reports, feed snapshots and stale feeds, seeds,
+    SQL, method, the GX suites (the gate runs before validation, so a changed suite must count as a change) and the
+    product's code (transforms/: a changed Monte Carlo, publisher or page must not publish under an old dataset id)."""
     h = hashlib.sha256(METHOD_VERSION.encode())
     for (fid,) in con.execute(
         "select file_id from raw.report_files where status = 'accepted' order by file_id"
@@ -31,6 +31,14 @@ def input_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
             "select distinct feed_id, snapshot_id from raw.feed_records order by feed_id, snapshot_id"
         ).fetchall():
             h.update("|".join(map(str, row)).encode())
+    except duckdb.CatalogException:
+        pass
+    try:  # a stale feed is part of what readers are told (metadata.json), so it counts as a change
+        for row in con.execute(
+            "select feed_id, status, reason from meta.feed_current "
+            "where status not in ('fresh', 'not_modified') order by feed_id"
+        ).fetchall():
+            h.update(("stale|" + "|".join(map(str, row))).encode())
     except duckdb.CatalogException:
         pass
     hash_code_files(h, (SEEDS_DIR, SQL_DIR, EXPECTATIONS_DIR, PRODUCT_DIR))

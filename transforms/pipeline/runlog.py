@@ -11,9 +11,15 @@ from transforms.core.paths import DataPaths, data_paths
 
 
 def log_run(paths: DataPaths, run_id: str, info: dict) -> None:
-    safe = file_safe(run_id)
-    record = dict(info, run_id=run_id, finished_at=datetime.now(UTC).isoformat())
-    (paths.runs / f"{safe}.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    """Add ``info`` to the run's log (``data/runs/<run>.json``): the feed load writes its part every night, publish
+    adds the dataset when there is one, so a night whose build is skipped still leaves a log naming stale feeds."""
+    path = paths.ensure().runs / f"{file_safe(run_id)}.json"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except ValueError:
+        record = {}
+    record.update(info, run_id=run_id, finished_at=datetime.now(UTC).isoformat())
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 def record_failure(run_id: str, task_id: str, error: str, paths: DataPaths | None = None) -> Path:

@@ -52,14 +52,28 @@ def fetch_feed(feed_id: str, paths: DataPaths | None = None, base_url: str | Non
     return feeds.fetch_feed(feed_id, paths.feed_archive, base_url=base_url)
 
 
+def fetch_feeds(paths: DataPaths | None = None, base_url: str | None = None) -> list[dict]:
+    """Fetch every feed at once (the in-process run; the DAG maps one task per feed instead)."""
+    from transforms.ingest.feeds import fetch as feeds
+
+    paths = (paths or data_paths()).ensure()
+    return feeds.fetch_feeds(feed_ids(), paths.feed_archive, base_url=base_url)
+
+
 def load_feeds(results: list[dict], run_id: str, paths: DataPaths | None = None) -> dict:
+    """Load the snapshots in use and log every feed's status for this run (also on a night that publishes nothing)."""
     from transforms.ingest.feeds import load as feeds
 
     paths = (paths or data_paths()).ensure()
     with warehouse(paths) as con:
         feeds.load_feeds(con, paths.feed_archive, list(results), run_id)
-        rows = con.execute("select feed_id, status, reason from meta.feed_status where run_id = ?", [run_id]).fetchall()
-    return {"feeds": [{"feed_id": f, "status": s, "reason": r} for f, s, r in rows]}
+        rows = con.execute("select feed_id, status, reason, snapshot_id from meta.feed_status where run_id = ? "
+                           "order by feed_id", [run_id]).fetchall()
+    out = {"feeds": [{"feed_id": f, "status": s, "reason": r} for f, s, r, _ in rows]}
+    log_run(paths, run_id, {"feeds": [{"feed_id": f, "status": s, "reason": r, "snapshot_id": sn}
+                                      for f, s, r, sn in rows],
+                            "stale_feeds": [f for f, s, _, _ in rows if s not in ("fresh", "not_modified")]})
+    return out
 
 
 def validate_inputs(run_id: str, paths: DataPaths | None = None) -> dict:
@@ -145,8 +159,7 @@ def run_all(run_id: str = "manual", paths: DataPaths | None = None, base_url: st
     t0 = time.perf_counter()
     paths = paths or data_paths()
     out: dict = {"ingest": ingest_reports(paths)}
-    results = [fetch_feed(f, paths, base_url) for f in feed_ids()]
-    out["feeds"] = load_feeds(results, run_id, paths)
+    out["feeds"] = load_feeds(fetch_feeds(paths, base_url), run_id, paths)
     out["validate"] = validate_inputs(run_id, paths)
     out["build"] = build(paths)
     out["audit"] = audit(run_id, paths)

@@ -34,6 +34,8 @@ class ClientConfig:
     max_bytes: int | None = None  # overrides the registry's per-feed limit when set
     max_redirects: int = 3
     total_timeout: float = 300.0  # wall-clock cap per response body (defeats a server trickling bytes)
+    deadline: float = 60.0  # wall-clock cap on one feed's whole fetch: every page, connect, read, retry and backoff
+    max_record_drop: float = 0.2  # a snapshot with more than this share fewer records than the last good one is held
 
 
 class FeedFault(Exception):
@@ -60,19 +62,32 @@ class Response:
 
 
 class _CappedRetry(Retry):
-    """urllib3 Retry that honours Retry-After but never beyond ``max_retry_after`` seconds."""
+    """urllib3 Retry that honours Retry-After but never beyond ``max_retry_after`` seconds, and never sleeps or
+    retries past the feed's deadline (``time.monotonic()`` value), so retries cannot add up beyond it."""
 
     max_retry_after: float = 60.0
+    deadline: float = float("inf")
+
+    def _remaining(self) -> float:
+        return max(self.deadline - time.monotonic(), 0.0)
 
     def get_retry_after(self, response: Any) -> float | None:
         value = super().get_retry_after(response)
-        return None if value is None else min(value, self.max_retry_after)
+        return None if value is None else min(value, self.max_retry_after, self._remaining())
+
+    def get_backoff_time(self) -> float:
+        return min(super().get_backoff_time(), self._remaining())
+
+    def is_exhausted(self) -> bool:
+        return super().is_exhausted() or self._remaining() <= 0
 
 
-def make_session(config: ClientConfig | None = None) -> requests.Session:
-    """A Session whose adapter retries connect/read errors and 429/5xx with backoff and Retry-After."""
+def make_session(config: ClientConfig | None = None, deadline: float | None = None) -> requests.Session:
+    """A Session whose adapter retries connect/read errors and 429/5xx with backoff and Retry-After, until the
+    retries are used up or ``deadline`` (a ``time.monotonic()`` value) has passed."""
     cfg = config or ClientConfig()
-    retry_cls = type("CappedRetry", (_CappedRetry,), {"max_retry_after": cfg.max_retry_after})
+    retry_cls = type("CappedRetry", (_CappedRetry,), {"max_retry_after": cfg.max_retry_after,
+                                                      "deadline": float("inf") if deadline is None else deadline})
     retry = retry_cls(
         total=cfg.retries,
         connect=cfg.retries,
@@ -133,16 +148,21 @@ def classify(exc: BaseException) -> FeedFault:
 
 
 def get(session: requests.Session, url: str, base_url: str, cfg: ClientConfig, limit: int,
-        headers: dict[str, str] | None = None) -> Response:
-    """One GET: allow-listed host, same-origin redirects only, streamed with a byte limit."""
+        headers: dict[str, str] | None = None, deadline: float | None = None) -> Response:
+    """One GET: allow-listed host, same-origin redirects only, streamed with a byte limit; no socket wait is
+    longer than what is left until ``deadline`` (``time.monotonic()``)."""
     allowed = _origin(base_url)
+    end = float("inf") if deadline is None else deadline
     for _ in range(cfg.max_redirects + 1):
         if _origin(url) != allowed:
             raise FeedFault("host_not_allowed", url)
+        left = end - time.monotonic()
+        if left <= 0:
+            raise FeedFault("timeout", f"feed deadline of {cfg.deadline}s passed before {url}")
         fetched_at = now()
         try:
             resp = session.get(url, headers=headers or {}, stream=True, allow_redirects=False,
-                               timeout=(cfg.connect_timeout, cfg.read_timeout))
+                               timeout=(min(cfg.connect_timeout, left), min(cfg.read_timeout, left)))
         except requests.RequestException as e:
             raise classify(e) from e
         hdrs = {k: v for k, v in resp.headers.items()}
@@ -154,21 +174,21 @@ def get(session: requests.Session, url: str, base_url: str, cfg: ClientConfig, l
             url = target
             continue
         try:
-            return _answer(resp, url, hdrs, fetched_at, cfg, limit)
+            return _answer(resp, url, hdrs, fetched_at, cfg, limit, end)
         finally:
             resp.close()
     raise FeedFault("too_many_redirects", url)
 
 
 def _answer(resp: requests.Response, url: str, hdrs: dict[str, str], fetched_at: str, cfg: ClientConfig,
-            limit: int) -> Response:
+            limit: int, deadline: float) -> Response:
     """The final (non-redirect) answer: 304, or a complete 200 body within the limits; anything else a fault."""
     if resp.status_code == 304:
         return Response(url, 304, hdrs, b"", fetched_at)
     declared = resp.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise FeedFault("too_large", f"Content-Length {declared} > limit {limit}", headers=hdrs)
-    body = _read_body(resp, hdrs, cfg, limit)
+    body = _read_body(resp, hdrs, cfg, limit, deadline)
     if declared and declared.isdigit() and int(declared) != len(body):
         raise FeedFault("truncated_body", f"got {len(body)} of {declared} bytes", body, hdrs)
     if resp.status_code >= 400:
@@ -178,15 +198,16 @@ def _answer(resp: requests.Response, url: str, hdrs: dict[str, str], fetched_at:
     return Response(url, resp.status_code, hdrs, body, fetched_at)
 
 
-def _read_body(resp: requests.Response, hdrs: dict[str, str], cfg: ClientConfig, limit: int) -> bytes:
-    """Stream the body, stopping at ``limit`` bytes or ``cfg.total_timeout`` seconds."""
+def _read_body(resp: requests.Response, hdrs: dict[str, str], cfg: ClientConfig, limit: int,
+               feed_deadline: float) -> bytes:
+    """Stream the body, stopping at ``limit`` bytes, ``cfg.total_timeout`` seconds or the feed's deadline."""
     chunks: list[bytes] = []
     size = 0
-    deadline = time.monotonic() + cfg.total_timeout
+    deadline = min(time.monotonic() + cfg.total_timeout, feed_deadline)
     try:
         for chunk in resp.iter_content(65536):
             if time.monotonic() > deadline:
-                raise FeedFault("timeout", f"body not complete within {cfg.total_timeout}s")
+                raise FeedFault("timeout", f"body not complete within {cfg.total_timeout}s or the feed deadline")
             size += len(chunk)
             if size > limit:
                 raise FeedFault("too_large", f"body exceeded limit {limit} bytes", headers=hdrs)

@@ -152,6 +152,14 @@ def _city_code(value: str | None, lookup: dict[str, str]) -> str | None:
     return lookup.get(v) if v else None
 
 
+def mappable_share(rows: list[Row], city_field: str) -> float:
+    """The share of records whose city field names one of the 18 cities (the fetch gate compares it with the last
+    good snapshot: a garbled or shifted city column would otherwise just make values disappear)."""
+    lookup = _city_lookup()
+    hits = sum(1 for r in rows if _city_code(str(r.get(city_field) or ""), lookup))
+    return hits / len(rows) if rows else 0.0
+
+
 def _infer_city(row: Row) -> str | None:
     """A city named inside another field (e.g. 河南省周口市太昊伏羲陵…) when the city field is empty."""
     hits = {c.code for c in cities() for v in row.values() if isinstance(v, str) and c.name_zh in v}

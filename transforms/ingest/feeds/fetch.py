@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -15,8 +17,16 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 
-from transforms.ingest.feeds.archive import archive_rejected, canonical, read_current, write_json, write_snapshot
+from transforms.ingest.feeds.archive import (
+    archive_rejected,
+    canonical,
+    read_current,
+    read_snapshot,
+    write_json,
+    write_snapshot,
+)
 from transforms.ingest.feeds.client import ClientConfig, FeedFault, Response, classify, get, make_session, now
+from transforms.ingest.feeds.derive import mappable_share
 from transforms.ingest.feeds.parse import check_schema, parse_csv, parse_datastore_page
 from transforms.ingest.feeds.registry import REGISTRY, Feed, load_registry
 
@@ -56,19 +66,34 @@ def fetch_feed(feed_id: str, archive_dir: Path, base_url: str | None = None,
     return _store(feed, feed_dir, base, got, current, checked_at)
 
 
+def fetch_feeds(feed_ids: list[str], archive_dir: Path, base_url: str | None = None,
+                config: ClientConfig | None = None, registry: Path = REGISTRY) -> list[dict[str, Any]]:
+    """Fetch several feeds at once (one thread each), results in the order asked for.
+
+    Each fetch is bounded by ``config.deadline``, so the whole stage takes at most about
+    ``deadline + read_timeout`` seconds however many feeds time out (docs/feeds.md, "Stage budget")."""
+    if not feed_ids:
+        return []
+    with ThreadPoolExecutor(max_workers=min(len(feed_ids), 8), thread_name_prefix="feed") as pool:
+        futures = [pool.submit(fetch_feed, f, archive_dir, base_url, config, registry) for f in feed_ids]
+        return [f.result() for f in futures]
+
+
 def _fetch_checked(feed: Feed, feed_dir: Path, base: str, cfg: ClientConfig, current: dict[str, Any] | None
                    ) -> Download | str | None:
-    """The downloaded rows with the expected columns; None for 304; else the fault's reason (evidence archived)."""
-    session = make_session(cfg)
+    """The downloaded rows, complete and plausible; None for 304; else the fault's reason (evidence archived)."""
+    deadline = time.monotonic() + cfg.deadline
+    session = make_session(cfg, deadline)
     responses: list[Response] = []
     try:
-        got = download(feed, session, base, cfg, current)
+        got = download(feed, session, base, cfg, current, deadline)
         if got is None:
             return None
         responses, columns, rows = got
         check_schema(feed, columns)
         if not rows:
             raise FeedFault("empty_result", "zero records")
+        check_plausible(feed, rows, feed_dir, current, cfg)
         return got
     except FeedFault as f:
         archive_rejected(feed_dir, f, responses)
@@ -117,8 +142,47 @@ def _result(feed_id: str, status: str, reason: str, cur: dict[str, Any] | None, 
     }
 
 
+def check_plausible(feed: Feed, rows: list[dict[str, Any]], feed_dir: Path, current: dict[str, Any] | None,
+                    cfg: ClientConfig) -> None:
+    """Compare a complete download with the last good snapshot: far fewer records, or key fields (city, year)
+    empty far more often, mean a broken export rather than news, so the snapshot is held back with the reason."""
+    if not current:
+        return
+    before = int(current.get("records") or 0)
+    if before and len(rows) < before * (1 - cfg.max_record_drop):
+        raise FeedFault("implausible_count", f"{len(rows)} records, the last good snapshot {current['snapshot_id']} "
+                        f"has {before} (more than {cfg.max_record_drop:.0%} fewer); held for review")
+    try:
+        _, good = read_snapshot(feed_dir.parent, feed.feed_id, current["snapshot_id"])
+    except (OSError, ValueError, KeyError):
+        return
+    for fld in filter(None, (feed.city_field, feed.year_field)):
+        share_now, share_good = _empty_share(rows, fld), _empty_share(good, fld)
+        if share_now > share_good + cfg.max_record_drop:
+            raise FeedFault("implausible_values", f"field {fld!r} empty in {share_now:.0%} of records, "
+                            f"{share_good:.0%} in the last good snapshot; held for review")
+    if feed.city_field:
+        now_share, good_share = mappable_share(rows, feed.city_field), mappable_share(good, feed.city_field)
+        if now_share < good_share - cfg.max_record_drop:
+            raise FeedFault("implausible_values", f"field {feed.city_field!r} names one of the 18 cities in "
+                            f"{now_share:.0%} of records, {good_share:.0%} in the last good snapshot; held for review")
+    dup_now, dup_good = _duplicates(rows), _duplicates(good)
+    if dup_now > dup_good:
+        raise FeedFault("implausible_values", f"{dup_now} records repeat another one exactly ({dup_good} in the "
+                        "last good snapshot): a paging or export fault would count them twice; held for review")
+
+
+def _duplicates(rows: list[dict[str, Any]]) -> int:
+    keys = [canonical(r) for r in rows]
+    return len(keys) - len(set(keys))
+
+
+def _empty_share(rows: list[dict[str, Any]], fld: str) -> float:
+    return sum(1 for r in rows if not str(r.get(fld) or "").strip()) / len(rows) if rows else 0.0
+
+
 def download(feed: Feed, session: requests.Session, base_url: str, cfg: ClientConfig,
-             current: dict[str, Any] | None) -> Download | None:
+             current: dict[str, Any] | None, deadline: float | None = None) -> Download | None:
     """Fetch all pages; None when the server says the first page is unchanged (one conditional request)."""
     limit = cfg.max_bytes or feed.max_bytes
     cond: dict[str, str] = {}
@@ -129,16 +193,16 @@ def download(feed: Feed, session: requests.Session, base_url: str, cfg: ClientCo
             cond["If-Modified-Since"] = current["last_modified"]
     url = urljoin(base_url.rstrip("/") + "/", feed.resource_path)
     if feed.format == "csv":
-        r = get(session, url, base_url, cfg, limit, cond)
+        r = get(session, url, base_url, cfg, limit, cond, deadline)
         if r.status == 304:
             return None
         columns, rows = parse_csv(r)
         return [r], columns, rows
-    return _download_pages(feed, session, url, base_url, cfg, limit, cond)
+    return _download_pages(feed, session, url, base_url, cfg, limit, cond, deadline)
 
 
 def _download_pages(feed: Feed, session: requests.Session, url: str, base_url: str, cfg: ClientConfig,
-                    limit: int, cond: dict[str, str]) -> Download | None:
+                    limit: int, cond: dict[str, str], deadline: float | None) -> Download | None:
     """Page through a CKAN datastore; total and fields must not change while paging, the byte limit is shared."""
     sep = "&" if "?" in url else "?"
     responses: list[Response] = []
@@ -146,7 +210,7 @@ def _download_pages(feed: Feed, session: requests.Session, url: str, base_url: s
     offset, total, columns, used = 0, None, [], 0
     for page in range(MAX_PAGES):
         page_url = f"{url}{sep}offset={offset}&limit={feed.page_size}"
-        r = get(session, page_url, base_url, cfg, limit - used, cond if page == 0 else None)
+        r = get(session, page_url, base_url, cfg, limit - used, cond if page == 0 else None, deadline)
         if r.status == 304:
             if page == 0:
                 return None
@@ -156,7 +220,7 @@ def _download_pages(feed: Feed, session: requests.Session, url: str, base_url: s
         cols, rows, page_total = parse_datastore_page(r)
         if total is None:
             total, columns = page_total, cols
-        elif page_total != total or cols != columns:
+        elif page_total != total or set(cols) != set(columns):
             raise FeedFault("pagination_inconsistent", "total or fields changed while paging")
         rows_all.extend(rows)
         offset += len(rows)

@@ -91,3 +91,7 @@ def _write_status(con: duckdb.DuckDBPyConnection, results: list[dict[str, Any]],
         con.executemany("insert into meta.feed_status values (?, ?, ?, ?, ?, ?, ?)", status_rows)
     con.execute("create or replace table meta.feed_status as "
                 "select * from meta.feed_status order by run_id, feed_id")
+    # the feeds' state after this load, whichever run it was: the nightly gate hashes the stale ones, so a night on
+    # which a feed goes stale (or recovers) publishes again and metadata.json says so even if no input changed
+    con.execute("create or replace table meta.feed_current as select feed_id, status, reason, snapshot_id "
+                "from meta.feed_status where run_id = ? order by feed_id", [run_id])

@@ -8,9 +8,9 @@ from typing import Any
 
 from transforms.catalog import TEMPLATE_VERSION
 from transforms.ingest.reports.cover import apply_cover
-from transforms.ingest.reports.errors import ReportRejected, reject_unreadable
+from transforms.ingest.reports.errors import ReportRejected, reject_unreadable, repeated_columns
 from transforms.ingest.reports.formats import MAX_ROWS_PER_SHEET, decode_text, too_many_rows
-from transforms.ingest.reports.layout import HEADER_SCAN_ROWS, find_header, long_cover, long_rows
+from transforms.ingest.reports.layout import HEADER_SCAN_ROWS, RepeatedColumns, find_header, long_cover, long_rows
 from transforms.ingest.reports.model import ParsedReport, RawRow
 
 DELIMITERS = (",", "\t", ";", "，")
@@ -24,7 +24,10 @@ def read_csv(data: bytes, name: str, report: ParsedReport) -> list[RawRow]:
             name, "文本编码无法识别（应为 UTF-8 或 GBK）", "unknown text encoding (use UTF-8 or GBK)", "bad_encoding"
         )
     rows = _csv_rows(text, name)
-    found = find_header(rows)
+    try:
+        found = find_header(rows)
+    except RepeatedColumns as rc:
+        raise repeated_columns(name, "csv", rc.row_number, rc.labels) from rc
     if found is None:
         raise ReportRejected(
             "not_template",

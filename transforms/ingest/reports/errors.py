@@ -31,3 +31,15 @@ def reject_unreadable(name: str, why_zh: str, why_en: str, code: str = "unreadab
         f"cannot read file '{name}': {why_en}. Please save it from template {TEMPLATE_VERSION} as .xlsx, "
         f".csv (UTF-8) or .json and send it again.",
     )
+
+
+def repeated_columns(name: str, sheet: str, row_number: int, labels: list[str]) -> ReportRejected:
+    """Two code/value/status columns in one header: two blocks side by side, of which only one would be read."""
+    shown = "、".join(labels)
+    return ReportRejected(
+        "repeated_columns",
+        f"文件“{name}”工作表“{sheet}”第{row_number}行的表头有重复的列（{shown}），像是两份报表并排放在一张表中；"
+        "一张表只能填一份报表。请分开后重新报送。",
+        f"file '{name}', sheet '{sheet}', row {row_number}: the header repeats the column(s) {', '.join(labels)}, "
+        "as if two reports stood side by side; only one would be read. Put one report per sheet and send it again.",
+    )

@@ -16,12 +16,17 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE2_ENCRYPTED = b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00i\x00o\x00n\x00I\x00n\x00f\x00o"  # the UTF-16 stream name
 
 
+ODS_MIMETYPE = b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet"
+
+
 def sniff_format(data: bytes, name: str) -> str:
-    """``xlsx`` | ``ole2`` | ``json`` | ``csv`` | ``unknown`` from the bytes first, the name second."""
+    """``xlsx`` | ``ods`` | ``ole2`` | ``json`` | ``csv`` | ``unknown`` from the bytes first, the name second."""
     if data.startswith(ZIP_MAGIC):
-        return "xlsx"
+        return "ods" if ODS_MIMETYPE in data[:200] else "xlsx"
     if data.startswith(OLE2_MAGIC):
         return "ole2"
+    if utf16_encoding(data):
+        return "csv"  # Excel's and WPS's "Unicode text" export: UTF-16, tab-separated
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith((b"{", b"[")):
         return "json"
@@ -33,8 +38,34 @@ def sniff_format(data: bytes, name: str) -> str:
     return "unknown"
 
 
+def utf16_encoding(data: bytes) -> str | None:
+    """``utf-16`` for text with a UTF-16 byte-order mark; without one, the byte order whose decoding of the start
+    is plausible report text with line breaks or tabs (text with NUL bytes is never UTF-8 or GBK); else None."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    head = data[:4096]
+    if b"\x00" not in head:
+        return None
+    head = head[: len(head) // 2 * 2]
+    for enc in ("utf-16-le", "utf-16-be"):
+        try:
+            text = head.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if ("\n" in text or "\t" in text) and _plausible_text(text):
+            return enc
+    return None
+
+
 def decode_text(data: bytes) -> str | None:
-    """Text in UTF-8 (with or without BOM) or GB18030/GBK, the encodings WPS and Excel export; else None."""
+    """Text in UTF-8 (with or without BOM), UTF-16 (Excel's Unicode text) or GB18030/GBK; else None."""
+    enc16 = utf16_encoding(data)
+    if enc16:
+        try:
+            text = data.decode(enc16)
+        except UnicodeDecodeError:
+            return None
+        return text if _plausible_text(text) else None
     for enc in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(enc)
@@ -43,8 +74,16 @@ def decode_text(data: bytes) -> str | None:
     return None
 
 
-def check_zip(data: bytes, name: str) -> None:
-    """Refuse zip bombs and non-spreadsheet zips before any XML is parsed."""
+def _plausible_text(text: str) -> bool:
+    """Bytes that merely start like UTF-16 decode to scattered symbols; a report is ASCII, CJK and punctuation."""
+    sample = text[:2000]
+    ok = sum(1 for ch in sample if ch.isascii() or "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef"
+             or ch == "\ufeff")
+    return not sample or ok >= 0.9 * len(sample)
+
+
+def check_zip(data: bytes, name: str, main_part: str = "xl/workbook.xml") -> None:
+    """Refuse zip bombs and non-spreadsheet zips before any XML is parsed (``main_part``: content.xml for ods)."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
@@ -61,11 +100,11 @@ def check_zip(data: bytes, name: str) -> None:
     names = {i.filename for i in infos}
     if any(i.flag_bits & 0x1 for i in infos):
         raise reject_unreadable(name, "文件已加密", "the file is encrypted", "encrypted")
-    if "xl/workbook.xml" not in names:
+    if main_part not in names:
         raise reject_unreadable(
             name,
-            "这是一个压缩包，但不是 Excel 工作簿",
-            "it is a zip archive but not an Excel workbook",
+            "这是一个压缩包，但不是 Excel 或 OpenDocument（.ods）工作簿",
+            "it is a zip archive but neither an Excel nor an OpenDocument (.ods) workbook",
             "not_a_spreadsheet",
         )
 

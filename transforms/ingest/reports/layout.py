@@ -83,6 +83,15 @@ _ROW_CONTEXT = ("template_version", "city_code", "city", "period")
 Header = tuple[int, dict[str, int], int]  # (header row index, field -> column index, first data row index)
 
 
+class RepeatedColumns(ValueError):
+    """A header row naming the code, value or status column twice (the reader rejects the file, naming the row)."""
+
+    def __init__(self, row_number: int, fields: list[str]) -> None:
+        super().__init__(f"header row {row_number} repeats {fields}")
+        self.row_number = row_number
+        self.labels = [COLUMN_LABELS.get(f, f) for f in fields]
+
+
 def header_field(text: Any) -> str | None:
     """Which logical column a header cell names (targets are matched by year)."""
     k = norm_key(cell_text(text))
@@ -101,11 +110,17 @@ def find_header(rows: list[list[Any]]) -> Header | None:
     """Locate the header row below any merged title rows; None when there is none."""
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
         cols: dict[str, int] = {}
+        repeated: set[str] = set()
         for j, cell in enumerate(row):
             f = header_field(cell)
             if f and f not in cols:
                 cols[f] = j
+            elif f in ("code", "value", "status"):
+                repeated.add(f)
         if "code" in cols and ({"value", "status"} & cols.keys() or "name" in cols):
+            if repeated:
+                # two blocks side by side (two cities, two periods): reading the first would drop the second
+                raise RepeatedColumns(i + 1, sorted(repeated))
             first_data = i + 1
             if "target" in cols and i + 1 < len(rows) and _target_years(rows[i + 1], cols):
                 first_data = i + 2

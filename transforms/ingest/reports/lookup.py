@@ -88,16 +88,51 @@ def catalog_lookup() -> CatalogLookup:
     return CatalogLookup(*_city_keys(), *_indicator_keys(), *_special_keys())
 
 
+_PROVINCE = ("", "河南省", "河南", "henan", "henanprovince")
+# what may follow a city's name in an office's name (洛阳市人民政府, 郑州市发改委); never 县/区/市 (新乡县: a county)
+_OFFICE_WORDS = ("人民政府", "政府", "市委", "发展", "发改", "工业", "工信", "统计", "大数据", "科技", "商务", "办公",
+                 "委员会", "网信", "互联网", "行动", "领导小组")
+
+
 def resolve_city(text: Any) -> str | None:
-    """City code for any code, name or alias in ``cities.csv`` (None when unknown)."""
+    """City code for a code, name or alias in ``cities.csv``, also behind 河南省 or before an office's name
+    (河南省洛阳市, 洛阳市人民政府); None otherwise. A county (新乡县, 巩义市) is never a city by substring."""
     key = norm_key(cell_text(text))
     if not key:
         return None
     aliases = catalog_lookup().city_aliases
     if key in aliases:
         return aliases[key]
-    # "河南省洛阳市", "洛阳市人民政府" and the like
     for alias in sorted(aliases, key=len, reverse=True):
-        if len(alias) >= 2 and not alias.isascii() and alias in key:
+        if len(alias) < 2 or alias.isascii() or alias not in key:
+            continue
+        before, _, after = key.partition(alias)
+        if before in _PROVINCE and (not after or after.startswith(_OFFICE_WORDS)):
             return aliases[alias]
     return None
+
+
+@dataclass(frozen=True)
+class County:
+    """A 省直管县 (directly administered county) and the city it is counted under."""
+
+    code: str
+    name_zh: str
+    parent_code: str
+    parent_name: str
+
+
+@cache
+def _counties() -> dict[str, County]:
+    out: dict[str, County] = {}
+    for r in read_seed("directly_administered_counties.csv"):
+        c = County(r["county_code"], r["name_zh"], r["parent_city_code"], r["parent_name_zh"])
+        for k in (c.code, c.name_zh, c.name_zh[:-1] if len(c.name_zh) > 2 else c.name_zh):
+            out.setdefault(norm_key(k), c)
+    return out
+
+
+def resolve_county(text: Any) -> County | None:
+    """The 省直管县 named or coded by ``text`` (seeds/directly_administered_counties.csv), else None."""
+    key = norm_key(cell_text(text))
+    return _counties().get(key) if key else None

@@ -43,6 +43,8 @@ def _period_of_text(s: str) -> str | None:
     m = _MONTH_DAY.fullmatch(s)
     if m:
         month = int(m.group(2))
+        if is_ambiguous_period(s):
+            return None  # 2018-4: the 4th quarter or April? never guess
         if 1 <= month <= 12:
             return f"{m.group(1)}Q{(month - 1) // 3 + 1}"
     m = _YEAR_MONTH.fullmatch(s)
@@ -63,6 +65,17 @@ def parse_period(value: Any) -> str | None:
     if re.fullmatch(r"\d{5}(\.0+)?", s):
         return _period_of_number(float(s))
     return _period_of_text(s)
+
+
+_AMBIGUOUS = re.compile(r"(\d{4})[-/.年]([1-4])")
+
+
+def is_ambiguous_period(value: Any) -> bool:
+    """``2018-4``, ``2018/2``, ``2018.3``, ``2018年4``: a one-digit 1-4 after the year, without 月/季度/Q, could be a
+    month or a quarter, so it is not read (``2018-04``, ``2018年4月``, ``2018Q4`` and ``2018-11`` are unambiguous)."""
+    if not isinstance(value, str):
+        return False
+    return _AMBIGUOUS.fullmatch(to_halfwidth(value).strip().replace(" ", "")) is not None
 
 
 def period_start(period: str) -> dt.date:

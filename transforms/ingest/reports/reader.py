@@ -11,16 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from transforms.ingest.reports.cover import check_file_name
 from transforms.ingest.reports.delimited import read_csv
 from transforms.ingest.reports.errors import ReportRejected, reject_unreadable
 from transforms.ingest.reports.formats import sniff_format
 from transforms.ingest.reports.jsonfile import read_json
 from transforms.ingest.reports.model import ParsedReport, RawRow
 from transforms.ingest.reports.rows import build_rows
-from transforms.ingest.reports.workbook import read_xls, read_xlsx
+from transforms.ingest.reports.workbook import read_ods, read_xls, read_xlsx
 
 _READERS: dict[str, Callable[[bytes, str, ParsedReport], list[RawRow]]] = {
     "xlsx": read_xlsx,
+    "ods": read_ods,
     "ole2": read_xls,
     "json": read_json,
     "csv": read_csv,
@@ -39,12 +41,13 @@ def read_report(data: bytes, original_name: str) -> ParsedReport:
     if fmt not in _READERS:
         raise reject_unreadable(
             original_name,
-            "不是电子表格（应为 .xlsx、.csv 或 .json）",
-            "it is not a spreadsheet (expected .xlsx, .csv or .json)",
+            "不是电子表格（应为 .xlsx、.xls、.ods、.csv 或 .json）",
+            "it is not a spreadsheet (expected .xlsx, .xls, .ods, .csv or .json)",
             "not_a_spreadsheet",
         )
     report = ParsedReport(format=fmt)
     raw_rows = _READERS[fmt](data, original_name, report)
+    check_file_name(report, original_name)
     if not raw_rows:
         raise ReportRejected(
             "no_data_rows",

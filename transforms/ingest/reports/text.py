@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")  # never stored; tab and line breaks stay
 _KEY_JUNK = re.compile(r"[\s()\[\]【】<>《》:：_\-—·'\"“”*]+")
 CN_DIGITS = {
     "零": 0,
@@ -51,7 +52,7 @@ def cell_text(value: Any) -> str:
         return repr(value)
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
-    return str(value).strip()
+    return _CONTROL.sub("", str(value)).strip()
 
 
 def is_blank(row: Iterable[Any]) -> bool:

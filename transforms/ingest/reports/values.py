@@ -12,10 +12,11 @@ import re
 from typing import Any
 
 from transforms.catalog import MILESTONE_STATUSES
+from transforms.ingest.reports.cells import MarkedCell, is_error_text
 from transforms.ingest.reports.errors import ValueProblem
 from transforms.ingest.reports.text import cell_text, chinese_number, norm_key, to_halfwidth
 
-NA_TOKENS = {"不适用", "n/a", "na", "#n/a", "not applicable", "不涉及", "无此项"}
+NA_TOKENS = {"不适用", "n/a", "na", "not applicable", "不涉及", "无此项"}  # never #N/A: that is a formula error
 MAGNITUDES = {"万亿": 1e12, "亿": 1e8, "千万": 1e7, "百万": 1e6, "十万": 1e5, "万": 1e4, "千": 1e3, "百": 1e2}
 
 _NA_KEYS = {norm_key(t) for t in NA_TOKENS}
@@ -32,8 +33,29 @@ def split_unit(unit: str) -> tuple[float, str]:
     return 1.0, u
 
 
+def check_cell(raw: Any) -> None:
+    """An Excel error value or a formula without a stored result is never read as blank: raise naming the cell."""
+    ref = f"单元格{raw.ref}" if isinstance(raw, MarkedCell) else "单元格"
+    ref_en = f"cell {raw.ref}" if isinstance(raw, MarkedCell) else "the cell"
+    if isinstance(raw, MarkedCell) and raw.kind == "formula":
+        raise ValueProblem(
+            "formula_no_value",
+            f"{ref}是公式“{raw}”，但文件中没有保存计算结果；请在 Excel/WPS 中打开并保存，或直接填写数值",
+            f"{ref_en} holds the formula '{raw}' with no stored result; open and save the file in Excel/WPS, "
+            "or type the number",
+        )
+    if isinstance(raw, str) and is_error_text(raw):
+        raise ValueProblem(
+            "excel_error",
+            f"{ref}是错误值“{raw.strip()}”（公式出错）；请改正公式或直接填写数值，不适用请写“不适用”",
+            f"{ref_en} holds the error value '{raw.strip()}' (a failed formula); fix the formula or type the "
+            "number, or write 不适用 if it does not apply",
+        )
+
+
 def parse_value(raw: Any, canonical_unit: str, row_unit: str | None = None) -> tuple[float | None, str]:
     """Return (value in the canonical unit, value_status). Raises :class:`ValueProblem`."""
+    check_cell(raw)
     if raw is None or (isinstance(raw, str) and not raw.strip()) or (isinstance(raw, float) and raw != raw):
         return None, "not_reported"
     cell = _read_cell(raw)
@@ -57,7 +79,7 @@ def _read_cell(raw: Any) -> tuple[float, str] | None:
     elif isinstance(raw, dt.date | dt.datetime):
         raise ValueProblem("value_invalid", "单元格是日期，应为数值", "the cell holds a date, expected a number")
     else:
-        s = to_halfwidth(str(raw)).strip()
+        s = to_halfwidth(cell_text(raw))  # control characters never reach the number
         if norm_key(s) in _NA_KEYS:
             return None
         number, unit = _read_text(raw, s)
@@ -113,6 +135,16 @@ def _convert_cell_unit(number: float, cell_unit: str, raw: Any, canonical_unit: 
     mult, base = split_unit(cell_unit)
     if cell_unit in MAGNITUDES:
         mult, base = MAGNITUDES[cell_unit], ""
+        if canon_mult != 1 and mult != canon_mult:
+            # "1.2万" in a column measured in 亿元: 1.2万元 (0.00012 亿元) or 1.2万亿元? Ask rather than guess.
+            raise ValueProblem(
+                "magnitude_ambiguous",
+                f"“{raw}”只写了数量级“{cell_unit}”，而本指标单位为“{canonical_unit}”，无法确定含义；"
+                f"请写明单位（如 {number:g}{cell_unit}{canon_base}）或直接填写以“{canonical_unit}”计的数值",
+                f"'{raw}' gives only the magnitude '{cell_unit}' while the indicator is measured in "
+                f"'{canonical_unit}', so its meaning is unclear; write the unit (e.g. {number:g}{cell_unit}"
+                f"{canon_base}) or the number in {canonical_unit}",
+            )
     if base and base != canon_base:
         raise ValueProblem(
             "unit_mismatch",
@@ -166,6 +198,7 @@ def _check_range(value: float, raw: Any, canonical_unit: str) -> None:
 
 def parse_status(raw: Any) -> tuple[str | None, str]:
     """Milestone status -> (status, value_status); raises :class:`ValueProblem` for anything else."""
+    check_cell(raw)
     s = norm_key(cell_text(raw))
     if not s:
         return None, "not_reported"

@@ -6,16 +6,21 @@ calamine reads both formats fast without hand XML parsing; the zip is checked fo
 from __future__ import annotations
 
 import io
+import zipfile
+from collections.abc import Callable
 from typing import Any
+from xml.etree import ElementTree as ET
 
 import python_calamine as pc
 
 from transforms.catalog import TEMPLATE_VERSION
+from transforms.ingest.reports.cells import CellMarks, apply_marks, ods_marks, xlsx_marks
 from transforms.ingest.reports.cover import apply_cover
-from transforms.ingest.reports.errors import ReportRejected, reject_unreadable
+from transforms.ingest.reports.errors import ReportRejected, reject_unreadable, repeated_columns
 from transforms.ingest.reports.formats import MAX_ROWS_PER_SHEET, OLE2_ENCRYPTED, check_zip, too_many_rows
 from transforms.ingest.reports.layout import (
     HEADER_SCAN_ROWS,
+    RepeatedColumns,
     cover_from_rows,
     data_rows,
     find_header,
@@ -23,7 +28,8 @@ from transforms.ingest.reports.layout import (
     long_rows,
 )
 from transforms.ingest.reports.model import ParsedReport, RawRow
-from transforms.ingest.reports.text import is_blank, norm_key
+from transforms.ingest.reports.sheets import ambiguous, check_unread_sheets, has_data_rows, pick_sheet
+from transforms.ingest.reports.text import is_blank
 
 Cover = dict[str, Any]
 
@@ -31,13 +37,16 @@ Cover = dict[str, Any]
 def read_xlsx(data: bytes, name: str, report: ParsedReport) -> list[RawRow]:
     """Read cover + 指标 + 专项进展 of an xlsx file."""
     check_zip(data, name)
-    try:
-        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:  # calamine raises several error types for broken parts
-        raise reject_unreadable(
-            name, "xlsx 文件已损坏", f"the xlsx file is corrupt ({type(exc).__name__})", "corrupt_xlsx"
-        ) from exc
-    return read_workbook(wb, name, report)
+    wb = _open(data, name, "xlsx 文件已损坏", "the xlsx file is corrupt")
+    return read_workbook(wb, name, report, _marks(xlsx_marks, data, name))
+
+
+def read_ods(data: bytes, name: str, report: ParsedReport) -> list[RawRow]:
+    """Read an OpenDocument spreadsheet (LibreOffice, WPS) exactly like an xlsx."""
+    check_zip(data, name, "content.xml")
+    wb = _open(data, name, "ods 文件已损坏", "the ods file is corrupt")
+    report.format = "ods"
+    return read_workbook(wb, name, report, _marks(ods_marks, data, name))
 
 
 def read_xls(data: bytes, name: str, report: ParsedReport) -> list[RawRow]:
@@ -46,20 +55,33 @@ def read_xls(data: bytes, name: str, report: ParsedReport) -> list[RawRow]:
         raise reject_unreadable(
             name, "文件设置了打开密码（已加密）", "the file is password-protected (encrypted)", "encrypted"
         )
-    try:
-        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:
-        raise reject_unreadable(
-            name, "旧版 Excel 文件已损坏", "the legacy Excel file is corrupt", "corrupt_xlsx"
-        ) from exc
+    wb = _open(data, name, "旧版 Excel 文件已损坏", "the legacy Excel file is corrupt")
     report.format = "xls"
     return read_workbook(wb, name, report)
 
 
-def read_workbook(wb: pc.CalamineWorkbook, name: str, report: ParsedReport) -> list[RawRow]:
+def _open(data: bytes, name: str, why_zh: str, why_en: str) -> pc.CalamineWorkbook:
+    try:
+        return pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises several error types for broken parts
+        raise reject_unreadable(name, why_zh, f"{why_en} ({type(exc).__name__})", "corrupt_xlsx") from exc
+
+
+def _marks(scan: Callable[[bytes], CellMarks], data: bytes, name: str) -> CellMarks:
+    """Error and formula-without-value cells (cells.py); a sheet whose XML cannot be parsed is a corrupt file."""
+    try:
+        return scan(data)
+    except (ET.ParseError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise reject_unreadable(
+            name, "工作表内容损坏", f"a worksheet is corrupt ({type(exc).__name__})", "corrupt_xlsx"
+        ) from exc
+
+
+def read_workbook(wb: pc.CalamineWorkbook, name: str, report: ParsedReport,
+                  marks: CellMarks | None = None) -> list[RawRow]:
     """Raw rows of an opened workbook, its cover applied to ``report``."""
     try:
-        cover, raw_rows = _read_sheets(wb, name, report)
+        cover, raw_rows = _read_sheets(wb, name, report, marks or {})
     except ReportRejected:
         raise
     except Exception as exc:
@@ -78,19 +100,22 @@ def read_workbook(wb: pc.CalamineWorkbook, name: str, report: ParsedReport) -> l
     return raw_rows
 
 
-def _read_sheets(wb: pc.CalamineWorkbook, name: str, report: ParsedReport) -> tuple[Cover, list[RawRow]]:
-    """The template's sheets found by name; without 指标 or 专项进展, a single-sheet long table."""
+def _read_sheets(wb: pc.CalamineWorkbook, name: str, report: ParsedReport,
+                 marks: CellMarks) -> tuple[Cover, list[RawRow]]:
+    """The template's sheets, each the one copy that holds data; without 指标 or 专项进展, one long table.
+
+    Every sheet is looked at: a second filled copy of a template sheet, or another sheet with a header and data
+    rows, rejects the file naming the sheets, because reading one and dropping the other would lose rows."""
     names = list(wb.sheet_names)
-    picked = (
-        _find_sheet(names, "封面", "cover"),
-        _find_sheet(names, "指标", "indicators"),
-        _find_sheet(names, "专项进展", "专项", "milestones"),
-    )
-    cover_sheet, ind_sheet, ms_sheet = picked
-    rows = {s: _sheet_rows(wb, s, name) for s in names if s in picked}
+    rows = {s: _sheet_rows(wb, s, name, marks) for s in names}
+    cover_sheet = pick_sheet(names, rows, "cover", name)
+    ind_sheet = pick_sheet(names, rows, "indicator", name)
+    ms_sheet = pick_sheet(names, rows, "milestone", name)
+    picked = tuple(s for s in (cover_sheet, ind_sheet, ms_sheet) if s)
     cover: Cover = cover_from_rows(rows[cover_sheet]) if cover_sheet else {}
     if not ind_sheet and not ms_sheet:
-        return _read_long_table(wb, names, name, cover)
+        return _read_long_table(names, rows, name, cover)
+    check_unread_sheets(names, rows, tuple(s for s in (ind_sheet, ms_sheet) if s), name)
     raw_rows: list[RawRow] = []
     if ind_sheet:
         if not cover:
@@ -102,43 +127,37 @@ def _read_sheets(wb: pc.CalamineWorkbook, name: str, report: ParsedReport) -> tu
     if other:
         report.warnings.append(
             {
-                "zh": f"以下工作表未读取：{'、'.join(other)}（只读取 封面、指标、专项进展）",
-                "en": f"sheets not read: {', '.join(other)} (only 封面, 指标, 专项进展 are read)",
+                "zh": f"以下工作表没有数据，未读取：{'、'.join(other)}",
+                "en": f"sheets without data, not read: {', '.join(other)}",
             }
         )
     return cover, raw_rows
 
 
-def _read_long_table(
-    wb: pc.CalamineWorkbook, names: list[str], name: str, cover: Cover
-) -> tuple[Cover, list[RawRow]]:
-    """The first sheet holding a long table (same columns as the CSV layout)."""
-    for s in names:
-        rows = _sheet_rows(wb, s, name)
-        found = find_header(rows)
-        if found:
-            longs = list(long_rows(rows, s, found))
-            if longs:
-                return cover or long_cover(rows, found), longs
+def _read_long_table(names: list[str], rows: dict[str, list[list[Any]]], name: str,
+                     cover: Cover) -> tuple[Cover, list[RawRow]]:
+    """The one sheet holding a long table (same columns as the CSV layout); two such sheets are ambiguous."""
+    tables = [s for s in names if has_data_rows(rows[s])]
+    if len(tables) > 1:
+        raise ambiguous(name, tables, "长表")
+    for s in tables:
+        found = find_header(rows[s])
+        longs = list(long_rows(rows[s], s, found)) if found else []
+        if longs and found:
+            return cover or long_cover(rows[s], found), longs
     return cover, []
 
 
-def _sheet_rows(wb: pc.CalamineWorkbook, sheet_name: str, name: str) -> list[list[Any]]:
+def _sheet_rows(wb: pc.CalamineWorkbook, sheet_name: str, name: str, marks: CellMarks) -> list[list[Any]]:
     sheet = wb.get_sheet_by_name(sheet_name)
     if sheet.total_height > MAX_ROWS_PER_SHEET + HEADER_SCAN_ROWS:
         raise too_many_rows(name, sheet_name)
-    return sheet.to_python(skip_empty_area=False)
-
-
-def _find_sheet(names: list[str], *keys: str) -> str | None:
-    """A sheet named exactly like one of ``keys`` (after normalising), else one whose name contains one."""
-    for n in names:
-        if norm_key(n) in {norm_key(k) for k in keys}:
-            return n
-    for n in names:
-        if any(norm_key(k) in norm_key(n) for k in keys):
-            return n
-    return None
+    rows = apply_marks(sheet.to_python(skip_empty_area=False), marks.get(sheet_name, {}))
+    try:
+        find_header(rows)
+    except RepeatedColumns as rc:
+        raise repeated_columns(name, sheet_name, rc.row_number, rc.labels) from rc
+    return rows
 
 
 def _data_rows_checked(rows: list[list[Any]], sheet: str, item_type: str, name: str) -> list[RawRow]:
