@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export HNPLUS_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: help install site-vendor run test lint sql-lint fmt airflow airflow-smoke bench lock browser clean
+.PHONY: help install site-vendor run test lint sql-lint fmt airflow airflow-smoke bench lock browser libreoffice pdf-tools clean
 
 help:
 	@echo "make run    - install into .venv and run the nightly DAG on the bundled sample data (python -m tools.demo)"
@@ -33,7 +33,7 @@ site-vendor:
 run: install
 	$(BIN)/python -m tools.demo
 
-test: install browser
+test: install browser libreoffice pdf-tools
 	$(BIN)/ruff check .
 	$(BIN)/sqlfluff lint sql --disable-progress-bar
 	$(BIN)/pytest -q
@@ -59,6 +59,14 @@ bench: install
 # Headless Chromium for the web-page tests (Debian package; Playwright's own browser download is not reachable here).
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null)
+
+# LibreOffice (Debian package) prints the workbook to PDF in the workbook tests, as an official's office suite would.
+libreoffice:
+	@command -v soffice >/dev/null || (apt-get update -qq && apt-get install -y -qq libreoffice-calc >/dev/null)
+
+# poppler-utils (pdftotext, pdftoppm) read the printed workbook and the bulletin back in the tests.
+pdf-tools:
+	@command -v pdftotext >/dev/null || (apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null)
 
 # Re-resolve and pin every dependency (needs the package registry).
 lock:

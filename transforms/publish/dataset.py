@@ -46,7 +46,18 @@ def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [t for t in PUBLISHED_TABLES if table_schema(con, t)]
 
 
-def _export_tables(con: duckdb.DuckDBPyConnection, out: Path, tables: list[str], period: str | None) -> None:
+def _sources(metadata: dict, period: str | None) -> list[str]:
+    """The sources a printed workbook names: the city reports and the open-data feeds of the dataset."""
+    inputs = metadata.get("inputs") or {}
+    reports = [r for r in inputs.get("reports") or [] if period is None or r.get("period") == period]
+    lines = [f"城市报告 City reports: {len(reports)} 份 files"]
+    lines += [f"开放数据源 Feed {f.get('feed_id')}: {f.get('status') or ''} {f.get('snapshot_id') or ''}".rstrip()
+              for f in inputs.get("feeds") or []]
+    return lines
+
+
+def _export_tables(con: duckdb.DuckDBPyConnection, out: Path, tables: list[str], period: str | None,
+                   dataset_id: str = "", metadata: dict | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     where = "" if period is None else f" where period = '{period}'"
     for table in tables:
@@ -56,7 +67,9 @@ def _export_tables(con: duckdb.DuckDBPyConnection, out: Path, tables: list[str],
         if table in JSON_TABLES:
             dump_records(json_records(con.sql(query).df()), out / f"{table}.json")
         if table == "league_table":
-            write_league_workbook(con.sql(query).df(), out / "league_table.xlsx")
+            meta = metadata or {}
+            write_league_workbook(con.sql(query).df(), out / "league_table.xlsx", dataset_id,
+                                  meta.get("method_version") or METHOD_VERSION, period, _sources(meta, period))
 
 
 def _csv_safe(con: duckdb.DuckDBPyConnection, query: str) -> str:
@@ -79,7 +92,7 @@ def _file_list(root: Path) -> list[dict]:
 
 def _write_dataset(con: duckdb.DuckDBPyConnection, out: Path, tables: list[str], dataset_id: str,
                    metadata: dict, period: str | None) -> None:
-    _export_tables(con, out, tables, period)
+    _export_tables(con, out, tables, period, dataset_id, metadata)
     method_version = metadata.get("method_version") or METHOD_VERSION
     meta = dict(metadata, dataset_id=dataset_id, method_version=method_version, files=_file_list(out))
     if "validation" in meta:
