@@ -10,6 +10,7 @@ no file carries a timestamp, JSON keys are sorted and rows are ordered explicitl
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -22,11 +23,13 @@ from transforms.core.files import replace_dir, sha256_file, swap_symlink
 from transforms.core.formulas import sql_neutralise
 from transforms.core.periods import is_period
 from transforms.publish import layout
+from transforms.publish.bulletin import BulletinUnavailable, write_bulletins
 from transforms.publish.datapackage import apply_comments, build_descriptor, table_schema
 from transforms.publish.excel import write_league_workbook
 from transforms.publish.records import dump_json, dump_records, json_records
 from transforms.publish.site import build_site
 
+log = logging.getLogger(__name__)
 PUBLISHED_TABLES = ("league_table", "action_scores", "special_scores", "indicator_scores", "score_changes")
 ORDER_BY = {
     "league_table": "period, scope, rank, city_code",
@@ -90,10 +93,21 @@ def _file_list(root: Path) -> list[dict]:
             for p in sorted(root.glob("*")) if p.is_file() and p.name not in ("metadata.json", "datapackage.json")]
 
 
+def _write_bulletins(out: Path, period: str, meta: dict) -> None:
+    """The period's bulletin (通报) in Chinese and English; without a CJK font the dataset is published without
+    them, and says so in the log (the site then shows no bulletin link)."""
+    try:
+        write_bulletins(out, period, meta)
+    except BulletinUnavailable as exc:
+        log.warning("bulletin of %s not written: %s", period, exc)
+
+
 def _write_dataset(con: duckdb.DuckDBPyConnection, out: Path, tables: list[str], dataset_id: str,
                    metadata: dict, period: str | None) -> None:
     _export_tables(con, out, tables, period, dataset_id, metadata)
     method_version = metadata.get("method_version") or METHOD_VERSION
+    if period is not None and "league_table" in tables:
+        _write_bulletins(out, period, dict(metadata, dataset_id=dataset_id, method_version=method_version))
     meta = dict(metadata, dataset_id=dataset_id, method_version=method_version, files=_file_list(out))
     if "validation" in meta:
         checks = meta["validation"]
@@ -107,8 +121,9 @@ def _write_dataset(con: duckdb.DuckDBPyConnection, out: Path, tables: list[str],
             inputs["reports"] = [r for r in inputs["reports"] if r.get("period") == period]
         meta["inputs"] = inputs
     dump_json(meta, out / "metadata.json")
+    extra = ["metadata.json", *sorted(p.name for p in out.glob("bulletin_*.pdf"))]
     descriptor = build_descriptor(out, {t: table_schema(con, t) for t in tables}, dataset_id, method_version,
-                                  extra_files=["metadata.json"])
+                                  extra_files=extra)
     if period is not None:
         descriptor["name"] = f"hnplus-league-table-{period.lower()}"
     dump_json(descriptor, out / "datapackage.json")

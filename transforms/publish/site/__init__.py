@@ -28,7 +28,7 @@ NPM_CACHE = REPO_ROOT / ".cache" / "npm"
 METHODOLOGY = ASSETS / "methodology.md"  # docs/methodology.md links here
 
 
-_DOWNLOADS = (".csv", ".parquet", ".json", ".xlsx")
+_DOWNLOADS = (".csv", ".parquet", ".json", ".xlsx", ".pdf")
 
 
 class VendorMissing(RuntimeError):
