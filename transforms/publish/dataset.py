@@ -129,7 +129,8 @@ def _write_dataset(con: duckdb.DuckDBPyConnection, out: Path, tables: list[str],
     dump_json(descriptor, out / "datapackage.json")
 
 
-def build_dataset(con: duckdb.DuckDBPyConnection, out: Path, dataset_id: str, metadata: dict) -> list[str]:
+def build_dataset(con: duckdb.DuckDBPyConnection, out: Path, dataset_id: str, metadata: dict,
+                  has_data_docs: bool = False) -> list[str]:
     """Write the whole dataset of one run into ``out`` (an empty directory); returns the periods sliced.
 
     ``metadata["method_version"]`` defaults to ``transforms.catalog.METHOD_VERSION``.
@@ -140,7 +141,7 @@ def build_dataset(con: duckdb.DuckDBPyConnection, out: Path, dataset_id: str, me
                if is_period(p)] if "league_table" in tables else []
     for period in periods:
         _write_dataset(con, out / "periods" / period, tables, dataset_id, metadata, period)
-    build_site(out)
+    build_site(out, has_data_docs)
     return periods
 
 
@@ -158,8 +159,9 @@ def publish(
     final = datasets / dataset_id
     tmp = Path(tempfile.mkdtemp(prefix=f".{dataset_id}.", dir=datasets))
     try:
-        periods = build_dataset(con, tmp, dataset_id, metadata)
-        if data_docs is not None and (data_docs / "index.html").is_file():
+        has_docs = data_docs is not None and (data_docs / "index.html").is_file()
+        periods = build_dataset(con, tmp, dataset_id, metadata, has_docs)
+        if has_docs:
             # the run's Data Docs travel with the dataset (they record the validation run, so they are the one
             # part of a dataset that is not byte-identical between two runs of the same inputs)
             shutil.copytree(data_docs, tmp / "data_docs")
