@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export HNPLUS_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: help install site-vendor run test lint sql-lint fmt airflow airflow-smoke bench lock browser libreoffice clean
+.PHONY: help install site-vendor run test lint sql-lint fmt airflow airflow-smoke bench lock browser libreoffice pdf-tools clean
 
 help:
 	@echo "make run    - install into .venv and run the nightly DAG on the bundled sample data (python -m tools.demo)"
@@ -33,7 +33,7 @@ site-vendor:
 run: install
 	$(BIN)/python -m tools.demo
 
-test: install browser libreoffice
+test: install browser libreoffice pdf-tools
 	$(BIN)/ruff check .
 	$(BIN)/sqlfluff lint sql --disable-progress-bar
 	$(BIN)/pytest -q
@@ -60,10 +60,14 @@ bench: install
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null)
 
-# LibreOffice headless (Debian's calc package, no GUI) for the intake corpus: the tests convert their own files to
-# .ods/.xlsx/.csv with one `soffice --headless --convert-to` call per format (tests/intake/corpus_lo.py).
+# LibreOffice headless (Debian's calc package without the GUI): the intake corpus converts its own files to
+# .ods/.xlsx/.csv (tests/intake/corpus_lo.py), and the workbook tests print the workbook to PDF as an office would.
 libreoffice:
 	@command -v soffice >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null)
+
+# poppler-utils (pdftotext, pdftoppm) read the printed workbook and the bulletin back in the tests.
+pdf-tools:
+	@command -v pdftotext >/dev/null || (apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null)
 
 # Re-resolve and pin every dependency (needs the package registry).
 lock:

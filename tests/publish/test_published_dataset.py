@@ -100,7 +100,8 @@ def test_datapackage_shape(published: Path) -> None:
         assert dp["licenses"][0]["name"] == "CC-BY-4.0"
         names = [r["name"] for r in dp["resources"]]
         assert len(names) == len(set(names)) and len(names) >= 9
-        on_disk = {p.name for p in d.iterdir() if p.is_file() and p.suffix in (".csv", ".parquet", ".json", ".xlsx")}
+        on_disk = {p.name for p in d.iterdir()
+                   if p.is_file() and p.suffix in (".csv", ".parquet", ".json", ".xlsx", ".pdf")}
         assert {r["path"] for r in dp["resources"]} == on_disk - {"datapackage.json"}
         for r in dp["resources"]:
             assert not r["path"].startswith(("/", "..")) and re.fullmatch(r"[-a-z0-9._/]+", r["name"])

@@ -10,6 +10,7 @@ no file carries a timestamp, JSON keys are sorted and rows are ordered explicitl
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -22,11 +23,13 @@ from transforms.core.files import replace_dir, sha256_file, swap_symlink
 from transforms.core.formulas import sql_neutralise
 from transforms.core.periods import is_period
 from transforms.publish import layout
+from transforms.publish.bulletin import BulletinUnavailable, write_bulletins
 from transforms.publish.datapackage import apply_comments, build_descriptor, table_schema
 from transforms.publish.excel import write_league_workbook
 from transforms.publish.records import dump_json, dump_records, json_records
 from transforms.publish.site import build_site
 
+log = logging.getLogger(__name__)
 PUBLISHED_TABLES = ("league_table", "action_scores", "special_scores", "indicator_scores", "score_changes",
                     "evidence_pairs", "coherence_audit", "rank_sensitivity")
 ORDER_BY = {
@@ -50,7 +53,18 @@ def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [t for t in PUBLISHED_TABLES if table_schema(con, t)]
 
 
-def _export_tables(con: duckdb.DuckDBPyConnection, out: Path, tables: list[str], period: str | None) -> None:
+def _sources(metadata: dict, period: str | None) -> list[str]:
+    """The sources a printed workbook names: the city reports and the open-data feeds of the dataset."""
+    inputs = metadata.get("inputs") or {}
+    reports = [r for r in inputs.get("reports") or [] if period is None or r.get("period") == period]
+    lines = [f"城市报告 City reports: {len(reports)} 份 files"]
+    lines += [f"开放数据源 Feed {f.get('feed_id')}: {f.get('status') or ''} {f.get('snapshot_id') or ''}".rstrip()
+              for f in inputs.get("feeds") or []]
+    return lines
+
+
+def _export_tables(con: duckdb.DuckDBPyConnection, out: Path, tables: list[str], period: str | None,
+                   dataset_id: str = "", metadata: dict | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     where = "" if period is None else f" where period = '{period}'"
     for table in tables:
@@ -60,7 +74,9 @@ def _export_tables(con: duckdb.DuckDBPyConnection, out: Path, tables: list[str],
         if table in JSON_TABLES:
             dump_records(json_records(con.sql(query).df()), out / f"{table}.json")
         if table == "league_table":
-            write_league_workbook(con.sql(query).df(), out / "league_table.xlsx")
+            meta = metadata or {}
+            write_league_workbook(con.sql(query).df(), out / "league_table.xlsx", dataset_id,
+                                  meta.get("method_version") or METHOD_VERSION, period, _sources(meta, period))
 
 
 def _csv_safe(con: duckdb.DuckDBPyConnection, query: str) -> str:
@@ -81,10 +97,21 @@ def _file_list(root: Path) -> list[dict]:
             for p in sorted(root.glob("*")) if p.is_file() and p.name not in ("metadata.json", "datapackage.json")]
 
 
+def _write_bulletins(out: Path, period: str, meta: dict) -> None:
+    """The period's bulletin (通报) in Chinese and English; without a CJK font the dataset is published without
+    them, and says so in the log (the site then shows no bulletin link)."""
+    try:
+        write_bulletins(out, period, meta)
+    except BulletinUnavailable as exc:
+        log.warning("bulletin of %s not written: %s", period, exc)
+
+
 def _write_dataset(con: duckdb.DuckDBPyConnection, out: Path, tables: list[str], dataset_id: str,
                    metadata: dict, period: str | None) -> None:
-    _export_tables(con, out, tables, period)
+    _export_tables(con, out, tables, period, dataset_id, metadata)
     method_version = metadata.get("method_version") or METHOD_VERSION
+    if period is not None and "league_table" in tables:
+        _write_bulletins(out, period, dict(metadata, dataset_id=dataset_id, method_version=method_version))
     meta = dict(metadata, dataset_id=dataset_id, method_version=method_version, files=_file_list(out))
     if "validation" in meta:
         checks = meta["validation"]
@@ -98,14 +125,16 @@ def _write_dataset(con: duckdb.DuckDBPyConnection, out: Path, tables: list[str],
             inputs["reports"] = [r for r in inputs["reports"] if r.get("period") == period]
         meta["inputs"] = inputs
     dump_json(meta, out / "metadata.json")
+    extra = ["metadata.json", *sorted(p.name for p in out.glob("bulletin_*.pdf"))]
     descriptor = build_descriptor(out, {t: table_schema(con, t) for t in tables}, dataset_id, method_version,
-                                  extra_files=["metadata.json"])
+                                  extra_files=extra)
     if period is not None:
         descriptor["name"] = f"hnplus-league-table-{period.lower()}"
     dump_json(descriptor, out / "datapackage.json")
 
 
-def build_dataset(con: duckdb.DuckDBPyConnection, out: Path, dataset_id: str, metadata: dict) -> list[str]:
+def build_dataset(con: duckdb.DuckDBPyConnection, out: Path, dataset_id: str, metadata: dict,
+                  has_data_docs: bool = False) -> list[str]:
     """Write the whole dataset of one run into ``out`` (an empty directory); returns the periods sliced.
 
     ``metadata["method_version"]`` defaults to ``transforms.catalog.METHOD_VERSION``.
@@ -116,7 +145,7 @@ def build_dataset(con: duckdb.DuckDBPyConnection, out: Path, dataset_id: str, me
                if is_period(p)] if "league_table" in tables else []
     for period in periods:
         _write_dataset(con, out / "periods" / period, tables, dataset_id, metadata, period)
-    build_site(out)
+    build_site(out, has_data_docs)
     return periods
 
 
@@ -134,8 +163,9 @@ def publish(
     final = datasets / dataset_id
     tmp = Path(tempfile.mkdtemp(prefix=f".{dataset_id}.", dir=datasets))
     try:
-        periods = build_dataset(con, tmp, dataset_id, metadata)
-        if data_docs is not None and (data_docs / "index.html").is_file():
+        has_docs = data_docs is not None and (data_docs / "index.html").is_file()
+        periods = build_dataset(con, tmp, dataset_id, metadata, has_docs)
+        if has_docs:
             # the run's Data Docs travel with the dataset (they record the validation run, so they are the one
             # part of a dataset that is not byte-identical between two runs of the same inputs)
             shutil.copytree(data_docs, tmp / "data_docs")

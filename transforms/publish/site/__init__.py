@@ -16,9 +16,10 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.catalog import read_seed
+from transforms.catalog import indicators, read_seed
 from transforms.core.files import sha256_file
 from transforms.core.paths import REPO_ROOT
+from transforms.publish import labels as lb
 from transforms.publish.datapackage import COLUMNS, TABLES, column_doc
 from transforms.publish.records import json_records
 from transforms.publish.site.audit import write_audit_page
@@ -29,7 +30,7 @@ NPM_CACHE = REPO_ROOT / ".cache" / "npm"
 METHODOLOGY = ASSETS / "methodology.md"  # docs/methodology.md links here
 
 
-_DOWNLOADS = (".csv", ".parquet", ".json", ".xlsx")
+_DOWNLOADS = (".csv", ".parquet", ".json", ".xlsx", ".pdf")
 
 
 class VendorMissing(RuntimeError):
@@ -99,8 +100,9 @@ def site_data(dataset: Path) -> dict:
         if specials.is_file() and latest:
             con.read_parquet(str(specials)).create_view("special_scores")
             spec_cols, spec_rows = _frame_rows(
-                con, "select city_code, special_code, action_code, score, coverage from special_scores "
-                     "where period = ? order by city_code, special_code", [latest])
+                con, "select period, city_code, special_code, action_code, score, coverage from special_scores "
+                     "order by period, city_code, special_code")
+        why = _why(con, dataset)
     finally:
         con.close()
     inputs = metadata.get("inputs") or {}
@@ -113,6 +115,9 @@ def site_data(dataset: Path) -> dict:
         "cities": cities,
         "league": {"columns": cols, "rows": rows},
         "specials": {"period": latest, "columns": spec_cols, "rows": spec_rows},
+        "why": why,
+        "labels": _labels(),
+        "bulletins": sorted(p.name for p in (dataset / "periods").glob("*") if (p / "bulletin_zh.pdf").is_file()),
         "special_names": special_names,
         "reports": inputs.get("reports", []),
         "feeds": inputs.get("feeds", []),
@@ -124,19 +129,54 @@ def site_data(dataset: Path) -> dict:
     }
 
 
+WHY_TOP = 5  # contributions shown per city and period on the city page
+
+
+def _why(con: duckdb.DuckDBPyConnection, dataset: Path) -> dict:
+    """For each period and city, the overall score change and its largest indicator contributions (from the
+    dataset's ``score_changes``), so the city page can say why the rank changed."""
+    path = dataset / "score_changes.parquet"
+    if not path.is_file():
+        return {"columns": [], "rows": [], "totals": [], "names": {}}
+    con.read_parquet(str(path)).create_view("score_changes")
+    base = "from score_changes where scope = 'overall'"
+    cols, rows = _frame_rows(con, f"""
+        select period, city_code, indicator_code, score_change, cause, previous_value, value from (
+            select *, row_number() over (partition by period, city_code
+                                         order by abs(score_change) desc, indicator_code) as n
+            {base} and abs(score_change) >= 0.005) where n <= {WHY_TOP} order by period, city_code, n""")
+    _, totals = _frame_rows(con, f"select period, city_code, previous_period, sum(score_change) {base} "
+                                 "group by all order by period, city_code")
+    codes = {r[2] for r in rows}
+    names = {i["indicator_code"]: [i["name_zh"], i["name_en"]] for i in indicators() if i["indicator_code"] in codes}
+    for sp in read_seed("plan_specials.csv"):
+        if f"ms_{sp['special_code']}" in codes:
+            names[f"ms_{sp['special_code']}"] = [f"{sp['name_zh']}推进状态", f"{sp['name_en']}: progress status"]
+    return {"columns": cols, "rows": rows, "totals": totals, "names": names}
+
+
+def _labels() -> dict:
+    """The reader's words for every status and code, shared with the workbook and the bulletin."""
+    return {"on_track": lb.ON_TRACK, "light": lb.LIGHT, "light_rule": lb.LIGHT_RULE,
+            "evidence": lb.EVIDENCE_AGREEMENT, "evidence_meaning": lb.EVIDENCE_MEANING,
+            "no_score_reason": lb.NO_SCORE_REASON, "cause": lb.CAUSES,
+            "order": {"light": list(lb.LIGHT), "on_track": list(lb.ON_TRACK), "evidence": list(lb.EVIDENCE_AGREEMENT)}}
+
+
 def _validation_summary(results: list[dict]) -> dict:
     failed = [r for r in results if not r.get("success")]
     return {"checks": len(results), "failed": len(failed),
             "failed_critical": sum(1 for r in failed if r.get("severity") == "critical")}
 
 
-def build_site(out: Path) -> Path:
+def build_site(out: Path, has_data_docs: bool = False) -> Path:
     """Write ``index.html``, ``data.js`` and ``assets/`` into the dataset folder ``out``, from its own files
     (written before: the tables and metadata.json); returns index.html."""
     assets = out / "assets"
     assets.mkdir(parents=True, exist_ok=True)
     data = site_data(out)
     data["has_map"] = True
+    data["has_data_docs"] = has_data_docs
     data["files"] = [{"path": p.name, "bytes": p.stat().st_size, "sha256": sha256_file(p)}
                      for p in sorted(out.iterdir()) if p.is_file() and p.suffix in _DOWNLOADS]
     try:
