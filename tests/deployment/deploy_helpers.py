@@ -14,7 +14,7 @@ import duckdb
 import requests
 
 from transforms.paths import DataPaths
-from transforms.safety import check_published
+from transforms.safety import check_dataset
 
 DAG_ID = "hnplus_nightly"
 
@@ -131,7 +131,7 @@ class Analyst(threading.Thread):
                     fresh.close()
             except Exception as exc:  # noqa: BLE001
                 self.errors.append(f"fresh connection: {exc!r}")
-            problems = check_published(self.paths.published)
+            problems = published_problems(self.paths.published)
             if problems:
                 self.errors.append(f"published: {problems}")
             self.rounds += 1
@@ -141,6 +141,20 @@ class Analyst(threading.Thread):
         self._done.set()
         self.join(timeout=30)
         self.con.close()
+
+
+def published_problems(root: Path) -> list[str]:
+    """What a reader finds wrong in the published tree, reading as a reader should: each link (``latest`` and the
+    period links) resolved once, then that one folder checked (``transforms.safety.check_dataset``). Reading
+    file after file through a link that is switched in between could mix two complete datasets."""
+    if not (root / "latest").is_symlink():
+        return [f"{root / 'latest'} is not a symlink"]
+    problems = []
+    for link in sorted(root.iterdir()):
+        if link.is_symlink() and not link.name.startswith("."):
+            target = Path(os.path.realpath(link))
+            problems += check_dataset(target) if target.is_dir() else [f"{link}: dangling"]
+    return problems
 
 
 def add_changed_report(paths: DataPaths) -> Path:

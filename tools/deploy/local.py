@@ -42,6 +42,9 @@ from tools.deploy.topology import (
 from transforms.airflow_env import airflow_bin
 
 PG_SYSTEM_USER = "postgres"
+#: Every process of a deployment carries this variable (value: its ``data/deploy`` folder), children included:
+#: ``stop`` and the tests find with it whatever a killed parent left behind, in any process group.
+MARK = "HNPLUS_DEPLOY_ROOT"
 
 
 class DeployError(RuntimeError):
@@ -81,6 +84,35 @@ def group_members(pgid: int) -> list[int]:
         if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
             out.append(int(stat.parent.name))
     return out
+
+
+def marked(root: Path) -> list[int]:
+    """Live processes whose environment carries ``MARK=root`` (read from /proc; root sees every process)."""
+    want = f"{MARK}={root}".encode()
+    out = []
+    for env in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if want in env.read_bytes().split(b"\0"):
+                pid = int(env.parent.name)
+                st = _proc_stat(pid)
+                if st and st[0] != "Z":
+                    out.append(pid)
+        except (OSError, ValueError):
+            continue
+    return [p for p in out if p != os.getpid()]
+
+
+def owner(pid: int, candidates: dict[str, int]) -> str | None:
+    """Which of ``candidates`` (name -> pid) ``pid`` descends from, following the parent chain."""
+    by_pid = {v: k for k, v in candidates.items()}
+    while pid > 1:
+        if pid in by_pid:
+            return by_pid[pid]
+        st = _proc_stat(pid)
+        if not st:
+            return None
+        pid = int(st[1])
+    return None
 
 
 def _reap() -> None:
@@ -300,7 +332,11 @@ class Deployment:
             picked[key] = port
         return picked
 
+    def _marked_env(self, env: dict[str, str] | None = None) -> dict[str, str]:
+        return dict(env if env is not None else os.environ, **{MARK: str(self.layout.root)})
+
     def _spawn(self, name: str, cmd: list[str], env: dict[str, str]) -> None:
+        env = self._marked_env(env)
         log = self.layout.logs / f"{name}.log"
         with open(log, "ab") as out:
             out.write(f"\n==== {time.strftime('%Y-%m-%dT%H:%M:%S%z')} start: {' '.join(cmd)}\n".encode())
@@ -328,7 +364,7 @@ class Deployment:
                 out = subprocess.run(_as_pg_user([pg_bin("initdb"), "-D", str(lay.pgdata), "-U", "airflow",
                                                   f"--pwfile={pwfile}", "--auth=scram-sha-256", "-E", "UTF8",
                                                   "--locale=C.UTF-8"]),
-                                     capture_output=True, text=True)
+                                     capture_output=True, text=True, env=self._marked_env())
             finally:
                 pwfile.unlink(missing_ok=True)
             if out.returncode != 0:
@@ -339,7 +375,8 @@ class Deployment:
         opts = (f"-c listen_addresses=127.0.0.1 -p {self.ports['postgres']} -k {lay.run} "
                 "-c max_connections=200 -c shared_buffers=64MB")
         out = subprocess.run(_as_pg_user([pg_bin("pg_ctl"), "-D", str(lay.pgdata), "-l", str(log), "-w",
-                                          "-t", "60", "-o", opts, "start"]), capture_output=True, text=True)
+                                          "-t", "60", "-o", opts, "start"]), capture_output=True, text=True,
+                             env=self._marked_env())
         if out.returncode != 0:
             raise DeployError(f"pg_ctl start failed: {out.stdout[-1000:]} {out.stderr[-1000:]}\n{tail(log)}")
         pid = int((lay.pgdata / "postmaster.pid").read_text().split()[0])
@@ -496,6 +533,14 @@ class Deployment:
                                         "-t", "60", "stop"]), capture_output=True)
         if "postgres" in services and alive(services["postgres"]["pid"], services["postgres"].get("started")):
             killed += stop_groups([services["postgres"]["pid"]])
+        strays = marked(self.layout.root)  # e.g. task processes of a worker that was killed -9 earlier
+        if strays:
+            for pid in strays:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            killed += strays
         # zombies of the processes ``start`` left to PID 1 disappear once it reaps them (a few seconds here)
         gone_by = time.monotonic() + 15
         while time.monotonic() < gone_by and any(Path(f"/proc/{p}").exists() for s in services.values()
@@ -512,6 +557,7 @@ class Deployment:
         import socket
 
         procs = {n: group_members(s["pid"]) for n, s in self.state.get("services", {}).items()}
+        procs["(marked)"] = marked(self.layout.root)
         listening = []
         for key, port in (self.state.get("ports") or {}).items():
             with socket.socket() as s:
