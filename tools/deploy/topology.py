@@ -86,6 +86,8 @@ def free_port(preferred: int = 0) -> int:
     """``preferred`` when it is free on 127.0.0.1, else any free port."""
     for port in (preferred, 0) if preferred else (0,):
         with socket.socket() as s:
+            # as the servers do: a port whose last connections are in TIME_WAIT is free for a new listener
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
