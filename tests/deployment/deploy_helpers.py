@@ -157,14 +157,14 @@ def published_problems(root: Path) -> list[str]:
     return problems
 
 
-def add_changed_report(paths: DataPaths) -> Path:
-    """A corrected report for 411300 2020Q4 (every numeric indicator value changed), so the inputs and hence the
-    dataset id change: the next run must publish one new dataset."""
+def add_changed_report(paths: DataPaths, factor: float = 1.2) -> Path:
+    """A corrected report for 411300 2020Q4 (every numeric indicator value scaled by ``factor``), so the inputs
+    and hence the dataset id change: the next run must publish one new dataset."""
     src = paths.inbox / "411300" / "411300_2020Q4.json"
     doc = json.loads(src.read_text(encoding="utf-8"))
     for ind in doc["indicators"]:
         if isinstance(ind.get("value"), int | float):
-            ind["value"] = round(ind["value"] * 1.2 + 1, 2)
-    dest = paths.inbox / "411300" / "411300_2020Q4_corrected.json"
+            ind["value"] = round(ind["value"] * factor + 1, 2)
+    dest = paths.inbox / "411300" / f"411300_2020Q4_corrected_{factor}.json"
     dest.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     return dest

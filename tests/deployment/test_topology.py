@@ -3,8 +3,9 @@ also Redis and two workers), driven only as an operator would: REST, signals, ``
 
 The tests of one mode share one deployment and one data directory and run in file order: the scheduled run
 publishes dataset A; the REST run republishes it (force) while an analyst reads; two triggers at once; then a
-corrected report arrives and the run that must publish dataset B is hit by ``kill -9`` of the part that runs
-its tasks (LocalExecutor: the scheduler; Celery: the worker running the task).
+corrected report arrives and the run that must publish dataset B is hit by ``kill -9`` of the scheduler
+(LocalExecutor: it also runs the task); with Celery another corrected report, and the run that must publish C is
+hit by ``kill -9`` of the worker running the task.
 """
 
 from __future__ import annotations
@@ -153,43 +154,59 @@ def test_two_triggers_at_once_respect_max_active_runs(topology: dict) -> None:
     assert most_running == 1
 
 
-def test_kill_9_of_the_part_running_a_task_then_restart(topology: dict) -> None:
-    """kill -9 during ``build`` of the run that publishes dataset B: after the part is restarted the task is
-    retried and the run completes; exactly one new dataset appears; latest is always complete; the analyst's
-    connection opened before the run keeps working."""
+def _kill_during_build_then_restart(topology: dict, part: str, factor: float) -> dict:
+    """A corrected report (new inputs), a run, ``kill -9`` of ``part`` while ``build`` runs (``part="worker"``:
+    the Celery worker whose process runs it), restart of that part, the run completes. Checks that exactly one
+    new dataset is published, that ``latest`` and the period links were complete at every moment, and that an
+    analyst's connection opened before the run read the old data throughout without an error."""
     dep, api = topology["dep"], topology["api"]
     paths = _paths(topology)
-    add_changed_report(paths)
+    before = dataset_ids(paths)
+    old_latest = latest_id(paths)
+    add_changed_report(paths, factor)
     analyst = Analyst(paths)
     analyst.start()
     t0 = time.monotonic()
     try:
         run_id = api.trigger({})
         ti = api.wait_task_running(run_id, "build", RUN_TIMEOUT)
-        if topology["executor"] == "celery":
+        if part == "worker":
             workers = {n: s["pid"] for n, s in dep.state["services"].items() if n.startswith("airflow-worker-")}
             victim = owner(ti["pid"], workers)
             assert victim, f"task pid {ti['pid']} belongs to no worker {workers}"
         else:
             victim = "airflow-scheduler"
-            assert owner(ti["pid"], {victim: dep.pid(victim)}) == victim  # LocalExecutor: the scheduler's child
+            if topology["executor"] == "local":  # LocalExecutor: the task runs in a child of the scheduler
+                assert owner(ti["pid"], {victim: dep.pid(victim)}) == victim
         dep.kill(victim)
         assert not dep.running(victim)
         t_kill = time.monotonic()
         dep.start_service(victim, wait=True)
-        topology["timings"]["restart_after_kill_s"] = round(time.monotonic() - t_kill, 1)
+        topology["timings"][f"restart_{part}_s"] = round(time.monotonic() - t_kill, 1)
         api.wait_run(run_id, RUN_TIMEOUT)
     finally:
         analyst.finish()
-    topology["timings"]["killed_run_s"] = round(time.monotonic() - t0, 1)
+    topology["timings"][f"run_with_{part}_killed_s"] = round(time.monotonic() - t0, 1)
     build = [t for t in api.tasks(run_id) if t["task_id"] == "build"][0]
     assert build["state"] == "success", build
-    topology["timings"]["build_tries_after_kill"] = build["try_number"]
-    b = latest_id(paths)
-    assert b != topology["dataset_a"]
-    assert dataset_ids(paths) == {topology["dataset_a"], b}, "exactly one new dataset"
+    topology["timings"][f"build_tries_{part}_killed"] = build["try_number"]
+    new = latest_id(paths)
+    assert new != old_latest
+    assert dataset_ids(paths) == before | {new}, "exactly one new dataset"
     assert check_published(paths.published) == [] and stale_temp_paths(paths) == []
     assert analyst.errors == [] and analyst.rounds >= 5, analyst.errors[:5]
     assert len(analyst.values) == 1  # the connection opened before the run: the old data throughout
     assert len(analyst.fresh_values) in (1, 2)  # fresh connections: the old, then the new data
     assert os.path.exists(paths.warehouse)
+    return build
+
+
+def test_kill_9_of_the_scheduler_during_a_run_then_restart(topology: dict) -> None:
+    _kill_during_build_then_restart(topology, "scheduler", 1.2)
+
+
+def test_kill_9_of_a_celery_worker_during_a_task_then_restart(topology: dict) -> None:
+    if topology["executor"] != "celery":
+        pytest.skip("LocalExecutor: the scheduler runs the tasks (previous test)")
+    build = _kill_during_build_then_restart(topology, "worker", 1.5)
+    assert build["try_number"] >= 2, build  # the try killed with its worker was failed, then retried
