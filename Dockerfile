@@ -19,14 +19,15 @@ RUN useradd --uid 50000 --gid 0 --create-home --home-dir /home/airflow airflow \
 
 WORKDIR /opt/hnplus
 
-# Dependencies first (cached layer): everything pinned by requirements/constraints.txt; the Postgres drivers
-# for the metadata DB (psycopg2 for the sync engine, asyncpg for the API server's async engine) are pinned here.
+# Dependencies first (cached layer): everything pinned by requirements/constraints.txt, with the "deploy" extra
+# (Postgres provider and drivers: psycopg2 for the sync engine, asyncpg for the API server's async engine; Celery
+# provider, celery and redis for the profile "celery"): the same set `make deploy-local` installs.
 COPY pyproject.toml README.md ./
 COPY requirements ./requirements
 COPY transforms ./transforms
 COPY expectations ./expectations
 # Editable install: transforms.core.paths resolves seeds/ and sql/ relative to the source tree in /opt/hnplus.
-RUN pip install -c requirements/constraints.txt -e . "psycopg2-binary==2.9.13" "asyncpg==0.32.0" \
+RUN pip install -c requirements/constraints.txt -e '.[deploy]' \
     && pip check
 
 COPY seeds ./seeds

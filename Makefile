@@ -6,13 +6,16 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export HNPLUS_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: help install site-vendor run test lint sql-lint fmt airflow airflow-smoke bench lock browser libreoffice pdf-tools clean
+.PHONY: help install site-vendor run test lint sql-lint fmt airflow airflow-smoke bench lock browser libreoffice \
+	pdf-tools clean deploy-deps deploy-local deploy-stop deploy-status deploy-test
 
 help:
 	@echo "make run    - install into .venv and run the nightly DAG on the bundled sample data (python -m tools.demo)"
 	@echo "make test   - lint + the whole test suite (what CI runs)"
 	@echo "make airflow - airflow standalone on localhost with the project's DAGs"
 	@echo "make bench  - benchmarks (results under data/bench/)"
+	@echo "make deploy-local [DEPLOY_EXECUTOR=celery] - the docker-compose.yml topology on this host (Postgres, Airflow services[, Redis, 2 Celery workers])"
+	@echo "make deploy-stop  - stop it; make deploy-test - its tests in both executor modes"
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -73,9 +76,42 @@ pdf-tools:
 lock:
 	rm -rf /tmp/hnplus-lock && $(PYTHON) -m venv /tmp/hnplus-lock
 	/tmp/hnplus-lock/bin/pip install -q --upgrade pip setuptools wheel
-	/tmp/hnplus-lock/bin/pip install -q -e '.[dev]'
+	/tmp/hnplus-lock/bin/pip install -q -e '.[dev,deploy]'
 	(echo "# Pinned versions (pip freeze of a clean venv). Regenerate with: make lock"; \
 	 /tmp/hnplus-lock/bin/pip freeze --exclude-editable) > requirements/constraints.txt
 
 clean:
 	rm -rf data
+
+# ---- The production topology (docker-compose.yml) on this host, without Docker: see docs/deployment.md.
+DEPLOY_EXECUTOR ?= local
+DEPLOY_STAMP := $(VENV)/.deploy-installed
+
+# The "deploy" extra (Postgres and Celery drivers), pinned by the same constraints file as the Dockerfile uses.
+$(DEPLOY_STAMP): $(STAMP) pyproject.toml requirements/constraints.txt
+	$(BIN)/pip install -q -c requirements/constraints.txt -e '.[dev,deploy]'
+	touch $(DEPLOY_STAMP)
+
+# Debian's PostgreSQL and Redis servers, when missing. No cluster of the Debian package is created or started:
+# the deployment runs its own server on its own data directory under data/deploy.
+deploy-deps: install $(DEPLOY_STAMP)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		mkdir -p /etc/postgresql-common; \
+		test -e /etc/postgresql-common/createcluster.conf || echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.conf; \
+		apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }
+	@command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; \
+		service redis-server stop >/dev/null 2>&1 || true; }
+
+deploy-local: deploy-deps
+	$(BIN)/python -m tools.deploy start --executor $(DEPLOY_EXECUTOR)
+
+deploy-status:
+	$(BIN)/python -m tools.deploy status
+
+deploy-stop:
+	@test -x $(BIN)/python || { echo "no .venv: nothing was started"; exit 0; }
+	$(BIN)/python -m tools.deploy stop
+
+# Starts its own topology per executor mode on a temporary data dir and free ports (about 15 min for both).
+deploy-test: deploy-deps
+	$(BIN)/pytest -q -m deployment tests/deployment

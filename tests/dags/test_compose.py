@@ -1,5 +1,5 @@
-"""docker-compose.yml: the services of the official Airflow 3 file (LocalExecutor), one JWT secret for all,
-and no secret written into the repository."""
+"""docker-compose.yml: the services of the official Airflow 3 file (LocalExecutor; Celery as the profile
+"celery"), one JWT secret for all, and no secret written into the repository."""
 
 from __future__ import annotations
 
@@ -32,20 +32,22 @@ def _env(service: dict) -> dict[str, str]:
     return {k: str(v) for k, v in env.items()}
 
 
-def test_services_follow_the_official_file_without_celery(compose: dict) -> None:
+def test_services_follow_the_official_file_with_celery_as_a_profile(compose: dict) -> None:
     services = compose["services"]
-    assert set(services) == AIRFLOW_SERVICES | {"postgres", "portal"}
-    text = yaml.safe_dump(compose)  # the resolved content, without the comments
-    assert "CELERY" not in text and "redis" not in text
-    for name in AIRFLOW_SERVICES:
+    assert set(services) == AIRFLOW_SERVICES | {"postgres", "portal", "redis", "airflow-worker"}
+    assert {n for n, s in services.items() if s.get("profiles")} == {"redis", "airflow-worker"}
+    assert all(s["profiles"] == ["celery"] for s in services.values() if s.get("profiles"))
+    for name in AIRFLOW_SERVICES | {"airflow-worker"}:
         env = _env(services[name])
-        assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor", name
+        # LocalExecutor unless the environment says CeleryExecutor (with --profile celery)
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "${AIRFLOW__CORE__EXECUTOR:-LocalExecutor}", name
         assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/", name
         assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/hnplus/dags", name
         assert env["HNPLUS_PORTAL_URL"].endswith("http://portal:8765}"), name
         assert any(v.startswith("hnplus-data:/data") for v in services[name]["volumes"]), name
         assert any(":/data/published" in v for v in services[name]["volumes"]), name
     assert services["airflow-apiserver"]["command"] == "api-server"
+    assert services["airflow-worker"]["command"][:2] == ["celery", "worker"]
     assert services["airflow-apiserver"]["ports"][0].startswith("127.0.0.1:"), "the UI must not listen publicly"
     for name in AIRFLOW_SERVICES - {"airflow-init"}:
         assert services[name]["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
@@ -53,7 +55,8 @@ def test_services_follow_the_official_file_without_celery(compose: dict) -> None
 
 
 def test_one_jwt_secret_for_every_airflow_container(compose: dict) -> None:
-    secrets = {_env(compose["services"][name]).get("AIRFLOW__API_AUTH__JWT_SECRET") for name in AIRFLOW_SERVICES}
+    secrets = {_env(compose["services"][name]).get("AIRFLOW__API_AUTH__JWT_SECRET")
+               for name in AIRFLOW_SERVICES | {"airflow-worker"}}
     assert len(secrets) == 1 and None not in secrets
     assert ENV_REF.match(secrets.pop())
 
@@ -68,7 +71,7 @@ def test_no_literal_secrets(compose: dict) -> None:
             assert re.sub(r"\$\{[^}]*\}", "", conn) == "postgresql+psycopg2://:@postgres/", f"{name}: {conn}"
     assert not (REPO_ROOT / ".env").exists() or ".env" in (REPO_ROOT / ".gitignore").read_text()
     example = (REPO_ROOT / ".env.example").read_text(encoding="utf-8")
-    for key in ("POSTGRES_PASSWORD", "AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__CORE__FERNET_KEY",
+    for key in ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__CORE__FERNET_KEY",
                 "HNPLUS_ADMIN_PASSWORD"):
         assert re.search(rf"^{key}=change-me", example, re.M), key
 

@@ -1,0 +1,1 @@
+"""Local deployment of the docker-compose.yml topology without Docker (see docs/deployment.md)."""
