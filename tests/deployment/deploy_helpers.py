@@ -14,7 +14,7 @@ import duckdb
 import requests
 
 from transforms.core.paths import DataPaths
-from transforms.safety import check_dataset
+from transforms.publish.integrity import check_dataset
 
 DAG_ID = "hnplus_nightly"
 
@@ -145,7 +145,7 @@ class Analyst(threading.Thread):
 
 def published_problems(root: Path) -> list[str]:
     """What a reader finds wrong in the published tree, reading as a reader should: each link (``latest`` and the
-    period links) resolved once, then that one folder checked (``transforms.safety.check_dataset``). Reading
+    period links) resolved once, then that one folder checked (``transforms.publish.integrity.check_dataset``). Reading
     file after file through a link that is switched in between could mix two complete datasets."""
     if not (root / "latest").is_symlink():
         return [f"{root / 'latest'} is not a symlink"]

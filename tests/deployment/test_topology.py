@@ -23,7 +23,7 @@ from deploy_helpers import DAG_ID, Analyst, Api, add_changed_report, dataset_ids
 
 from tools.deploy.local import group_members, marked, owner
 from transforms.core.paths import REPO_ROOT, DataPaths
-from transforms.safety import check_published, stale_temp_paths
+from transforms.publish.integrity import check_published, stale_temp_paths
 
 pytestmark = pytest.mark.deployment
 RUN_TIMEOUT = 600

@@ -207,8 +207,8 @@ def portal_command(port: int) -> list[str]:
 
 def seed_inbox(data_dir: Path) -> int:
     """Place the synthetic sample reports in an empty inbox (as ``hnplus run`` does); returns how many."""
-    from transforms.core.paths import DataPaths
     from tools.samples import write_samples
+    from transforms.core.paths import DataPaths
 
     paths = DataPaths(data_dir).ensure()
     if any(p.is_file() for p in paths.inbox.rglob("*")):
