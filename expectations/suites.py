@@ -543,7 +543,7 @@ def rank_sensitivity_suite() -> gx.ExpectationSuite:
         *_codes("city_code", "period", None, what),
         gxe.ExpectColumnValuesToBeInSet(
             column="choice", value_set=["weights", "aggregation", "missing_rule", "status_items",
-                                        "independent_weight"],
+                                        "independent_weight", "outlier_treatment", "goalposts", "rare_counts"],
             meta=_meta("critical", "a sensitivity row for an unknown choice: the analysis and its documentation "
                                    "disagree")),
         gxe.ExpectColumnValuesToBeBetween(

@@ -217,25 +217,12 @@ value_goalposts as (
 extended as (
     select
         value_goalposts.*,
-        case
-            when value_goalposts.direction = 'lower'
-                then
-                    greatest(
-                        0,
-                        value_goalposts.high_value
-                        - (value_goalposts.high_value - value_goalposts.low_value) * 10.0 / 3.0
-                    )
-            else value_goalposts.low_value
-        end as low_value_2025,
-        case
-            when value_goalposts.direction = 'lower' then value_goalposts.high_value
-            when value_goalposts.kind = 'share'
-                then least(
-                    params.share_target_cap,
-                    value_goalposts.low_value + (value_goalposts.high_value - value_goalposts.low_value) * 10.0 / 3.0
-                )
-            else value_goalposts.low_value + (value_goalposts.high_value - value_goalposts.low_value) * 10.0 / 3.0
-        end as high_value_2025
+        goalpost_low_2025(value_goalposts.low_value, value_goalposts.high_value, value_goalposts.direction)
+            as low_value_2025,
+        goalpost_high_2025(
+            value_goalposts.low_value, value_goalposts.high_value, value_goalposts.direction, value_goalposts.kind,
+            params.share_target_cap
+        ) as high_value_2025
     from value_goalposts
     cross join params
 ),

@@ -46,6 +46,7 @@ final as (
         cast(max(value) filter (where parameter = 'mc_status_drop_share') as double) as mc_status_drop_share,
         cast(max(value) filter (where parameter = 'mc_independent_weight_spread') as double)
             as mc_independent_weight_spread,
+        cast(max(value) filter (where parameter = 'mc_variant_share') as double) as mc_variant_share,
         cast(max(value) filter (where parameter = 'sa_base_samples') as integer) as sa_base_samples,
         cast(max(value) filter (where parameter = 'sa_seed') as bigint) as sa_seed
     from source

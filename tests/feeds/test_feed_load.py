@@ -17,7 +17,7 @@ from transforms.ingest.feeds.fetch import fetch_feed
 from transforms.ingest.feeds.load import load_feeds
 from transforms.ingest.feeds.registry import list_feeds, load_registry
 
-FEED_INDICATORS = {"xborder_pilot_zone", "national_maker_spaces", "maker_spaces", "scenic_5a_areas",
+FEED_INDICATORS = {"xborder_pilot_zone", "national_maker_spaces", "maker_spaces_registered", "scenic_5a_areas",
                    "broadband_china_city", "telecom_universal_service_pilot"}
 
 

@@ -25,6 +25,8 @@ BLOCK_CELLS = 1024  # cells per block: a block's [cells, draws] arrays stay in t
 RANK_BLOCK_PERIODS = 4  # periods per ranking block
 MC_RANK_BYTES = int(os.environ.get("HNPLUS_MC_RANK_BYTES", str(512 * 2**20)))  # rank store per block
 MC_THREADS = int(os.environ.get("HNPLUS_MC_THREADS", "4"))  # at most this many threads (and no more than cores)
+# the scoring variants a draw may pick (int_indicator_score_variants): name -> column, in bit order
+VARIANTS = {"untreated": "score_untreated", "moving_goalposts": "score_moving", "rare_on_target": "score_rare_target"}
 
 
 def scoring_parameters(con: duckdb.DuckDBPyConnection, options: Mapping[str, str] | None = None) -> dict:
@@ -52,7 +54,8 @@ class _Inputs:
         self.indicators = sorted(set(ind["indicator_code"].unique()))
         self._build_tree(con, ind)
         self._fill_arrays(ind, scopes)
-        self._blocks: dict[tuple[int, int], list] = {}
+        self._read_variants(con, basis)
+        self._blocks: dict[tuple[int, int, int], list] = {}
 
     def _read_parameters(self, p: dict) -> None:
         self.params = p
@@ -153,15 +156,48 @@ class _Inputs:
         exclude = np.where(app, obs, np.nan)
         self.rule_values = (zero, exclude)
 
-    def blocks(self, first: int, last: int) -> list[tuple[int, int, list[np.ndarray]]]:
+    def _read_variants(self, con: duckdb.DuckDBPyConnection, basis: str) -> None:
+        """The other defensible scores of each observed value (int_indicator_score_variants): NaN = the nominal
+        score holds. The size-adjusted view takes its own rows where it has them, else the raw ones."""
+        self.variants = {name: np.full(self.obs.shape, np.nan) for name in VARIANTS}
+        try:
+            df = con.execute("select * from intermediate.int_indicator_score_variants order by basis").df()
+        except duckdb.CatalogException:  # a build without the model: no variants
+            return
+        rows = [df[df.basis == "raw"]] + ([df[df.basis == "size_adjusted"]] if basis == "size_adjusted" else [])
+        for part in rows:
+            part = part[part.indicator_code.isin(set(self.indicators)) & part.period.isin(set(self.periods))]
+            ip, ic, ii = (_codes(part[col], values) for col, values in (
+                ("period", self.periods), ("city_code", self.cities), ("indicator_code", self.indicators)))
+            for name, column in VARIANTS.items():
+                vals = part[column].astype(float).to_numpy()
+                keep = ~np.isnan(vals)
+                self.variants[name][ip[keep], ic[keep], ii[keep]] = vals[keep]
+
+    def rule_values_for(self, combo: int) -> tuple[np.ndarray, np.ndarray]:
+        """The indicator scores [cells, indicators] under each missing-data rule for a combination of the scoring
+        variants (bit 0: no outlier treatment, bit 1: moving goalposts, bit 2: rare counts on targets)."""
+        if combo == 0:
+            return self.rule_values
+        obs = self.obs.copy()
+        for bit, name in enumerate(VARIANTS):  # later bits win: moving over untreated, rare counts over both
+            if combo >> bit & 1:
+                alt = self.variants[name]
+                obs = np.where(np.isnan(alt), obs, alt)
+        n_p, n_c, n_i = obs.shape
+        obs, app = obs.reshape(n_p * n_c, n_i), self.applicable.reshape(n_p * n_c, n_i)
+        zero = np.where(app, np.where(self.missing.reshape(n_p * n_c, n_i), self.missing_score, obs), np.nan)
+        return zero, np.where(app, obs, np.nan)
+
+    def blocks(self, first: int, last: int, combo: int = 0) -> list[tuple[int, int, list[np.ndarray]]]:
         """Cells [first, last) in cache-sized blocks: (start, stop relative to ``first``, per-part matrices).
 
         Per part of a special (self-reported | independent), one matrix [2 x cells, 2 x its indicators]: rows =
         (values | presence), columns = (its indicators under the 'zero' rule | under the 'exclude' rule). Times the
         draws' weights [2 x its indicators, d] (each rule's weights zero for the draws that use the other rule) it
         gives the part's weighted sum and weight total for every cell and draw in one small matrix product."""
-        if (first, last) not in self._blocks:
-            zero, exclude = self.rule_values
+        if (first, last, combo) not in self._blocks:
+            zero, exclude = self.rule_values_for(combo)
             out = []
             for start in range(first, last, BLOCK_CELLS):
                 stop = min(last, start + BLOCK_CELLS)
@@ -173,8 +209,8 @@ class _Inputs:
                         np.hstack([~np.isnan(z), ~np.isnan(e)]).astype(float),
                     ])))
                 out.append((start - first, stop - first, matrices))
-            self._blocks[(first, last)] = out
-        return self._blocks[(first, last)]
+            self._blocks[(first, last, combo)] = out
+        return self._blocks[(first, last, combo)]
 
 
 def _weighted_mean(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_geo: int,
@@ -204,8 +240,8 @@ def _weighted_mean(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_geo
 
 def _scope_scores_by_scope(inp: _Inputs, w_ind: np.ndarray, w_special: np.ndarray, w_action: np.ndarray,
                            n_geo: int, exclude: np.ndarray, out: tuple[np.ndarray, np.ndarray] | None = None,
-                           cells: tuple[int, int] | None = None,
-                           alpha: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                           cells: tuple[int, int] | None = None, alpha: np.ndarray | None = None,
+                           combo: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Scores and presence [scope, cells, d] for d draws (weights [d, n]; the first ``n_geo`` draws geometric;
     ``alpha`` [d] the weight of a special's independent part, independent_weight by default); ``cells`` = (first,
     last) of the (period, city) cells, all by default.
@@ -222,7 +258,7 @@ def _scope_scores_by_scope(inp: _Inputs, w_ind: np.ndarray, w_special: np.ndarra
     shape = (n_scopes, last - first, d)
     # ``out``: buffers the caller reuses chunk after chunk (a fresh 60 MB array costs its page faults every time)
     scores, present = out if out is not None else (np.empty(shape), np.empty(shape, dtype=bool))
-    for start, stop, matrices in inp.blocks(first, last):  # cache-sized blocks: 5x faster than all cells at once
+    for start, stop, matrices in inp.blocks(first, last, combo):  # cache-sized blocks: 5x faster than all at once
         n = stop - start
         actions = []
         for specials in inp.action_specials:
@@ -306,7 +342,7 @@ def _rank_quantiles(inp: _Inputs, chunks: list[tuple], draws: int, p0: int,
     buffers = threading.local()
 
     def rank_chunk(chunk: tuple) -> None:
-        start, w_ind, w_sp, w_ac, geometric, exclude, alpha = chunk
+        positions, w_ind, w_sp, w_ac, geometric, exclude, alpha, combo = chunk
         d = len(w_ind)
         if getattr(buffers, "d", None) != d:
             buffers.d = d
@@ -315,7 +351,7 @@ def _rank_quantiles(inp: _Inputs, chunks: list[tuple], draws: int, p0: int,
         order = np.argsort(~geometric, kind="stable")  # geometric draws first (see _weighted_mean)
         scores, ok = _scope_scores_by_scope(inp, w_ind[order], w_sp[order], w_ac[order], int(geometric.sum()),
                                             exclude[order], out=buffers.out, cells=(p0 * C, p1 * C),
-                                            alpha=alpha[order])
+                                            alpha=alpha[order], combo=combo)
         scores, valid = scores.reshape(S, P, C, d), has_score & ok.reshape(S, P, C, d)
         r = buffers.ranks
         for si in range(S):  # small blocks again: cache-sized temporaries
@@ -323,7 +359,7 @@ def _rank_quantiles(inp: _Inputs, chunks: list[tuple], draws: int, p0: int,
                 b1 = min(P, b0 + RANK_BLOCK_PERIODS)
                 block = _competition_ranks(scores[si, b0:b1], valid[si, b0:b1], inp.rounding, axis=1)
                 r[b0:b1, :, si] = np.where(block > 0, block, none)
-        ranks[:, start + order] = r.reshape(n_cells, d)
+        ranks[:, positions[order]] = r.reshape(n_cells, d)
 
     # numpy releases the GIL in its array loops: one thread per core; each chunk writes its own columns
     with ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, MC_THREADS))) as pool:
@@ -342,16 +378,20 @@ def _rank_quantiles(inp: _Inputs, chunks: list[tuple], draws: int, p0: int,
 
 
 def draw_chunks(inp: _Inputs, draws: int, seed: int) -> list[tuple]:
-    """The random method choices of every draw, in chunks of ``CHUNK`` (same seed, same draws at every scale):
-    indicator, special and action weights times Uniform(1 - spread, 1 + spread), geometric aggregation with
-    probability mc_geometric_share, the 'exclude' missing rule with probability mc_exclude_share, the status items
-    dropped with probability mc_status_drop_share, and the independent part's weight uniform within
-    independent_weight -/+ mc_independent_weight_spread."""
+    """The random method choices of every draw (same seed, same draws at every scale): indicator, special and
+    action weights times Uniform(1 - spread, 1 + spread), geometric aggregation with probability
+    mc_geometric_share, the 'exclude' missing rule with probability mc_exclude_share, the status items dropped with
+    probability mc_status_drop_share, the independent part's weight uniform within independent_weight -/+
+    mc_independent_weight_spread, and each scoring variant (no outlier treatment, moving goalposts, rare counts on
+    targets) with probability mc_variant_share. The random numbers are drawn in chunks of ``CHUNK`` in the seed's
+    order; the draws are then regrouped into chunks that share one combination of variants (one set of matrices
+    per chunk) and carry their positions."""
     rng = np.random.default_rng(seed)
     lo, hi = 1 - inp.spread, 1 + inp.spread
     p_drop = float(inp.params["mc_status_drop_share"])
     a_spread = float(inp.params["mc_independent_weight_spread"])
-    chunks = []  # the random numbers first, in the seed's order; the chunks are then independent
+    p_variant = float(inp.params["mc_variant_share"])
+    parts = []
     for start in range(0, draws, CHUNK):
         d = min(CHUNK, draws - start)
         w_ind = inp.w_ind[None] * rng.uniform(lo, hi, (d, len(inp.w_ind)))
@@ -361,8 +401,21 @@ def draw_chunks(inp: _Inputs, draws: int, seed: int) -> list[tuple]:
         exclude = rng.random(d) < inp.p_exclude
         drop = rng.random(d) < p_drop
         alpha = rng.uniform(inp.alpha - a_spread, inp.alpha + a_spread, d)
+        combo = ((rng.random((d, len(VARIANTS))) < p_variant) * (1 << np.arange(len(VARIANTS)))).sum(axis=1)
         w_ind[np.ix_(drop, inp.status_items)] = 0.0
-        chunks.append((start, w_ind, w_sp, w_ac, geometric, exclude, alpha))
+        parts.append((np.arange(start, start + d), w_ind, w_sp, w_ac, geometric, exclude, alpha, combo))
+    return group_by_variant([np.concatenate(cols) for cols in zip(*parts, strict=True)]) if parts else []
+
+
+def group_by_variant(draws: list[np.ndarray]) -> list[tuple]:
+    """Chunks of at most ``CHUNK`` draws that share one combination of scoring variants (the last array)."""
+    combo = draws[-1]
+    chunks = []
+    for c in np.unique(combo):
+        idx = np.flatnonzero(combo == c)
+        for k in range(0, len(idx), CHUNK):
+            sel = idx[k:k + CHUNK]
+            chunks.append((*(a[sel] for a in draws[:-1]), int(c)))
     return chunks
 
 

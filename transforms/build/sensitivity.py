@@ -2,7 +2,9 @@
 
 The choices are those of the rank Monte Carlo (``montecarlo.draw_chunks``): the weights (every indicator, special
 and action weight, one group), the aggregation (arithmetic or geometric), the missing-data rule (zero or
-exclude), the self-declared status items (kept or dropped) and the weight of the independent evidence. SALib draws
+exclude), the self-declared status items (kept or dropped), the weight of the independent evidence, the outlier
+treatment (COINr or none), the goalposts (frozen at 2018Q4 or moving with the whole series) and the rare counts
+(on goalposts or on their fractional targets). SALib draws
 a scrambled Sobol sequence of N x (choices + 2) points (Saltelli's scheme, no second-order terms) and estimates
 S_i and S_Ti with its Saltelli/Jansen estimators (applied to all cities at once) and bootstrap confidence
 intervals; the model evaluations reuse the Monte Carlo's vectorised aggregation, so they cost what as many Monte
@@ -21,9 +23,10 @@ import pandas as pd
 from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 
-from transforms.build.montecarlo import CHUNK, _competition_ranks, _Inputs, _scope_scores_by_scope
+from transforms.build.montecarlo import VARIANTS, _competition_ranks, _Inputs, _scope_scores_by_scope, group_by_variant
 
-CHOICES = ("weights", "aggregation", "missing_rule", "status_items", "independent_weight")
+CHOICES = ("weights", "aggregation", "missing_rule", "status_items", "independent_weight", "outlier_treatment",
+           "goalposts", "rare_counts")
 RESAMPLES = 100
 
 
@@ -48,8 +51,10 @@ def _choices(inp: _Inputs, x: np.ndarray) -> tuple[np.ndarray, ...]:
     drop = x[:, n_w + 2] < float(inp.params["mc_status_drop_share"])
     a_spread = float(inp.params["mc_independent_weight_spread"])
     alpha = inp.alpha - a_spread + 2 * a_spread * x[:, n_w + 3]
+    p_variant = float(inp.params["mc_variant_share"])
+    combo = ((x[:, n_w + 4:n_w + 4 + len(VARIANTS)] < p_variant) * (1 << np.arange(len(VARIANTS)))).sum(axis=1)
     w_ind[np.ix_(drop, inp.status_items)] = 0.0
-    return w_ind, w_sp, w_ac, geometric, exclude, alpha
+    return np.arange(len(x)), w_ind, w_sp, w_ac, geometric, exclude, alpha, combo
 
 
 def overall_ranks(inp: _Inputs, x: np.ndarray) -> np.ndarray:
@@ -57,14 +62,13 @@ def overall_ranks(inp: _Inputs, x: np.ndarray) -> np.ndarray:
     P, C = len(inp.periods), len(inp.cities)
     out = np.zeros((P, C, len(x)), dtype=np.int32)
     valid = inp.has_score[:, :, -1][..., None]
-    for start in range(0, len(x), CHUNK):
-        w_ind, w_sp, w_ac, geometric, exclude, alpha = _choices(inp, x[start:start + CHUNK])
+    for positions, w_ind, w_sp, w_ac, geometric, exclude, alpha, combo in group_by_variant(list(_choices(inp, x))):
         order = np.argsort(~geometric, kind="stable")  # geometric draws first (montecarlo._weighted_mean)
         scores, ok = _scope_scores_by_scope(inp, w_ind[order], w_sp[order], w_ac[order], int(geometric.sum()),
-                                            exclude[order], alpha=alpha[order])
+                                            exclude[order], alpha=alpha[order], combo=combo)
         d = len(order)
         overall, present = scores[-1].reshape(P, C, d), ok[-1].reshape(P, C, d) & valid
-        out[:, :, start + order] = _competition_ranks(overall, present, inp.rounding, axis=1)
+        out[:, :, positions[order]] = _competition_ranks(overall, present, inp.rounding, axis=1)
     return out
 
 

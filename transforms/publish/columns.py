@@ -76,10 +76,12 @@ TABLES: dict[str, Doc] = {
     "rank_sensitivity": Doc(
         "排名敏感性", "Rank sensitivity",
         "每个报告期、城市、名次类型和方法选择一行:总体名次方差中由该选择解释的一阶与总效应 Sobol 指数"
-        "(SALib,Saltelli/Jansen 估计),选择包括权重、汇总方法、缺失规则、自报进展事项、独立证据权重。",
+        "(SALib,Saltelli/Jansen 估计),选择包括权重、汇总方法、缺失规则、自报进展事项、独立证据权重、"
+        "异常值处理、计分区间、稀有计数规则。",
         "One row per (period, city, rank basis, choice): the first-order and total Sobol indices of the overall "
         "rank's variance due to the choice (SALib, Saltelli/Jansen estimators): weights, aggregation, missing-data "
-        "rule, self-declared status items, weight of the independent evidence.",
+        "rule, self-declared status items, weight of the independent evidence, outlier treatment, goalposts, "
+        "rare-count rule.",
     ),
 }
 
@@ -90,8 +92,10 @@ COLUMNS: dict[str, Doc] = {
                       "raw or size_adjusted rank."),
     "choice": Doc("方法选择", "Choice",
                   "weights 权重、aggregation 汇总方法、missing_rule 缺失规则、status_items 自报进展事项、"
-                  "independent_weight 独立证据权重。",
-                  "weights, aggregation, missing_rule, status_items, independent_weight."),
+                  "independent_weight 独立证据权重、outlier_treatment 异常值处理、goalposts 计分区间、"
+                  "rare_counts 稀有计数规则。",
+                  "weights, aggregation, missing_rule, status_items, independent_weight, outlier_treatment, "
+                  "goalposts, rare_counts."),
     "first_order": Doc("一阶指数", "First-order index", "该选择单独解释的名次方差比例 S_i。",
                        "S_i: share of the rank's variance due to the choice alone."),
     "first_order_conf": Doc("一阶指数置信半宽", "First-order CI", "S_i 的 95% 自助法置信区间半宽。",

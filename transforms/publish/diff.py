@@ -82,6 +82,29 @@ def indicator_attribution(a: Path, b: Path, top: int = 3) -> dict[tuple[str, str
     return out
 
 
+def _reasons(city: str, period: str, method_changed: bool, changed_inputs: set, revised: set,
+             changed_feeds: list[str]) -> list[str]:
+    """Why a row changed: the method, its own inputs, an earlier report revised, a feed; else what moved it."""
+    reasons = []
+    if method_changed:
+        reasons.append("method_changed")
+    if (city, period) in changed_inputs:
+        reasons.append("inputs_changed")
+    if any(c == city and p <= period for c, p in revised):
+        reasons.append("revision")
+    if changed_feeds:
+        reasons.append("feeds_changed")
+    if not reasons:
+        # goalposts and ranks are relative: other cities' data and later quarters can move this city too
+        if any(c != city and p <= period for c, p in changed_inputs):
+            reasons.append("other_cities")
+        elif any(p > period for _, p in changed_inputs):
+            reasons.append("later_periods")
+        else:
+            reasons.append("unexplained")
+    return reasons
+
+
 def diff_datasets(a: Path, b: Path) -> dict:
     """Differences from dataset ``a`` (old) to ``b`` (new): changed rows with reasons, and a summary."""
     df_a, meta_a = _load(Path(a))
@@ -104,23 +127,7 @@ def diff_datasets(a: Path, b: Path) -> dict:
         if status == "changed" and _same(sa, sb) and _same(ra, rb):
             continue
         city, period = row.city_code, row.period
-        reasons = []
-        if method_changed:
-            reasons.append("method_changed")
-        if (city, period) in changed_inputs:
-            reasons.append("inputs_changed")
-        if any(c == city and p <= period for c, p in revised):
-            reasons.append("revision")
-        if changed_feeds:
-            reasons.append("feeds_changed")
-        if not reasons:
-            # goalposts and ranks are relative: other cities' data and later quarters can move this city too
-            if any(c != city and p <= period for c, p in changed_inputs):
-                reasons.append("other_cities")
-            elif any(p > period for _, p in changed_inputs):
-                reasons.append("later_periods")
-            else:
-                reasons.append("unexplained")
+        reasons = _reasons(city, period, method_changed, changed_inputs, revised, changed_feeds)
         changes.append({
             "period": period, "city_code": city, "scope": row.scope, "status": status,
             "score_a": sa, "score_b": sb, "score_change": None if sa is None or sb is None else round(sb - sa, 4),
