@@ -112,6 +112,7 @@ deploy-stop:
 	@test -x $(BIN)/python || { echo "no .venv: nothing was started"; exit 0; }
 	$(BIN)/python -m tools.deploy stop
 
-# Starts its own topology per executor mode on a temporary data dir and free ports (about 15 min for both).
+# Starts its own topology per executor mode on a temporary data dir and free ports (about 10 min for both);
+# -s: each mode prints its measured timings.
 deploy-test: deploy-deps
-	$(BIN)/pytest -q -m deployment tests/deployment
+	$(BIN)/pytest -q -s -m deployment tests/deployment

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from deploy_helpers import Api
 
-from tools.deploy.local import Deployment
+from tools.deploy.local import Deployment, in_session
 
 
 def _selected(config: pytest.Config) -> bool:
@@ -53,8 +53,12 @@ def topology(request: pytest.FixtureRequest) -> Iterator[dict]:
     try:
         yield {"dep": dep, "api": api, "data": data, "timings": timings, "executor": executor}
     finally:
+        sessions = {s["pid"] for s in [*dep.state["services"].values(), *dep.state.get("retired", [])]}
         out = dep.stop()
         timings["stop_s"] = out["stopped_s"]
         print(f"\n[deployment timings] {timings}")
         assert out["left"] == {"processes": {}, "listening": []}, out
+        # independent of the stop logic: no live process in any session this deployment ever started
+        left = {sid: in_session(sid) for sid in sessions}
+        assert not any(left.values()), left
         shutil.rmtree(data, ignore_errors=True)

@@ -42,7 +42,7 @@ def _command(service: dict) -> list[str]:
 
 
 def _local(executor: str) -> Deployment:
-    dep = Deployment(Path(tempfile.mkdtemp(prefix="hnplus-instep-")))
+    dep = Deployment(Path(tempfile.gettempdir()) / "hnplus-instep-never-created")  # nothing is written
     dep.state = {"services": {}, "executor": executor, "ports": PORTS}
     return dep
 

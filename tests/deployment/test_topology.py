@@ -21,7 +21,7 @@ import pytest
 import requests
 from deploy_helpers import DAG_ID, Analyst, Api, add_changed_report, dataset_ids, latest_id
 
-from tools.deploy.local import group_members, marked, owner
+from tools.deploy.local import group_members, in_session, marked, owner
 from transforms.core.paths import REPO_ROOT, DataPaths
 from transforms.publish.integrity import check_published, stale_temp_paths
 
@@ -178,10 +178,13 @@ def _kill_during_build_then_restart(topology: dict, part: str, factor: float) ->
             victim = "airflow-scheduler"
             if topology["executor"] == "local":  # LocalExecutor: the task runs in a child of the scheduler
                 assert owner(ti["pid"], {victim: dep.pid(victim)}) == victim
+        old = dict(dep.state["services"][victim])
         dep.kill(victim)
         assert not dep.running(victim)
         t_kill = time.monotonic()
         dep.start_service(victim, wait=True)
+        # nothing of the killed part is left (e.g. the LocalExecutor's worker processes, the task it ran)
+        assert in_session(old["pid"]) == [], in_session(old["pid"])
         topology["timings"][f"restart_{part}_s"] = round(time.monotonic() - t_kill, 1)
         api.wait_run(run_id, RUN_TIMEOUT)
     finally:

@@ -86,6 +86,19 @@ def group_members(pgid: int) -> list[int]:
     return out
 
 
+def in_session(sid: int) -> list[int]:
+    """Live processes of session ``sid`` (every service is started as the leader of its own session)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 3 and fields[3] == str(sid) and fields[0] != "Z":
+            out.append(int(stat.parent.name))
+    return out
+
+
 def marked(root: Path) -> list[int]:
     """Live processes whose environment carries ``MARK=root`` (read from /proc; root sees every process)."""
     want = f"{MARK}={root}".encode()
@@ -100,6 +113,37 @@ def marked(root: Path) -> list[int]:
         except (OSError, ValueError):
             continue
     return [p for p in out if p != os.getpid()]
+
+
+_OUR_PROGRAMS = ("airflow", "celery", "postgres", "redis-server", "transforms.portal")
+
+
+def ours_in_group(pgid: int, started: int | None, root: Path) -> list[int]:
+    """Live members of the group of a leader we started (``pgid``, its recorded start time) that are ours: not
+    older than that leader, and carrying the mark or, since setproctitle overwrites the environment area of
+    Airflow's workers (``airflow worker -- LocalExecutor``), running one of our programs. A dead leader's group
+    id is only trusted with both checks, so a stranger's group that reuses the pid is never touched."""
+    ours = set(marked(root))
+    out = []
+    for pid in group_members(pgid):
+        st = _proc_stat(pid)
+        if not st or (started is not None and int(st[19]) < started):
+            continue
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if pid in ours or any(word in cmd for word in _OUR_PROGRAMS):
+            out.append(pid)
+    return out
+
+
+def kill_pids(pids: list[int]) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def owner(pid: int, candidates: dict[str, int]) -> str | None:
@@ -293,7 +337,11 @@ class Deployment:
         for d in (self.layout.run, self.layout.logs, self.layout.airflow_home / "auth"):
             d.mkdir(parents=True, exist_ok=True)
         if not running:
-            self.state = {"services": {}, "executor": executor, "ports": self._pick_ports()}
+            # whatever a dead deployment left (its services' and retired leaders' groups) is ended first
+            retired = self.state.get("retired", []) + list(self.state.get("services", {}).values())
+            for svc in retired:
+                kill_pids(ours_in_group(svc["pid"], svc.get("started"), self.layout.root))
+            self.state = {"services": {}, "executor": executor, "ports": self._pick_ports(), "retired": []}
         self.state["executor"] = executor
         self._save_state()
         sec = load_or_create_secrets(self.layout)
@@ -442,8 +490,9 @@ class Deployment:
         if self.running(name):
             return
         old = self.state["services"].get(name)
-        if old:
-            stop_groups([old["pid"]], grace=5)
+        if old:  # the leader is dead: end what is left of its group, and remember the group for stop
+            kill_pids(ours_in_group(old["pid"], old.get("started"), self.layout.root))
+            self.state.setdefault("retired", []).append({"pid": old["pid"], "started": old.get("started")})
         self._spawn(name, self.command(name), self.env())
         if wait:
             self.wait_healthy(timeout=timeout)
@@ -522,25 +571,25 @@ class Deployment:
         and check that none of their processes and none of their ports is left."""
         t0 = time.monotonic()
         services = self.state.get("services", {})
-        groups = [s["pid"] for n, s in services.items() if n not in ("postgres",)]
-        workers = [s["pid"] for n, s in services.items() if n.startswith("airflow-worker-")]
+        # only groups whose leader is the very process we started (pid and start time): a recorded pid that died
+        # may have been reused by a stranger; what a dead leader left is found by the mark below
+        live = {n: s["pid"] for n, s in services.items() if alive(s["pid"], s.get("started"))}
+        workers = [p for n, p in live.items() if n.startswith("airflow-worker-")]
         killed = stop_groups(workers, grace=30) if workers else []  # workers first: their tasks end cleanly
-        killed += stop_groups([g for g in groups if g not in workers and g != services.get("redis", {}).get("pid")])
-        if "redis" in services:
-            killed += stop_groups([services["redis"]["pid"]])
+        killed += stop_groups([p for n, p in live.items() if n not in ("postgres", "redis") and p not in workers])
+        if "redis" in live:
+            killed += stop_groups([live["redis"]])
         if (self.layout.pgdata / "postmaster.pid").exists():
             subprocess.run(_as_pg_user([pg_bin("pg_ctl"), "-D", str(self.layout.pgdata), "-m", "fast", "-w",
                                         "-t", "60", "stop"]), capture_output=True)
         if "postgres" in services and alive(services["postgres"]["pid"], services["postgres"].get("started")):
             killed += stop_groups([services["postgres"]["pid"]])
-        strays = marked(self.layout.root)  # e.g. task processes of a worker that was killed -9 earlier
-        if strays:
-            for pid in strays:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            killed += strays
+        # what dead leaders left (their groups, checked by ours_in_group), and anything else carrying the mark
+        dead = [s for n, s in services.items() if n not in live] + self.state.get("retired", [])
+        strays = sorted({p for s in dead for p in ours_in_group(s["pid"], s.get("started"), self.layout.root)}
+                        | set(marked(self.layout.root)))
+        kill_pids(strays)
+        killed += strays
         # zombies of the processes ``start`` left to PID 1 disappear once it reaps them (a few seconds here)
         gone_by = time.monotonic() + 15
         while time.monotonic() < gone_by and any(Path(f"/proc/{p}").exists() for s in services.values()
@@ -549,6 +598,7 @@ class Deployment:
             time.sleep(0.3)
         left = self.leftovers()
         self.state["services"] = {}
+        self.state["retired"] = []
         self._save_state()
         return {"stopped_s": round(time.monotonic() - t0, 1), "killed_after_term": killed, "left": left}
 
@@ -556,8 +606,11 @@ class Deployment:
         """Processes of recorded services and listeners on the recorded ports that are still there."""
         import socket
 
-        procs = {n: group_members(s["pid"]) for n, s in self.state.get("services", {}).items()}
-        procs["(marked)"] = marked(self.layout.root)
+        root = self.layout.root
+        procs = {n: ours_in_group(s["pid"], s.get("started"), root) for n, s in self.state.get("services", {}).items()}
+        procs["(retired)"] = sorted({p for s in self.state.get("retired", [])
+                                     for p in ours_in_group(s["pid"], s.get("started"), root)})
+        procs["(marked)"] = marked(root)
         listening = []
         for key, port in (self.state.get("ports") or {}).items():
             with socket.socket() as s:
