@@ -11,20 +11,33 @@ is on 127.0.0.1.
 
 from __future__ import annotations
 
-import glob
 import json
 import os
-import pwd
 import shutil
 import signal
 import subprocess
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tools.deploy.postgres import PG_SYSTEM_USER, as_pg_user, chown_pg, pg_bin, traversable
+from tools.deploy.processes import (
+    MARK,
+    DeployError,
+    alive,
+    group_members,
+    http_json,
+    in_session,
+    kill_pids,
+    marked,
+    ours_in_group,
+    owner,
+    reap,
+    start_time,
+    stop_groups,
+    tail,
+    wait_for,
+)
 from tools.deploy.topology import (
     AIRFLOW_COMMANDS,
     CELERY_APP,
@@ -41,230 +54,8 @@ from tools.deploy.topology import (
 )
 from transforms.cli.airflow import airflow_bin
 
-PG_SYSTEM_USER = "postgres"
-#: Every process of a deployment carries this variable (value: its ``data/deploy`` folder), children included:
-#: ``stop`` and the tests find with it whatever a killed parent left behind, in any process group.
-MARK = "HNPLUS_DEPLOY_ROOT"
-
-
-class DeployError(RuntimeError):
-    """A part did not come up (or down); the message says which and shows its log tail."""
-
-
-# ------------------------------------------------------------------------------------------------ processes
-
-
-def _proc_stat(pid: int) -> list[str] | None:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-
-
-def start_time(pid: int) -> int | None:
-    """The kernel's start time of ``pid`` (ticks since boot): with the pid it names one process, never a reuse."""
-    st = _proc_stat(pid)
-    return int(st[19]) if st else None
-
-
-def alive(pid: int, started: int | None) -> bool:
-    """The recorded process still runs (not a zombie, not another process that got the same pid)."""
-    st = _proc_stat(pid)
-    return bool(st) and st[0] != "Z" and (started is None or int(st[19]) == started)
-
-
-def group_members(pgid: int) -> list[int]:
-    """Live (non-zombie) processes of process group ``pgid``."""
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
-            out.append(int(stat.parent.name))
-    return out
-
-
-def in_session(sid: int) -> list[int]:
-    """Live processes of session ``sid`` (every service is started as the leader of its own session)."""
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if len(fields) > 3 and fields[3] == str(sid) and fields[0] != "Z":
-            out.append(int(stat.parent.name))
-    return out
-
-
-def marked(root: Path) -> list[int]:
-    """Live processes whose environment carries ``MARK=root`` (read from /proc; root sees every process)."""
-    want = f"{MARK}={root}".encode()
-    out = []
-    for env in Path("/proc").glob("[0-9]*/environ"):
-        try:
-            if want in env.read_bytes().split(b"\0"):
-                pid = int(env.parent.name)
-                st = _proc_stat(pid)
-                if st and st[0] != "Z":
-                    out.append(pid)
-        except (OSError, ValueError):
-            continue
-    return [p for p in out if p != os.getpid()]
-
-
-_OUR_PROGRAMS = ("airflow", "celery", "postgres", "redis-server", "transforms.portal")
-
-
-def ours_in_group(pgid: int, started: int | None, root: Path) -> list[int]:
-    """Live members of the group of a leader we started (``pgid``, its recorded start time) that are ours: not
-    older than that leader, and carrying the mark or, since setproctitle overwrites the environment area of
-    Airflow's workers (``airflow worker -- LocalExecutor``), running one of our programs. A dead leader's group
-    id is only trusted with both checks, so a stranger's group that reuses the pid is never touched."""
-    ours = set(marked(root))
-    out = []
-    for pid in group_members(pgid):
-        st = _proc_stat(pid)
-        if not st or (started is not None and int(st[19]) < started):
-            continue
-        try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if pid in ours or any(word in cmd for word in _OUR_PROGRAMS):
-            out.append(pid)
-    return out
-
-
-def kill_pids(pids: list[int]) -> None:
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-def owner(pid: int, candidates: dict[str, int]) -> str | None:
-    """Which of ``candidates`` (name -> pid) ``pid`` descends from, following the parent chain."""
-    by_pid = {v: k for k, v in candidates.items()}
-    while pid > 1:
-        if pid in by_pid:
-            return by_pid[pid]
-        st = _proc_stat(pid)
-        if not st:
-            return None
-        pid = int(st[1])
-    return None
-
-
-def _reap() -> None:
-    """Collect exited children of this process (the tests start the topology in-process)."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
-def stop_groups(pgids: list[int], grace: float = 30.0) -> list[int]:
-    """TERM every group, wait until all are gone, KILL what is left after ``grace``; returns the pids KILLed."""
-    for pgid in pgids:
-        try:
-            os.killpg(pgid, signal.SIGTERM)
-        except (ProcessLookupError, PermissionError):
-            pass
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        _reap()
-        if not any(group_members(g) for g in pgids):
-            return []
-        time.sleep(0.3)
-    left = [p for g in pgids for p in group_members(g)]
-    for pgid in pgids:
-        try:
-            os.killpg(pgid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(group_members(g) for g in pgids):
-        _reap()
-        time.sleep(0.2)
-    return left
-
-
-def tail(path: Path, n: int = 25) -> str:
-    try:
-        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-n:])
-    except OSError:
-        return ""
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float, log: Path | None = None,
-             still_alive: Callable[[], bool] | None = None) -> Any:
-    """Poll ``check`` until it returns something truthy; raise DeployError with the log tail on timeout."""
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        if still_alive is not None and not still_alive():
-            raise DeployError(f"{what}: the process exited; log tail:\n{tail(log) if log else ''}")
-        try:
-            got = check()
-            if got:
-                return got
-        except (OSError, ValueError, KeyError, urllib.error.URLError) as exc:
-            last = exc
-        time.sleep(1)
-    raise DeployError(f"timed out after {timeout:.0f}s waiting for {what} (last error: {last}); "
-                      f"log tail:\n{tail(log) if log else ''}")
-
-
-def http_json(url: str, timeout: float = 5) -> Any:
-    with urllib.request.urlopen(url, timeout=timeout) as r:  # noqa: S310 (loopback URLs we built)
-        return json.loads(r.read() or b"null")
-
-
-# ------------------------------------------------------------------------------------------------- postgres
-
-
-def pg_bin(name: str) -> str:
-    """A PostgreSQL server binary from Debian's package (``/usr/lib/postgresql/<major>/bin``), newest major."""
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda p: int(Path(p).parts[4]))
-    if not found:
-        raise DeployError(f"{name} not found under /usr/lib/postgresql/*/bin: run `make deploy-deps` "
-                          "(apt-get install postgresql)")
-    return found[-1]
-
-
-def _as_pg_user(cmd: list[str]) -> list[str]:
-    """Run a server command as the ``postgres`` system user when we are root (initdb and postgres refuse root)."""
-    if os.geteuid() != 0:
-        return cmd
-    return ["runuser", "-u", PG_SYSTEM_USER, "--", *cmd]
-
-
-def _chown_pg(path: Path) -> None:
-    if os.geteuid() == 0:
-        pw = pwd.getpwnam(PG_SYSTEM_USER)
-        os.chown(path, pw.pw_uid, pw.pw_gid)
-
-
-def _traversable(path: Path) -> None:
-    """The postgres user must reach its data directory: add search (x, not read) permission on our own folders."""
-    if os.geteuid() != 0:
-        return
-    for p in [path, *path.parents]:
-        mode = p.stat().st_mode
-        if not mode & 0o001:
-            if p.stat().st_uid != os.geteuid():
-                raise DeployError(f"{p} is not searchable by the {PG_SYSTEM_USER} user; chmod o+x it")
-            os.chmod(p, mode | 0o001)
-
-
-# --------------------------------------------------------------------------------------------- deployment
+__all__ = ["MARK", "PG_SYSTEM_USER", "DeployError", "Deployment", "alive", "group_members", "in_session", "marked",
+           "owner"]
 
 
 class Deployment:
@@ -399,17 +190,17 @@ class Deployment:
         lay = self.layout
         if self.running("postgres"):
             return
-        _traversable(lay.root)
+        traversable(lay.root)
         for d in (lay.run, lay.logs):
-            _chown_pg(d)
+            chown_pg(d)
         if not (lay.pgdata / "PG_VERSION").exists():
             lay.pgdata.mkdir(mode=0o700, exist_ok=True)
-            _chown_pg(lay.pgdata)
+            chown_pg(lay.pgdata)
             pwfile = lay.run / ".pgpass-init"
             write_private(pwfile, sec["postgres_password"] + "\n")
-            _chown_pg(pwfile)
+            chown_pg(pwfile)
             try:
-                out = subprocess.run(_as_pg_user([pg_bin("initdb"), "-D", str(lay.pgdata), "-U", "airflow",
+                out = subprocess.run(as_pg_user([pg_bin("initdb"), "-D", str(lay.pgdata), "-U", "airflow",
                                                   f"--pwfile={pwfile}", "--auth=scram-sha-256", "-E", "UTF8",
                                                   "--locale=C.UTF-8"]),
                                      capture_output=True, text=True, env=self._marked_env())
@@ -419,10 +210,10 @@ class Deployment:
                 raise DeployError(f"initdb failed: {out.stderr[-2000:]}")
         log = lay.logs / "postgres.log"
         log.touch()
-        _chown_pg(log)
+        chown_pg(log)
         opts = (f"-c listen_addresses=127.0.0.1 -p {self.ports['postgres']} -k {lay.run} "
                 "-c max_connections=200 -c shared_buffers=64MB")
-        out = subprocess.run(_as_pg_user([pg_bin("pg_ctl"), "-D", str(lay.pgdata), "-l", str(log), "-w",
+        out = subprocess.run(as_pg_user([pg_bin("pg_ctl"), "-D", str(lay.pgdata), "-l", str(log), "-w",
                                           "-t", "60", "-o", opts, "start"]), capture_output=True, text=True,
                              env=self._marked_env())
         if out.returncode != 0:
@@ -503,7 +294,7 @@ class Deployment:
         os.kill(pid, sig)
         deadline = time.monotonic() + 10
         while alive(pid, None) and time.monotonic() < deadline:
-            _reap()
+            reap()
             time.sleep(0.1)
         return pid
 
@@ -580,7 +371,7 @@ class Deployment:
         if "redis" in live:
             killed += stop_groups([live["redis"]])
         if (self.layout.pgdata / "postmaster.pid").exists():
-            subprocess.run(_as_pg_user([pg_bin("pg_ctl"), "-D", str(self.layout.pgdata), "-m", "fast", "-w",
+            subprocess.run(as_pg_user([pg_bin("pg_ctl"), "-D", str(self.layout.pgdata), "-m", "fast", "-w",
                                         "-t", "60", "stop"]), capture_output=True)
         if "postgres" in services and alive(services["postgres"]["pid"], services["postgres"].get("started")):
             killed += stop_groups([services["postgres"]["pid"]])
@@ -594,7 +385,7 @@ class Deployment:
         gone_by = time.monotonic() + 15
         while time.monotonic() < gone_by and any(Path(f"/proc/{p}").exists() for s in services.values()
                                                  for p in [s["pid"]]):
-            _reap()
+            reap()
             time.sleep(0.3)
         left = self.leftovers()
         self.state["services"] = {}
