@@ -53,6 +53,7 @@ from tools.deploy.topology import (
     write_private,
 )
 from transforms.cli.airflow import airflow_bin
+from transforms.core.paths import REPO_ROOT
 
 __all__ = ["MARK", "PG_SYSTEM_USER", "DeployError", "Deployment", "alive", "group_members", "in_session", "marked",
            "owner"]
@@ -147,7 +148,10 @@ class Deployment:
         self._migrate()
         timings["migrated_s"] = round(time.monotonic() - t0, 1)
         if not self.running("portal"):
-            self._spawn("portal", portal_command(self.ports["portal"]), os.environ.copy())
+            # tools/ is not installed (not part of the product's wheel): the portal imports it from the repository
+            self._spawn("portal", portal_command(self.ports["portal"]),
+                        {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(REPO_ROOT),
+                                                                                    os.environ.get("PYTHONPATH"))))})
         for name in AIRFLOW_COMMANDS:
             self.start_service(name, wait=False)
         if executor == "celery":
