@@ -109,7 +109,7 @@ def libreoffice_cases() -> list[ReaderCase]:
     clean = [base_report(c, "2019Q2", seed=3) for c in ("410100", "410300", "410700", "411300", "411600",
                                                          "419001")]
     with tempfile.TemporaryDirectory(prefix="hnplus-lo-") as tmp:
-        src, out_ods, out_xlsx = Path(tmp) / "src", Path(tmp) / "ods", Path(tmp) / "xlsx"
+        src, out_ods, out_xlsx, out_xls = (Path(tmp) / d for d in ("src", "ods", "xlsx", "xls"))
         src.mkdir()
         for rep in clean:
             write_openpyxl(src / f"{rep.city_code}_2019Q2.xlsx", rep)
@@ -120,16 +120,20 @@ def libreoffice_cases() -> list[ReaderCase]:
         bad = {5: "=1/0", 6: "=NA()", 7: '="a"+1'}
         lines = [line if i not in bad else _with_value(line, bad[i]) for i, line in enumerate(text)]
         (src / "410200_2019Q2_errors.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        # two calls: the CSV (UTF-8, formulas evaluated) to xlsx, then every workbook (incl. that one) to ods
+        # one call per format: the CSVs (UTF-8, formulas evaluated) to xlsx, then the workbooks to ods and to xls
         _soffice(soffice, tmp, "xlsx", out_xlsx, sorted(src.glob("*.csv")), "--infilter=CSV:44,34,76,1")
-        _soffice(soffice, tmp, "ods", out_ods, sorted([*src.glob("*.xlsx"), *out_xlsx.glob("*errors.xlsx")]))
+        workbooks = sorted([*src.glob("*.xlsx"), *out_xlsx.glob("*errors.xlsx")])
+        _soffice(soffice, tmp, "ods", out_ods, workbooks)
+        _soffice(soffice, tmp, "xls", out_xls, workbooks[:2] + workbooks[-1:])
         cases = [ReaderCase(f"{rep.city_code}_2019Q2.ods", (out_ods / f"{rep.city_code}_2019Q2.ods").read_bytes(),
                             "libreoffice", "accepted", _rows(rep), same_as=rep) for rep in clean]
         cases += [ReaderCase(f"{rep.city_code}_2019Q2_long.xlsx",
                              (out_xlsx / f"{rep.city_code}_2019Q2_long.xlsx").read_bytes(), "libreoffice", "accepted",
                              {f"{rep.city_code}_2019Q2_long": rep.n_rows}, same_as=rep) for rep in clean]
+        cases += [ReaderCase(f"{rep.city_code}_2019Q2.xls", (out_xls / f"{rep.city_code}_2019Q2.xls").read_bytes(),
+                             "libreoffice", "accepted", _rows(rep), same_as=rep) for rep in clean[:2]]
         sheet = "410200_2019Q2_errors"
-        for ext, folder in (("ods", out_ods), ("xlsx", out_xlsx)):
+        for ext, folder in (("ods", out_ods), ("xlsx", out_xlsx), ("xls", out_xls)):
             cases.append(ReaderCase(f"{sheet}.{ext}", (folder / f"{sheet}.{ext}").read_bytes(), "libreoffice",
                                     "accepted", {sheet: err.n_rows}, quarantined=3, codes=("excel_error",)))
     return cases

@@ -141,7 +141,7 @@ def test_libreoffice_part_is_there(corpus: list[ReaderCase]) -> None:
     lo = [c for c in corpus if c.family == "libreoffice"]
     if not lo:
         pytest.skip("soffice not installed: run `make libreoffice`")
-    assert len(corpus) >= MIN_CASES and {Path(c.name).suffix for c in lo} == {".ods", ".xlsx"}
+    assert len(corpus) >= MIN_CASES and {Path(c.name).suffix for c in lo} == {".ods", ".xlsx", ".xls"}
 
 
 # ------------------------------------------------------------------------------------------- property test

@@ -12,9 +12,10 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 import python_calamine as pc
+import xlrd
 
 from transforms.catalog import TEMPLATE_VERSION
-from transforms.ingest.reports.cells import CellMarks, apply_marks, ods_marks, xlsx_marks
+from transforms.ingest.reports.cells import CellMarks, apply_marks, ods_marks, xls_marks, xlsx_marks
 from transforms.ingest.reports.cover import apply_cover
 from transforms.ingest.reports.errors import ReportRejected, reject_unreadable, repeated_columns
 from transforms.ingest.reports.formats import MAX_ROWS_PER_SHEET, OLE2_ENCRYPTED, check_zip, too_many_rows
@@ -57,7 +58,7 @@ def read_xls(data: bytes, name: str, report: ParsedReport) -> list[RawRow]:
         )
     wb = _open(data, name, "旧版 Excel 文件已损坏", "the legacy Excel file is corrupt")
     report.format = "xls"
-    return read_workbook(wb, name, report)
+    return read_workbook(wb, name, report, _marks(xls_marks, data, name))
 
 
 def _open(data: bytes, name: str, why_zh: str, why_en: str) -> pc.CalamineWorkbook:
@@ -71,7 +72,8 @@ def _marks(scan: Callable[[bytes], CellMarks], data: bytes, name: str) -> CellMa
     """Error and formula-without-value cells (cells.py); a sheet whose XML cannot be parsed is a corrupt file."""
     try:
         return scan(data)
-    except (ET.ParseError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+    except (ET.ParseError, KeyError, ValueError, zipfile.BadZipFile, xlrd.XLRDError, AssertionError,
+            IndexError) as exc:
         raise reject_unreadable(
             name, "工作表内容损坏", f"a worksheet is corrupt ({type(exc).__name__})", "corrupt_xlsx"
         ) from exc
