@@ -18,6 +18,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,6 +133,16 @@ def libreoffice_cases() -> list[ReaderCase]:
                              {f"{rep.city_code}_2019Q2_long": rep.n_rows}, same_as=rep) for rep in clean]
         cases += [ReaderCase(f"{rep.city_code}_2019Q2.xls", (out_xls / f"{rep.city_code}_2019Q2.xls").read_bytes(),
                              "libreoffice", "accepted", _rows(rep), same_as=rep) for rep in clean[:2]]
+        ods = cases[0].data
+        with zipfile.ZipFile(io.BytesIO(ods)) as zin:  # an ods whose zip lacks the leading mimetype entry
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
+                for info in zin.infolist():
+                    if info.filename != "mimetype":
+                        zout.writestr(info.filename, zin.read(info.filename))
+        # calamine needs the mimetype entry: the file is refused as a corrupt ods (not "not a spreadsheet")
+        cases.append(ReaderCase(f"{clean[0].city_code}_2019Q2_nomime.ods", buf.getvalue(), "libreoffice",
+                                "rejected:corrupt_xlsx", _rows(clean[0])))
         sheet = "410200_2019Q2_errors"
         for ext, folder in (("ods", out_ods), ("xlsx", out_xlsx), ("xls", out_xls)):
             cases.append(ReaderCase(f"{sheet}.{ext}", (folder / f"{sheet}.{ext}").read_bytes(), "libreoffice",
@@ -335,7 +346,19 @@ def value_cases() -> list[ReaderCase]:
         assert "备注含控制字符" in notes and not any(ch in n for n in notes for ch in "\x00\x07\x1b")
 
     doc = json_doc(ctl)
+    nul = csv_text(Report(rep.city_code, rep.city_name, rep.period,
+                          indicators=[[*r[:3], "3\x004" if i == 1 else r[3], *r[4:6], "注\x00释" if i == 0 else r[6]]
+                                      for i, r in enumerate(rep.indicators or [])], milestones=rep.milestones))
+
+    def nul_note(report: Any) -> None:
+        assert "注释" in [r["note"] for r in report.rows]
+
     return [
+        ReaderCase("nul_bytes.csv", nul.encode(), "nasty", "accepted", _long_rows(rep), 1, ("value_invalid",),
+                   check=nul_note),
+        ReaderCase("utf16.json", json.dumps(json_doc(rep), ensure_ascii=False).encode("utf-16"), "nasty",
+                   "accepted", {"indicators": len(rep.indicators or []), "milestones": len(rep.milestones or [])},
+                   same_as=rep),
         ReaderCase("magnitude_words.xlsx", _xlsx_bytes(write_openpyxl, mag), "nasty", "accepted", _rows(rep), 2,
                    ("magnitude_ambiguous",), check=values_are({"maker_spaces": 12000})),
         ReaderCase("magnitude_exact.xlsx", _xlsx_bytes(write_openpyxl, exact), "nasty", "accepted", _rows(rep),
