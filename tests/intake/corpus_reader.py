@@ -353,7 +353,17 @@ def value_cases() -> list[ReaderCase]:
     def nul_note(report: Any) -> None:
         assert "注释" in [r["note"] for r in report.rows]
 
+    xlsb = io.BytesIO()
+    with zipfile.ZipFile(xlsb, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.bin", b"\x83\x01\x00")
+
+    def says_xlsb(exc: Any) -> None:
+        assert ".xlsb" in exc.message_en and ".xlsb" in exc.message_zh
+
     return [
+        ReaderCase("binary_workbook.xlsb", xlsb.getvalue(), "nasty", "rejected:not_a_spreadsheet", {},
+                   check=says_xlsb),
         ReaderCase("nul_bytes.csv", nul.encode(), "nasty", "accepted", _long_rows(rep), 1, ("value_invalid",),
                    check=nul_note),
         ReaderCase("utf16.json", json.dumps(json_doc(rep), ensure_ascii=False).encode("utf-16"), "nasty",

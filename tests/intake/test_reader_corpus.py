@@ -62,6 +62,11 @@ def _judge(case: ReaderCase) -> tuple[str, list[str]]:
         bad = [] if got == case.outcome else [f"{got} != {case.outcome}"]
         if not (exc.message_zh and exc.message_en and case.name in exc.message_en):
             bad.append("rejection message must name the file in Chinese and English")
+        if case.check is not None:  # on a rejection the check sees the exception (its message)
+            try:
+                case.check(exc)
+            except AssertionError as e:
+                bad.append(f"check failed: {e}")
         return "rejected", bad
     bad = [] if case.outcome == "accepted" else [f"accepted != {case.outcome}"]
     per_sheet = collections.Counter(r["sheet"] for r in report.rows)

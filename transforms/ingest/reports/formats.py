@@ -113,6 +113,13 @@ def check_zip(data: bytes, name: str, main_part: str = "xl/workbook.xml") -> Non
     names = {i.filename for i in infos}
     if any(i.flag_bits & 0x1 for i in infos):
         raise reject_unreadable(name, "文件已加密", "the file is encrypted", "encrypted")
+    if main_part not in names and "xl/workbook.bin" in names:
+        raise reject_unreadable(
+            name,
+            "这是 Excel 二进制工作簿（.xlsb），无法检查其中的公式与错误值",
+            "it is an Excel binary workbook (.xlsb), whose formulas and error values cannot be checked",
+            "not_a_spreadsheet",
+        )
     if main_part not in names:
         raise reject_unreadable(
             name,
