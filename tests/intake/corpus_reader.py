@@ -18,6 +18,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,7 +110,7 @@ def libreoffice_cases() -> list[ReaderCase]:
     clean = [base_report(c, "2019Q2", seed=3) for c in ("410100", "410300", "410700", "411300", "411600",
                                                          "419001")]
     with tempfile.TemporaryDirectory(prefix="hnplus-lo-") as tmp:
-        src, out_ods, out_xlsx = Path(tmp) / "src", Path(tmp) / "ods", Path(tmp) / "xlsx"
+        src, out_ods, out_xlsx, out_xls = (Path(tmp) / d for d in ("src", "ods", "xlsx", "xls"))
         src.mkdir()
         for rep in clean:
             write_openpyxl(src / f"{rep.city_code}_2019Q2.xlsx", rep)
@@ -120,16 +121,30 @@ def libreoffice_cases() -> list[ReaderCase]:
         bad = {5: "=1/0", 6: "=NA()", 7: '="a"+1'}
         lines = [line if i not in bad else _with_value(line, bad[i]) for i, line in enumerate(text)]
         (src / "410200_2019Q2_errors.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        # two calls: the CSV (UTF-8, formulas evaluated) to xlsx, then every workbook (incl. that one) to ods
+        # one call per format: the CSVs (UTF-8, formulas evaluated) to xlsx, then the workbooks to ods and to xls
         _soffice(soffice, tmp, "xlsx", out_xlsx, sorted(src.glob("*.csv")), "--infilter=CSV:44,34,76,1")
-        _soffice(soffice, tmp, "ods", out_ods, sorted([*src.glob("*.xlsx"), *out_xlsx.glob("*errors.xlsx")]))
+        workbooks = sorted([*src.glob("*.xlsx"), *out_xlsx.glob("*errors.xlsx")])
+        _soffice(soffice, tmp, "ods", out_ods, workbooks)
+        _soffice(soffice, tmp, "xls", out_xls, workbooks[:2] + workbooks[-1:])
         cases = [ReaderCase(f"{rep.city_code}_2019Q2.ods", (out_ods / f"{rep.city_code}_2019Q2.ods").read_bytes(),
                             "libreoffice", "accepted", _rows(rep), same_as=rep) for rep in clean]
         cases += [ReaderCase(f"{rep.city_code}_2019Q2_long.xlsx",
                              (out_xlsx / f"{rep.city_code}_2019Q2_long.xlsx").read_bytes(), "libreoffice", "accepted",
                              {f"{rep.city_code}_2019Q2_long": rep.n_rows}, same_as=rep) for rep in clean]
+        cases += [ReaderCase(f"{rep.city_code}_2019Q2.xls", (out_xls / f"{rep.city_code}_2019Q2.xls").read_bytes(),
+                             "libreoffice", "accepted", _rows(rep), same_as=rep) for rep in clean[:2]]
+        ods = cases[0].data
+        with zipfile.ZipFile(io.BytesIO(ods)) as zin:  # an ods whose zip lacks the leading mimetype entry
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
+                for info in zin.infolist():
+                    if info.filename != "mimetype":
+                        zout.writestr(info.filename, zin.read(info.filename))
+        # calamine needs the mimetype entry: the file is refused as a corrupt ods (not "not a spreadsheet")
+        cases.append(ReaderCase(f"{clean[0].city_code}_2019Q2_nomime.ods", buf.getvalue(), "libreoffice",
+                                "rejected:corrupt_xlsx", _rows(clean[0])))
         sheet = "410200_2019Q2_errors"
-        for ext, folder in (("ods", out_ods), ("xlsx", out_xlsx)):
+        for ext, folder in (("ods", out_ods), ("xlsx", out_xlsx), ("xls", out_xls)):
             cases.append(ReaderCase(f"{sheet}.{ext}", (folder / f"{sheet}.{ext}").read_bytes(), "libreoffice",
                                     "accepted", {sheet: err.n_rows}, quarantined=3, codes=("excel_error",)))
     return cases
@@ -331,7 +346,29 @@ def value_cases() -> list[ReaderCase]:
         assert "备注含控制字符" in notes and not any(ch in n for n in notes for ch in "\x00\x07\x1b")
 
     doc = json_doc(ctl)
+    nul = csv_text(Report(rep.city_code, rep.city_name, rep.period,
+                          indicators=[[*r[:3], "3\x004" if i == 1 else r[3], *r[4:6], "注\x00释" if i == 0 else r[6]]
+                                      for i, r in enumerate(rep.indicators or [])], milestones=rep.milestones))
+
+    def nul_note(report: Any) -> None:
+        assert "注释" in [r["note"] for r in report.rows]
+
+    xlsb = io.BytesIO()
+    with zipfile.ZipFile(xlsb, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.bin", b"\x83\x01\x00")
+
+    def says_xlsb(exc: Any) -> None:
+        assert ".xlsb" in exc.message_en and ".xlsb" in exc.message_zh
+
     return [
+        ReaderCase("binary_workbook.xlsb", xlsb.getvalue(), "nasty", "rejected:not_a_spreadsheet", {},
+                   check=says_xlsb),
+        ReaderCase("nul_bytes.csv", nul.encode(), "nasty", "accepted", _long_rows(rep), 1, ("value_invalid",),
+                   check=nul_note),
+        ReaderCase("utf16.json", json.dumps(json_doc(rep), ensure_ascii=False).encode("utf-16"), "nasty",
+                   "accepted", {"indicators": len(rep.indicators or []), "milestones": len(rep.milestones or [])},
+                   same_as=rep),
         ReaderCase("magnitude_words.xlsx", _xlsx_bytes(write_openpyxl, mag), "nasty", "accepted", _rows(rep), 2,
                    ("magnitude_ambiguous",), check=values_are({"maker_spaces": 12000})),
         ReaderCase("magnitude_exact.xlsx", _xlsx_bytes(write_openpyxl, exact), "nasty", "accepted", _rows(rep),

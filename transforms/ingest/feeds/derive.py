@@ -152,12 +152,11 @@ def _city_code(value: str | None, lookup: dict[str, str]) -> str | None:
     return lookup.get(v) if v else None
 
 
-def mappable_share(rows: list[Row], city_field: str) -> float:
-    """The share of records whose city field names one of the 18 cities (the fetch gate compares it with the last
-    good snapshot: a garbled or shifted city column would otherwise just make values disappear)."""
+def city_codes(rows: list[Row], city_field: str) -> list[str | None]:
+    """The city code each record's city field names (None when it names none of the 18): the fetch gate compares
+    the mapped share with the last good snapshot, since a garbled city column would just make values disappear."""
     lookup = _city_lookup()
-    hits = sum(1 for r in rows if _city_code(str(r.get(city_field) or ""), lookup))
-    return hits / len(rows) if rows else 0.0
+    return [_city_code(str(r.get(city_field) or ""), lookup) for r in rows]
 
 
 def _infer_city(row: Row) -> str | None:

@@ -26,8 +26,8 @@ from transforms.ingest.feeds.archive import (
     write_snapshot,
 )
 from transforms.ingest.feeds.client import ClientConfig, FeedFault, Response, classify, get, make_session, now
-from transforms.ingest.feeds.derive import mappable_share
 from transforms.ingest.feeds.parse import check_schema, parse_csv, parse_datastore_page
+from transforms.ingest.feeds.plausible import check_snapshot
 from transforms.ingest.feeds.registry import REGISTRY, Feed, load_registry
 
 ENV_BASE_URL = "HNPLUS_PORTAL_URL"
@@ -144,41 +144,19 @@ def _result(feed_id: str, status: str, reason: str, cur: dict[str, Any] | None, 
 
 def check_plausible(feed: Feed, rows: list[dict[str, Any]], feed_dir: Path, current: dict[str, Any] | None,
                     cfg: ClientConfig) -> None:
-    """Compare a complete download with the last good snapshot: far fewer records, or key fields (city, year)
-    empty far more often, mean a broken export rather than news, so the snapshot is held back with the reason."""
+    """Compare a complete download with the last good snapshot (GX suite, ``plausible.py``): far fewer records,
+    key fields empty or unmappable far more often, or repeated records mean a broken export, not news."""
     if not current:
         return
     before = int(current.get("records") or 0)
-    if before and len(rows) < before * (1 - cfg.max_record_drop):
+    if before and len(rows) < before * (1 - cfg.max_record_drop):  # cheap, and needs no snapshot on disk
         raise FeedFault("implausible_count", f"{len(rows)} records, the last good snapshot {current['snapshot_id']} "
                         f"has {before} (more than {cfg.max_record_drop:.0%} fewer); held for review")
     try:
         _, good = read_snapshot(feed_dir.parent, feed.feed_id, current["snapshot_id"])
     except (OSError, ValueError, KeyError):
         return
-    for fld in filter(None, (feed.city_field, feed.year_field)):
-        share_now, share_good = _empty_share(rows, fld), _empty_share(good, fld)
-        if share_now > share_good + cfg.max_record_drop:
-            raise FeedFault("implausible_values", f"field {fld!r} empty in {share_now:.0%} of records, "
-                            f"{share_good:.0%} in the last good snapshot; held for review")
-    if feed.city_field:
-        now_share, good_share = mappable_share(rows, feed.city_field), mappable_share(good, feed.city_field)
-        if now_share < good_share - cfg.max_record_drop:
-            raise FeedFault("implausible_values", f"field {feed.city_field!r} names one of the 18 cities in "
-                            f"{now_share:.0%} of records, {good_share:.0%} in the last good snapshot; held for review")
-    dup_now, dup_good = _duplicates(rows), _duplicates(good)
-    if dup_now > dup_good:
-        raise FeedFault("implausible_values", f"{dup_now} records repeat another one exactly ({dup_good} in the "
-                        "last good snapshot): a paging or export fault would count them twice; held for review")
-
-
-def _duplicates(rows: list[dict[str, Any]]) -> int:
-    keys = [canonical(r) for r in rows]
-    return len(keys) - len(set(keys))
-
-
-def _empty_share(rows: list[dict[str, Any]], fld: str) -> float:
-    return sum(1 for r in rows if not str(r.get(fld) or "").strip()) / len(rows) if rows else 0.0
+    check_snapshot(feed, rows, good, current["snapshot_id"], cfg.max_record_drop)
 
 
 def download(feed: Feed, session: requests.Session, base_url: str, cfg: ClientConfig,

@@ -134,6 +134,29 @@ def _ods_cell_mark(cell: ET.Element, r: int, c: int) -> MarkedCell | None:
     return None
 
 
+def xls_marks(data: bytes) -> CellMarks:
+    """Error cells of a legacy .xls (BIFF), read with xlrd: calamine shows them as blank. An xls always stores
+    formula results, so there is no formula-without-value case here."""
+    import xlrd  # only for .xls files
+
+    book = xlrd.open_workbook(file_contents=data, on_demand=True)
+    marks: CellMarks = {}
+    try:
+        for idx in range(book.nsheets):
+            sheet = book.sheet_by_index(idx)
+            out: dict[tuple[int, int], MarkedCell] = {}
+            for r in range(min(sheet.nrows, MAX_MARKS)):
+                for c, ctype in enumerate(sheet.row_types(r)):
+                    if ctype == xlrd.XL_CELL_ERROR:
+                        text = xlrd.error_text_from_code.get(sheet.cell_value(r, c), "#ERROR")
+                        out[(r, c)] = MarkedCell(text, "error", cell_ref(r, c))
+            marks[sheet.name] = out
+            book.unload_sheet(idx)
+    finally:
+        book.release_resources()
+    return marks
+
+
 def apply_marks(rows: list[list[Any]], marks: dict[tuple[int, int], MarkedCell]) -> list[list[Any]]:
     """Put each mark into the cell calamine read as empty (rows are 0-based from A1)."""
     for (r, c), mark in sorted(marks.items()):

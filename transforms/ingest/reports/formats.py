@@ -22,20 +22,33 @@ ODS_MIMETYPE = b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet"
 def sniff_format(data: bytes, name: str) -> str:
     """``xlsx`` | ``ods`` | ``ole2`` | ``json`` | ``csv`` | ``unknown`` from the bytes first, the name second."""
     if data.startswith(ZIP_MAGIC):
-        return "ods" if ODS_MIMETYPE in data[:200] else "xlsx"
+        return "ods" if ODS_MIMETYPE in data[:200] or _zip_has(data, "content.xml", "xl/workbook.xml") else "xlsx"
     if data.startswith(OLE2_MAGIC):
         return "ole2"
-    if utf16_encoding(data):
-        return "csv"  # Excel's and WPS's "Unicode text" export: UTF-16, tab-separated
+    enc16 = utf16_encoding(data)
+    text16 = decode_text(data) if enc16 else None
+    if text16 is not None:  # Excel's and WPS's "Unicode text" export (UTF-16, tab-separated), or UTF-16 JSON
+        return "json" if text16.lstrip("\ufeff \t\r\n").startswith(("{", "[")) else "csv"
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith((b"{", b"[")):
         return "json"
     if b"\x00" in data[:4096]:
-        return "unknown"
+        # a few stray NULs in text are stripped later (values holding one are quarantined); binary stays unknown
+        few = data.count(b"\x00") <= len(data) // 100
+        return "csv" if few and decode_text(data.replace(b"\x00", b"")) is not None else "unknown"
     low = name.lower()
     if low.endswith((".csv", ".txt", ".tsv")) or decode_text(data) is not None:
         return "csv"
     return "unknown"
+
+
+def _zip_has(data: bytes, present: str, absent: str) -> bool:
+    """An OpenDocument zip without the usual leading ``mimetype`` entry: content.xml and no Excel workbook part."""
+    try:
+        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+    return present in names and absent not in names
 
 
 def utf16_encoding(data: bytes) -> str | None:
@@ -100,6 +113,13 @@ def check_zip(data: bytes, name: str, main_part: str = "xl/workbook.xml") -> Non
     names = {i.filename for i in infos}
     if any(i.flag_bits & 0x1 for i in infos):
         raise reject_unreadable(name, "文件已加密", "the file is encrypted", "encrypted")
+    if main_part not in names and "xl/workbook.bin" in names:
+        raise reject_unreadable(
+            name,
+            "这是 Excel 二进制工作簿（.xlsb），无法检查其中的公式与错误值",
+            "it is an Excel binary workbook (.xlsb), whose formulas and error values cannot be checked",
+            "not_a_spreadsheet",
+        )
     if main_part not in names:
         raise reject_unreadable(
             name,

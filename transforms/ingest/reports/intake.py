@@ -268,7 +268,7 @@ def _check_file(entry: InboxEntry, size: int, limit: int, stored: Path | None, n
     assert stored is not None  # only files far above the limit are not stored, and they were rejected above
     report = read_report(stored.read_bytes(), name)
     if entry.submitter:
-        _check_folder_city(report, resolve_city(entry.submitter), name)
+        _check_folder_city(report, resolve_city(entry.submitter, loose=True), name)
     assert report.period is not None
     if period_start(report.period) > now.date():
         raise ReportRejected(

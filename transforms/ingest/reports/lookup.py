@@ -94,9 +94,12 @@ _OFFICE_WORDS = ("人民政府", "政府", "市委", "发展", "发改", "工业
                  "委员会", "网信", "互联网", "行动", "领导小组")
 
 
-def resolve_city(text: Any) -> str | None:
+def resolve_city(text: Any, loose: bool = False) -> str | None:
     """City code for a code, name or alias in ``cities.csv``, also behind 河南省 or before an office's name
-    (河南省洛阳市, 洛阳市人民政府); None otherwise. A county (新乡县, 巩义市) is never a city by substring."""
+    (河南省洛阳市, 洛阳市人民政府); None otherwise. A county (新乡县, 巩义市) is never a city by substring.
+
+    ``loose`` (for submitter folder names only, where a wrong match can only refuse a file): any city name inside
+    the text counts (郑州-张三 → 410100), so the rule "a city reports only for itself" is not weakened."""
     key = norm_key(cell_text(text))
     if not key:
         return None
@@ -107,7 +110,7 @@ def resolve_city(text: Any) -> str | None:
         if len(alias) < 2 or alias.isascii() or alias not in key:
             continue
         before, _, after = key.partition(alias)
-        if before in _PROVINCE and (not after or after.startswith(_OFFICE_WORDS)):
+        if loose or (before in _PROVINCE and (not after or after.startswith(_OFFICE_WORDS))):
             return aliases[alias]
     return None
 

@@ -27,6 +27,11 @@ CN_DIGITS = {
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 
 
+def has_control(text: str) -> bool:
+    """True when ``text`` holds a control character that ``cell_text`` would strip (a value must not be glued)."""
+    return _CONTROL.search(text) is not None
+
+
 def to_halfwidth(text: str) -> str:
     """Full-width digits/letters/punctuation (１２３，％) become ASCII; NFKC does exactly that."""
     return unicodedata.normalize("NFKC", text)

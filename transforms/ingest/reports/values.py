@@ -14,7 +14,7 @@ from typing import Any
 from transforms.catalog import MILESTONE_STATUSES
 from transforms.ingest.reports.cells import MarkedCell, is_error_text
 from transforms.ingest.reports.errors import ValueProblem
-from transforms.ingest.reports.text import cell_text, chinese_number, norm_key, to_halfwidth
+from transforms.ingest.reports.text import cell_text, chinese_number, has_control, norm_key, to_halfwidth
 
 NA_TOKENS = {"不适用", "n/a", "na", "not applicable", "不涉及", "无此项"}  # never #N/A: that is a formula error
 MAGNITUDES = {"万亿": 1e12, "亿": 1e8, "千万": 1e7, "百万": 1e6, "十万": 1e5, "万": 1e4, "千": 1e3, "百": 1e2}
@@ -79,7 +79,10 @@ def _read_cell(raw: Any) -> tuple[float, str] | None:
     elif isinstance(raw, dt.date | dt.datetime):
         raise ValueProblem("value_invalid", "单元格是日期，应为数值", "the cell holds a date, expected a number")
     else:
-        s = to_halfwidth(cell_text(raw))  # control characters never reach the number
+        if has_control(str(raw)):  # "3\x004" is neither 3 nor 34: never glue the digits together
+            raise ValueProblem("value_invalid", "数值中含有控制字符（如 NUL），无法确定数值",
+                               "the value holds control characters (e.g. NUL); the number cannot be told")
+        s = to_halfwidth(cell_text(raw))
         if norm_key(s) in _NA_KEYS:
             return None
         number, unit = _read_text(raw, s)

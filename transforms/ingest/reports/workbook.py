@@ -12,9 +12,10 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 import python_calamine as pc
+import xlrd
 
 from transforms.catalog import TEMPLATE_VERSION
-from transforms.ingest.reports.cells import CellMarks, apply_marks, ods_marks, xlsx_marks
+from transforms.ingest.reports.cells import CellMarks, apply_marks, ods_marks, xls_marks, xlsx_marks
 from transforms.ingest.reports.cover import apply_cover
 from transforms.ingest.reports.errors import ReportRejected, reject_unreadable, repeated_columns
 from transforms.ingest.reports.formats import MAX_ROWS_PER_SHEET, OLE2_ENCRYPTED, check_zip, too_many_rows
@@ -57,7 +58,7 @@ def read_xls(data: bytes, name: str, report: ParsedReport) -> list[RawRow]:
         )
     wb = _open(data, name, "旧版 Excel 文件已损坏", "the legacy Excel file is corrupt")
     report.format = "xls"
-    return read_workbook(wb, name, report)
+    return read_workbook(wb, name, report, _marks(xls_marks, data, name))
 
 
 def _open(data: bytes, name: str, why_zh: str, why_en: str) -> pc.CalamineWorkbook:
@@ -71,7 +72,8 @@ def _marks(scan: Callable[[bytes], CellMarks], data: bytes, name: str) -> CellMa
     """Error and formula-without-value cells (cells.py); a sheet whose XML cannot be parsed is a corrupt file."""
     try:
         return scan(data)
-    except (ET.ParseError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+    except (ET.ParseError, KeyError, ValueError, zipfile.BadZipFile, xlrd.XLRDError, AssertionError,
+            IndexError) as exc:
         raise reject_unreadable(
             name, "工作表内容损坏", f"a worksheet is corrupt ({type(exc).__name__})", "corrupt_xlsx"
         ) from exc
@@ -123,15 +125,24 @@ def _read_sheets(wb: pc.CalamineWorkbook, name: str, report: ParsedReport,
         raw_rows += _data_rows_checked(rows[ind_sheet], ind_sheet, "indicator", name)
     if ms_sheet and ms_sheet != ind_sheet:
         raw_rows += _data_rows_checked(rows[ms_sheet], ms_sheet, "milestone", name)
-    other = [s for s in names if s not in picked and "说明" not in s]
-    if other:
-        report.warnings.append(
-            {
-                "zh": f"以下工作表没有数据，未读取：{'、'.join(other)}",
-                "en": f"sheets without data, not read: {', '.join(other)}",
-            }
-        )
+    _warn_unread(report, [s for s in names if s not in picked and "说明" not in s], rows)
     return cover, raw_rows
+
+
+def _warn_unread(report: ParsedReport, other: list[str], rows: dict[str, list[list[Any]]]) -> None:
+    """Sheets that are not read: empty ones, and ones with content but no template header (checked above)."""
+    empty = [s for s in other if all(is_blank(r) for r in rows[s])]
+    free = [s for s in other if s not in empty]
+    if empty:
+        report.warnings.append({"zh": f"以下工作表为空，未读取：{'、'.join(empty)}",
+                                "en": f"empty sheets, not read: {', '.join(empty)}"})
+    if free:
+        report.warnings.append({
+            "zh": f"以下工作表没有模板表头（指标代码、本期数值），未读取：{'、'.join(free)}；"
+                  "如其中有数据，请填入“指标”表",
+            "en": f"sheets without the template header (指标代码, 本期数值), not read: {', '.join(free)}; "
+                  "if they hold data, put it into the 指标 sheet",
+        })
 
 
 def _read_long_table(names: list[str], rows: dict[str, list[list[Any]]], name: str,
