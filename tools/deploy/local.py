@@ -31,6 +31,7 @@ from tools.deploy.processes import (
     kill_pids,
     marked,
     ours_in_group,
+    ours_in_session,
     owner,
     reap,
     start_time,
@@ -286,7 +287,14 @@ class Deployment:
             return
         old = self.state["services"].get(name)
         if old:  # the leader is dead: end what is left of its group, and remember the group for stop
-            kill_pids(ours_in_group(old["pid"], old.get("started"), self.layout.root))
+            root = self.layout.root
+            stale = sorted(set(ours_in_group(old["pid"], old.get("started"), root))
+                           | set(ours_in_session(old["pid"], old.get("started"), root)))
+            kill_pids(stale)
+            deadline = time.monotonic() + 10
+            while any(alive(p, None) for p in stale) and time.monotonic() < deadline:
+                reap()
+                time.sleep(0.1)
             self.state.setdefault("retired", []).append({"pid": old["pid"], "started": old.get("started")})
         self._spawn(name, self.command(name), self.env())
         if wait:

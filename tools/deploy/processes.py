@@ -92,9 +92,19 @@ def ours_in_group(pgid: int, started: int | None, root: Path) -> list[int]:
     older than that leader, and carrying the mark or, since setproctitle overwrites the environment area of
     Airflow's workers (``airflow worker -- LocalExecutor``), running one of our programs. A dead leader's group
     id is only trusted with both checks, so a stranger's group that reuses the pid is never touched."""
+    return _ours(group_members(pgid), started, root)
+
+
+def ours_in_session(sid: int, started: int | None, root: Path) -> list[int]:
+    """The same for the session of a leader we started: Airflow's task processes may leave the leader's process
+    group (a LocalExecutor task runs in a group of its own) but stay in its session."""
+    return _ours(in_session(sid), started, root)
+
+
+def _ours(pids: list[int], started: int | None, root: Path) -> list[int]:
     ours = set(marked(root))
     out = []
-    for pid in group_members(pgid):
+    for pid in pids:
         st = _proc_stat(pid)
         if not st or (started is not None and int(st[19]) < started):
             continue
