@@ -16,8 +16,31 @@ from transforms.ingest.reports.receipts import render_receipt_text
 from transforms.ingest.reports.template import write_template
 
 
+def previous_period(period: str) -> str:
+    """``2019Q1`` -> ``2018Q4``."""
+    year, q = int(period[:4]), int(period[5])
+    return f"{year - 1}Q4" if q == 1 else f"{year}Q{q - 1}"
+
+
+def previous_values(published: Path, city: str, period: str) -> dict[str, object]:
+    """Last period's accepted values of ``city`` (reported, not carried forward) from the published dataset of
+    the previous period, keyed by indicator code; a milestone item by its status. Empty before a publication."""
+    path = published / previous_period(period) / "indicator_scores.parquet"
+    if not path.is_file():
+        return {}
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            "select indicator_code, value, milestone_status from read_parquet(?) where city_code = ? "
+            "and value_status = 'reported' and not coalesce(is_carried_forward, false)", [str(path), city]).fetchall()
+    finally:
+        con.close()
+    return {code: status if code.startswith("ms_") else value for code, value, status in rows}
+
+
 def template_command(city: str, period: str, out: Path) -> Path:
-    """``hnplus template``: write the template; ``out`` may be a folder (a file name is then chosen)."""
+    """``hnplus template``: write the template; ``out`` may be a folder (a file name is then chosen). Last
+    period's accepted values come from the published dataset, for reference."""
     code = resolve_city(city)
     canon = parse_period(period)
     if code is None:
@@ -27,7 +50,7 @@ def template_command(city: str, period: str, out: Path) -> Path:
     out = Path(out)
     if out.is_dir() or not out.suffix:
         out = out / f"{code}_{canon}_{TEMPLATE_VERSION}.xlsx"
-    return write_template(code, canon, out)
+    return write_template(code, canon, out, previous_values(data_paths().published, code, canon))
 
 
 def intake_command(paths: list[Path]) -> int:
