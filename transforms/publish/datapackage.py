@@ -67,6 +67,12 @@ TABLES: dict[str, Doc] = {
         "and its change since the previous period (score effect and weight effect), with the cause; the changes "
         "of a scope add up to the change of its arithmetic score.",
     ),
+    "rank_uncertainty": Doc(
+        "名次不确定性", "Rank uncertainty",
+        "每个报告期、城市和范围一行:扰动权重和数据后模拟名次的中位数与 5%–95% 区间(排名表的名次区间来自这里)。",
+        "One row per (period, city, scope): median and 5th-95th percentile of the ranks simulated with perturbed "
+        "weights and data (the league table's rank interval comes from here).",
+    ),
 }
 
 COLUMNS: dict[str, Doc] = {
@@ -161,6 +167,10 @@ COLUMNS: dict[str, Doc] = {
     "coverage": Doc("数据覆盖率", "Coverage", "本期实际报送(或名单记载)的适用指标权重占比(0–1),不含沿用值。",
                     "Weight share of applicable indicators observed in the period (0-1); carried-forward values "
                     "are counted apart."),
+    "draws": Doc("模拟次数", "Draws", "不确定性模拟的次数。",
+                 "Number of Monte Carlo draws of the uncertainty analysis."),
+    "seed": Doc("随机种子", "Seed", "模拟的随机种子(相同种子得到相同结果)。",
+                "Random seed of the simulation (the same seed gives the same ranks)."),
     "median_rank": Doc("名次中位数", "Median rank", "不确定性模拟中名次的中位数。",
                        "Median rank across the uncertainty simulation."),
     "rank_p05": Doc("名次下限(5%)", "Rank (5th percentile)", "模拟名次的第 5 百分位(最好情形)。",
