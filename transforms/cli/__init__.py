@@ -14,7 +14,7 @@ from pathlib import Path
 import typer
 
 from transforms.cli import ops
-from transforms.cli.airflow import airflow_bin, airflow_env
+from transforms.cli.airflow import airflow_bin, airflow_env, loopback_env
 from transforms.cli.output import console, print_league
 from transforms.cli.run import run_job
 from transforms.core.paths import data_paths
@@ -108,8 +108,10 @@ def diff(
 
 @app.command("airflow-standalone")
 def airflow_standalone() -> None:
-    """Start ``airflow standalone`` on localhost with the project's DAGs (UI for those who want it)."""
-    env = airflow_env(data_paths().ensure(), {"AIRFLOW__API__HOST": "127.0.0.1"})
+    """Start ``airflow standalone`` on localhost with the project's DAGs (UI for those who want it). Every
+    listener stays on loopback: the API server by ``AIRFLOW__API__HOST``, the log servers (which have no host
+    option) by ``tools/airflow/loopback/sitecustomize.py`` (``HNPLUS_LISTEN_HOST`` to choose another address)."""
+    env = airflow_env(data_paths().ensure(), loopback_env())
     os.execve(airflow_bin(), [airflow_bin(), "standalone"], env)
 
 
