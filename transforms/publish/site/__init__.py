@@ -138,14 +138,14 @@ def _why(con: duckdb.DuckDBPyConnection, dataset: Path) -> dict:
     if not path.is_file():
         return {"columns": [], "rows": [], "totals": [], "names": {}}
     con.read_parquet(str(path)).create_view("score_changes")
-    base = "from score_changes where scope = 'overall'"
-    cols, rows = _frame_rows(con, f"""
+    cols, rows = _frame_rows(con, """
         select period, city_code, indicator_code, score_change, cause, previous_value, value from (
             select *, row_number() over (partition by period, city_code
                                          order by abs(score_change) desc, indicator_code) as n
-            {base} and abs(score_change) >= 0.005) where n <= {WHY_TOP} order by period, city_code, n""")
-    _, totals = _frame_rows(con, f"select period, city_code, previous_period, sum(score_change) {base} "
-                                 "group by all order by period, city_code")
+            from score_changes where scope = 'overall' and abs(score_change) >= 0.005)
+        where n <= ? order by period, city_code, n""", [WHY_TOP])
+    _, totals = _frame_rows(con, "select period, city_code, previous_period, sum(score_change) from score_changes "
+                                 "where scope = 'overall' group by all order by period, city_code")
     codes = {r[2] for r in rows}
     names = {i["indicator_code"]: [i["name_zh"], i["name_en"]] for i in indicators() if i["indicator_code"] in codes}
     for sp in read_seed("plan_specials.csv"):
