@@ -50,6 +50,7 @@ REVIEWED: dict[str, str] = {
     "transforms/publish/dataset.py:_csv_safe:query": "the reviewed _export_tables query",
     "transforms/publish/dataset.py:_csv_safe:', '.join(parts)": IDENT + " (mart columns from DESCRIBE, double-quoted)",
     "transforms/publish/integrity.py:_warehouse_from_parquet:pq.stem": IDENT + " (a published table name, quoted)",
+    "transforms/publish/bulletin.py:_frames:cols": IDENT + " (LEAGUE_COLUMNS that the file's DESCRIBE lists)",
     "transforms/publish/warehouse_docs.py:tidy_warehouse:schema": IDENT + " (duckdb_tables() of the analysts' copy, "
                                                                  "WORKING_SCHEMAS)",
     "transforms/publish/warehouse_docs.py:tidy_warehouse:table": IDENT + " (duckdb_tables(), NUMERIC_SEED_COLUMNS)",
