@@ -178,6 +178,12 @@ def test_page_explains_itself(width: int, browser, published: Path,  # noqa: ANN
         heights = page.locator("#league tbody td.name a").evaluate_all(
             "els => els.map(e => e.getClientRects().length)")
         assert heights and set(heights) == {1}, "city names are not broken"
+    page.goto(url + "#method")
+    assert page.locator("#method-body h2").first.inner_text() == "评分方法说明(读者版)"
+    readers = page.evaluate("() => { let t = ''; for (const n of document.getElementById('method-body').children) {"
+                            " if (n.id === 'technical') break; t += n.innerText + '\\n'; } return t; }")
+    assert "名次区间" in readers and "本期无新数据" in readers
+    assert not any(dev in readers for dev in ("int_", "seeds/", "stg_", ".csv", "marts")), "no developer names"
     print(f"screenshots: {shots}")
     page.close()
     assert errors == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+from rich.console import Console
 
 from transforms.catalog import TEMPLATE_VERSION
 from transforms.core.paths import data_paths
@@ -59,7 +60,9 @@ def intake_command(paths: list[Path]) -> int:
     entries, ignored = entries_for_paths(paths, dp.inbox)
     con = duckdb.connect(str(dp.work_db))
     try:
-        summary = intake_entries(con, entries, dp.landing)
+        # a spinner on stderr while many files are read (the receipts follow on stdout)
+        with Console(stderr=True).status(f"正在接收 {len(entries)} 个文件 / taking in {len(entries)} files…"):
+            summary = intake_entries(con, entries, dp.landing)
     finally:
         con.close()
     for o in summary.outcomes:

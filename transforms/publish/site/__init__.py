@@ -27,6 +27,7 @@ from transforms.publish.site.markdown import markdown_to_html
 ASSETS = Path(__file__).resolve().parent / "assets"
 NPM_CACHE = REPO_ROOT / ".cache" / "npm"
 METHODOLOGY = ASSETS / "methodology.md"  # docs/methodology.md links here
+READERS_METHODOLOGY = ASSETS / "methodology_readers.md"  # the plain-language Chinese page shown first
 
 
 _DOWNLOADS = (".csv", ".parquet", ".json", ".xlsx", ".pdf")
@@ -124,7 +125,9 @@ def site_data(dataset: Path) -> dict:
         "validation": _validation_summary(metadata.get("validation", [])),
         "column_docs": {k: [d.title_zh, d.title_en, d.desc_zh, d.desc_en] for k, d in COLUMNS.items()},
         "table_docs": {k: [d.title_zh, d.title_en, d.desc_zh, d.desc_en] for k, d in TABLES.items()},
-        "methodology_html": markdown_to_html(METHODOLOGY.read_text(encoding="utf-8")),
+        "methodology_html": markdown_to_html(READERS_METHODOLOGY.read_text(encoding="utf-8"))
+        + '<hr id="technical"><p class="note">技术说明(中英文) / Technical methodology</p>'
+        + markdown_to_html(METHODOLOGY.read_text(encoding="utf-8")),
     }
 
 
