@@ -213,6 +213,12 @@ def test_city_page_follows_the_period(browser, published: Path) -> None:  # noqa
     why = page.locator("#why").inner_text()
     assert f"{total:+.2f}" in why and "2018Q4" in why
     assert page.locator("#why li").count() >= 2
+    page.locator("#city-trend canvas").wait_for()
+    trend = page.evaluate("() => { const el = document.getElementById('city-trend');"
+                          " const o = echarts.getInstanceByDom(el).getOption();"
+                          " return [o.series.map(s => s.name),"
+                          " o.series[0].markLine.data.map(d => d.yAxis ?? d.xAxis)]; }")
+    assert trend[0] == ["总分", "名次", "全省中位数"] and trend[1][:2] == [100, "2019Q1"], trend
     # the city page's own selector moves it to another period
     page.select_option("#city-period", "2020Q4")
     expect_title = page.locator("#weakest-title")

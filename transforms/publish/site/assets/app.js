@@ -314,6 +314,13 @@
     return { symbol: "none", silent: true, lineStyle: { type: "dashed", color: "#7b1fa2" }, data: m };
   }
 
+  function targetAndPeriods() {
+    var m = markPeriods();
+    m.data = [{ yAxis: 100, label: { formatter: t("target_2025"), position: "insideEndTop" }, lineStyle: { color: "#2e7d32" } }]
+      .concat(m.data);
+    return m;
+  }
+
   function renderMap() {
     fillSelect(document.getElementById("map-period"), periodItems(), state.mapPeriod);
     fillSelect(document.getElementById("map-scope"), [["overall", t("overall")]].concat(D.actions.map(function (a) { return [a[0], aname(a[0])]; })), state.mapScope);
@@ -438,7 +445,7 @@
       xAxis: { type: "category", data: D.periods },
       yAxis: [{ type: "value", min: 0, max: 100, name: t("score") },
         { type: "value", inverse: true, min: 1, max: D.cities.length, name: t("rank") }],
-      series: [{ name: t("score"), type: "line", data: trend.map(function (x) { return x[0]; }), markLine: markPeriods() },
+      series: [{ name: t("score"), type: "line", data: trend.map(function (x) { return x[0]; }), markLine: targetAndPeriods() },
         { name: t("rank"), type: "line", yAxisIndex: 1, data: trend.map(function (x) { return x[1]; }) },
         { name: t("median"), type: "line", lineStyle: { type: "dashed" }, data: medianSeries("overall", "score") }]
     });
@@ -522,8 +529,7 @@
         data: medianSeries(s, field) }]);
     };
     var score = series("score");
-    score[0].markLine = { symbol: "none", silent: true, data: [{ yAxis: 100, label: { formatter: t("target_2025"), position: "insideEndTop" }, lineStyle: { color: "#2e7d32" } }]
-      .concat(markPeriods().data), lineStyle: { type: "dashed", color: "#7b1fa2" } };
+    score[0].markLine = targetAndPeriods();
     var base = { animation: false, tooltip: { trigger: "axis" }, grid: { left: 45, right: 20, top: 60, bottom: 40 },
       xAxis: { type: "category", data: D.periods } };
     chartOn(document.getElementById("compare-score")).setOption(Object.assign({}, base, {
