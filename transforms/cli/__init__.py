@@ -64,6 +64,22 @@ def explain(
 
 
 @app.command()
+def workbook(
+    period: str = typer.Option(None, "--period", help="Quarter, e.g. 2019Q1 (default: the latest)"),
+    out: Path = typer.Option(Path("league_table.xlsx"), "--out", help="Output .xlsx file"),
+    dataset: Path = typer.Option(None, help="A published dataset folder (default: published/latest)"),
+) -> None:
+    """Write the printable workbook of one quarter (one sheet per scope, history, 说明) from the published data."""
+    from transforms.publish.excel import workbook_for
+
+    try:
+        console.print(f"wrote {workbook_for(dataset or data_paths().published / 'latest', period, out)}")
+    except (FileNotFoundError, ValueError) as exc:
+        console.print(str(exc), markup=False)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
 def template(
     city: str = typer.Option(..., "--city", help="City code or any alias, e.g. 410300 or 洛阳"),
     period: str = typer.Option(..., "--period", help="Quarter, e.g. 2018Q4"),
