@@ -262,9 +262,11 @@ def build_corpus(root: Path) -> list[Case]:
     write_template("410700", "2018Q4", tpl)
     wb = openpyxl.load_workbook(tpl)
     ws = wb["指标"]
+    heads = [c.value for c in ws[1]]
+    value, unit = heads.index("本期数值") + 1, heads.index("单位") + 1
     for r in range(2, ws.max_row + 1):
-        ws.cell(r, 4).value = "不适用" if r % 7 == 0 else (r * 3 if ws.cell(r, 3).value != "%" else 55.5)
-    wb["专项进展"]["C2"] = "推进中"
+        ws.cell(r, value).value = "不适用" if r % 7 == 0 else (r * 3 if ws.cell(r, unit).value != "%" else 55.5)
+    wb["专项进展"]["D2"] = "推进中"  # 推进状态
     wb.save(tpl)
     n_tpl = (ws.max_row - 1) + 43
     add(Case("template_filled.xlsx", "accepted", n_tpl, 0, writer="template+openpyxl"))

@@ -115,11 +115,15 @@ def test_city_aliases(alias: str) -> None:
     assert resolve_city(alias) == "410300"
 
 
+def _column(ws: openpyxl.worksheet.worksheet.Worksheet, header: str) -> int:
+    return [c.value for c in ws[1]].index(header) + 1
+
+
 def test_template_round_trips_through_the_reader(tmp_path: Path) -> None:
     for city in ("410100", "419001"):
         path = write_template(city, "2018Q4", tmp_path / f"{city}.xlsx")
         wb = openpyxl.load_workbook(path)
-        assert wb.sheetnames == ["封面", "指标", "专项进展", "填报说明"]
+        assert wb.sheetnames == ["封面", "指标", "专项进展"]  # the instructions print on the cover
         assert wb["封面"]["B1"].value == "HNPLUS-R1"
         assert wb["指标"].data_validations.dataValidation and wb["专项进展"].data_validations.dataValidation
         assert wb["专项进展"].max_row - 1 == 43
@@ -127,11 +131,13 @@ def test_template_round_trips_through_the_reader(tmp_path: Path) -> None:
         assert (empty.city_code, empty.period, empty.template_version) == (city, "2018Q4", "HNPLUS-R1")
         assert not empty.quarantined and {r["value_status"] for r in empty.rows} == {"not_reported"}
         ws = wb["指标"]
+        value, target = _column(ws, "本期数值"), _column(ws, "本市目标2018")
         for r in range(2, ws.max_row + 1):
-            ws.cell(r, 4).value = r
-            ws.cell(r, 5).value = r + 1
+            ws.cell(r, value).value = r
+            ws.cell(r, target).value = r + 1
+        status = _column(wb["专项进展"], "推进状态")
         for r in range(2, wb["专项进展"].max_row + 1):
-            wb["专项进展"].cell(r, 3).value = "已完成"
+            wb["专项进展"].cell(r, status).value = "已完成"
         wb.save(path)
         filled = read_report(path.read_bytes(), path.name)
         assert not filled.quarantined

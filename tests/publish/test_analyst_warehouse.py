@@ -62,3 +62,26 @@ def test_open_reader_survives_publish(warehouse_db: Path, tmp_path: Path) -> Non
     assert again.execute(q).fetchone()[0] == round(before + 1000, 4)
     again.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.duckdb", "old.duckdb", "warehouse.duckdb"]
+
+
+def test_analysts_copy_holds_only_documented_schemas(warehouse_db: Path, tmp_path: Path) -> None:
+    """No candidate schema, a comment on every table and on every mart column (rank_uncertainty and
+    score_changes too), numeric weights: what docs/analysts.md promises."""
+    work = tmp_path / "work.duckdb"
+    shutil.copyfile(warehouse_db, work)
+    src = duckdb.connect(str(work), read_only=True)
+    assert src.execute("select count(*) from duckdb_tables() where schema_name = 'marts_candidate'").fetchone()[0]
+    src.close()
+    publish_warehouse(work, tmp_path / "warehouse.duckdb")
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
+    schemas = {s for (s,) in con.execute("select distinct schema_name from duckdb_tables()").fetchall()}
+    assert "marts_candidate" not in schemas and {"marts", "seeds", "staging", "intermediate", "raw"} <= schemas
+    assert con.execute("select count(*) from duckdb_tables() where comment is null").fetchone()[0] == 0
+    for table in ("rank_uncertainty", "score_changes", "league_table"):
+        nulls = con.execute("select count(*) from duckdb_columns() where schema_name = 'marts' and table_name = ? "
+                            "and comment is null", [table]).fetchone()[0]
+        assert nulls == 0, table
+    assert con.execute("select data_type from duckdb_columns() where schema_name = 'seeds' and table_name = 'weights' "
+                       "and column_name = 'weight'").fetchone()[0] == "DOUBLE"
+    assert con.execute("select sum(weight) from seeds.weights where level = 'action'").fetchone()[0] > 0
+    con.close()

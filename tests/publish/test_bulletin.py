@@ -46,7 +46,7 @@ def test_bulletin_holds_every_city_and_the_period(period: str, published: Path, 
         png = next(tmp_path.glob(f"{lang}-*1.png"))
         assert png.stat().st_size > 20_000  # a rendered page with tables, not a blank
     zh = _run("pdftotext", "-layout", str(folder / "bulletin_zh.pdf"), "-")
-    for heading in ("一、总体情况", "二、总体排名", "三、十一大行动得分", "四、名次变化较大的城市及原因",
+    for heading in ("一、总体情况", "二、总体排名", "全省分布", "三、十一大行动得分", "四、名次变化较大的城市及原因",
                     "五、各行动得分末三位", "六、独立证据", "七、方法与数据来源", "SHA-256"):
         assert heading in zh
     assert ("考核节点切换" in zh) is (period == "2019Q1")

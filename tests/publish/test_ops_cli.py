@@ -43,3 +43,15 @@ def test_check_fails_on_a_broken_dataset_and_restore_refuses_it(data_dir: Path) 
     assert bad.exit_code == 1 and "does not match" in bad.output
     refused = runner.invoke(app, ["ops", "restore", "run-a"])
     assert refused.exit_code == 1 and "incomplete" in refused.output
+
+
+def test_workbook_command_for_a_chosen_period(data_dir: Path, tmp_path: Path) -> None:
+    import openpyxl
+
+    out = tmp_path / "wb.xlsx"
+    res = CliRunner().invoke(app, ["workbook", "--period", "2018Q4", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames[0] == "总体" and "2018Q4" in wb["总体"]["A1"].value and "历史" in wb.sheetnames
+    bad = CliRunner().invoke(app, ["workbook", "--period", "1999Q1", "--out", str(out)])
+    assert bad.exit_code == 2 and "1999Q1" in bad.output

@@ -178,6 +178,12 @@ def test_page_explains_itself(width: int, browser, published: Path,  # noqa: ANN
         heights = page.locator("#league tbody td.name a").evaluate_all(
             "els => els.map(e => e.getClientRects().length)")
         assert heights and set(heights) == {1}, "city names are not broken"
+    page.goto(url + "#method")
+    assert page.locator("#method-body h2").first.inner_text() == "评分方法说明(读者版)"
+    readers = page.evaluate("() => { let t = ''; for (const n of document.getElementById('method-body').children) {"
+                            " if (n.id === 'technical') break; t += n.innerText + '\\n'; } return t; }")
+    assert "名次区间" in readers and "本期无新数据" in readers
+    assert not any(dev in readers for dev in ("int_", "seeds/", "stg_", ".csv", "marts")), "no developer names"
     print(f"screenshots: {shots}")
     page.close()
     assert errors == []
@@ -207,6 +213,12 @@ def test_city_page_follows_the_period(browser, published: Path) -> None:  # noqa
     why = page.locator("#why").inner_text()
     assert f"{total:+.2f}" in why and "2018Q4" in why
     assert page.locator("#why li").count() >= 2
+    page.locator("#city-trend canvas").wait_for()
+    trend = page.evaluate("() => { const el = document.getElementById('city-trend');"
+                          " const o = echarts.getInstanceByDom(el).getOption();"
+                          " return [o.series.map(s => s.name),"
+                          " o.series[0].markLine.data.map(d => d.yAxis ?? d.xAxis)]; }")
+    assert trend[0] == ["总分", "名次", "全省中位数"] and trend[1][:2] == [100, "2019Q1"], trend
     # the city page's own selector moves it to another period
     page.select_option("#city-period", "2020Q4")
     expect_title = page.locator("#weakest-title")

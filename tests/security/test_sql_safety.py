@@ -52,6 +52,13 @@ REVIEWED: dict[str, str] = {
     "transforms/publish/dataset.py:_csv_safe:query": "the reviewed _export_tables query",
     "transforms/publish/dataset.py:_csv_safe:', '.join(parts)": IDENT + " (mart columns from DESCRIBE, double-quoted)",
     "transforms/publish/integrity.py:_warehouse_from_parquet:pq.stem": IDENT + " (a published table name, quoted)",
+    "transforms/publish/bulletin.py:_frames:cols": IDENT + " (LEAGUE_COLUMNS that the file's DESCRIBE lists)",
+    "transforms/publish/warehouse_docs.py:tidy_warehouse:schema": IDENT + " (duckdb_tables() of the analysts' copy, "
+                                                                 "WORKING_SCHEMAS)",
+    "transforms/publish/warehouse_docs.py:tidy_warehouse:table": IDENT + " (duckdb_tables(), NUMERIC_SEED_COLUMNS)",
+    "transforms/publish/warehouse_docs.py:tidy_warehouse:col": IDENT + " (NUMERIC_SEED_COLUMNS)",
+    "transforms/publish/warehouse_docs.py:tidy_warehouse:_quote(f'{zh} / {en}' + (f': {doc}' if doc else ''))":
+        "comment text from the repository (SCHEMAS, sql/ headers, seeds/README.md), quoted by _quote",
     "transforms/validate/run.py:_batch:' '.join(joins)": CHECK,
     "transforms/validate/run.py:_batch:', '.join(parts)": CHECK,
     "transforms/validate/run.py:_batch:chk.name": CHECK,

@@ -49,3 +49,35 @@ def test_validation_results_table(good_data_dir: Path) -> None:
     skipped = sql(paths, "select expectation, outcome from meta.validation_results where run_id = ? "
                          "and suite = 'league_table' and outcome = 'skipped'", [GOOD_RUN])
     assert skipped == [("sql_check:score_jump_vs_published", "skipped")]
+
+
+def test_data_docs_work_offline_in_chromium(good_data_dir: Path, tmp_path: Path) -> None:
+    """The index lists every suite with no network (plain HTML), and a validation page loads nothing from the
+    internet, shows its logo from static/ and no newsletter banner."""
+    import os
+
+    import pytest
+
+    if not os.path.exists("/usr/bin/chromium"):
+        pytest.skip("needs Debian chromium: `make browser`")
+    from playwright.sync_api import sync_playwright
+
+    site = Path((good_data_dir / "audit_data_docs.txt").read_text(encoding="utf-8"))
+    external: list[str] = []
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox"])
+        page = b.new_page(viewport={"width": 1400, "height": 900})
+        page.on("request", lambda r: external.append(r.url) if not r.url.startswith(("file://", "data:")) else None)
+        page.goto((site / "index.html").as_uri())
+        names = page.locator("tr.suite td.name").all_inner_texts()
+        assert set(RAN) <= set(names) and len(names) == len(set(names))
+        page.screenshot(path=str(tmp_path / "data_docs_index.png"), full_page=True)
+        page.click("tr.suite:has(td.name:text-is('league_table')) a:has-text('validation')")
+        page.wait_for_load_state()
+        body = page.locator("body").inner_text()
+        assert "league_table" in body and "newsletter" not in body.lower()
+        logos = page.evaluate("() => Array.from(document.images).map(i => [i.src, i.naturalWidth])")
+        assert logos and all(w > 0 for _, w in logos), logos
+        page.screenshot(path=str(tmp_path / "data_docs_validation.png"))
+        b.close()
+    assert external == [], external

@@ -14,7 +14,7 @@ from pathlib import Path
 import typer
 
 from transforms.cli import ops
-from transforms.cli.airflow import airflow_bin, airflow_env
+from transforms.cli.airflow import airflow_bin, airflow_env, loopback_env
 from transforms.cli.output import console, print_league
 from transforms.cli.run import run_job
 from transforms.core.paths import data_paths
@@ -58,6 +58,22 @@ def explain(
     folder = dataset or data_paths().published / "latest"
     try:
         typer.echo(render(explain_change(folder, city, period, scope, top)))
+    except (FileNotFoundError, ValueError) as exc:
+        console.print(str(exc), markup=False)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def workbook(
+    period: str = typer.Option(None, "--period", help="Quarter, e.g. 2019Q1 (default: the latest)"),
+    out: Path = typer.Option(Path("league_table.xlsx"), "--out", help="Output .xlsx file"),
+    dataset: Path = typer.Option(None, help="A published dataset folder (default: published/latest)"),
+) -> None:
+    """Write the printable workbook of one quarter (one sheet per scope, history, 说明) from the published data."""
+    from transforms.publish.excel import workbook_for
+
+    try:
+        console.print(f"wrote {workbook_for(dataset or data_paths().published / 'latest', period, out)}")
     except (FileNotFoundError, ValueError) as exc:
         console.print(str(exc), markup=False)
         raise typer.Exit(2) from exc
@@ -108,8 +124,10 @@ def diff(
 
 @app.command("airflow-standalone")
 def airflow_standalone() -> None:
-    """Start ``airflow standalone`` on localhost with the project's DAGs (UI for those who want it)."""
-    env = airflow_env(data_paths().ensure(), {"AIRFLOW__API__HOST": "127.0.0.1"})
+    """Start ``airflow standalone`` on localhost with the project's DAGs (UI for those who want it). Every
+    listener stays on loopback: the API server by ``AIRFLOW__API__HOST``, the log servers (which have no host
+    option) by ``tools/airflow/loopback/sitecustomize.py`` (``HNPLUS_LISTEN_HOST`` to choose another address)."""
+    env = airflow_env(data_paths().ensure(), loopback_env())
     os.execve(airflow_bin(), [airflow_bin(), "standalone"], env)
 
 

@@ -28,6 +28,14 @@ MIGRATE_STAMP = ".hnplus-db-migrated.json"
 DAGS_TEST_SCRIPT = REPO_ROOT / "tools" / "airflow" / "dags_test.py"
 #: The tag of the nightly DAG (declared in dags/); ``hnplus run`` runs the one DAG that carries it.
 NIGHTLY_TAG = "nightly"
+LOOPBACK_SITE = REPO_ROOT / "tools" / "airflow" / "loopback"  # sitecustomize: log servers on loopback
+
+
+def loopback_env() -> dict[str, str]:
+    """What keeps every Airflow listener on loopback unless configured (``AIRFLOW__API__HOST``,
+    ``HNPLUS_LISTEN_HOST``)."""
+    path = os.pathsep.join(p for p in (str(LOOPBACK_SITE), os.environ.get("PYTHONPATH", "")) if p)
+    return {"AIRFLOW__API__HOST": os.environ.get("AIRFLOW__API__HOST", "127.0.0.1"), "PYTHONPATH": path}
 
 
 def airflow_env(paths: DataPaths, extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from transforms.catalog import indicators, read_seed
 from transforms.core.files import sha256_file
+from transforms.publish.bulletin_map import henan_svg
 from transforms.publish.bulletin_text import TEXT, fmt_num
 from transforms.publish.labels import CAUSES, EVIDENCE_AGREEMENT, ON_TRACK, action_order, light_text
 
@@ -28,6 +29,10 @@ FONT_DIRS = ("/usr/share/fonts/truetype/wqy", "/usr/share/fonts/opentype/noto", 
 FONT_FAMILIES = ("WenQuanYi Zen Hei", "Noto Sans CJK SC")
 FIXED_TIMESTAMP = datetime(2015, 1, 1, tzinfo=UTC)
 LANGS = ("zh", "en")
+LEAGUE_COLUMNS = ("period", "city_code", "city_name", "city_name_en", "scope", "scope_name", "scope_name_en", "score",
+                  "rank", "rank_change", "rank_p05", "rank_p95", "traffic_light", "on_track", "coverage",
+                  "independent_share", "self_report_score", "independent_score", "evidence_agreement",
+                  "is_milestone_change")
 
 
 class BulletinUnavailable(RuntimeError):
@@ -56,10 +61,14 @@ def _compiler() -> object:
 def _frames(folder: Path, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     con = duckdb.connect()
     try:
-        league = con.execute("select * from read_parquet(?) where period = ? order by scope, rank, city_code",
-                             [str(folder / "league_table.parquet"), period]).df()
+        con.read_parquet(str(folder / "league_table.parquet")).create_view("league")
+        have = {c for (c, *_) in con.execute("describe league").fetchall()}
+        cols = ", ".join(c for c in LEAGUE_COLUMNS if c in have)  # only what the bulletin shows: fewer, faster
+        league = con.execute(f"select {cols} from league where period = ? order by scope, rank, city_code",
+                             [period]).df()
         path = folder / "score_changes.parquet"
-        changes = con.execute("select * from read_parquet(?) where period = ? and scope = 'overall'",
+        changes = con.execute("select city_code, indicator_code, score_change, cause, previous_value, value "
+                              "from read_parquet(?) where period = ? and scope = 'overall'",
                               [str(path), period]).df() if path.is_file() else pd.DataFrame()
     finally:
         con.close()
@@ -93,6 +102,13 @@ def _league(overall: pd.DataFrame, lang: str) -> dict:
             fmt_num(r.get("independent_share"), pct=True)]})
     return {"head": T["league_head"], "rows": rows, "widths": [0.6, 0.7, 1.3, 0.8, 0.9, 1.1, 1.6, 0.8, 0.9],
             "left": [2, 5, 6], "light_col": 5, "note": T["league_note"]}
+
+
+def _map(overall: pd.DataFrame, lang: str) -> str | None:
+    """The overall scores on the map of Henan (SVG), or None without the map package."""
+    recs = overall.to_dict("records")
+    return henan_svg({r["city_code"]: None if pd.isna(r["score"]) else float(r["score"]) for r in recs},
+                     {r["city_code"]: f"{_name(r, lang)} {fmt_num(r['score'])}" for r in recs})
 
 
 def _heat(league: pd.DataFrame, lang: str) -> dict:
@@ -195,8 +211,9 @@ def bulletin_data(folder: Path, period: str, lang: str, meta: dict) -> dict:
         "dataset_line": T["dataset_line"].format(dataset=meta.get("dataset_id", ""),
                                                  method=meta.get("method_version", "")),
         "headings": T["headings"], "summary": summary_lines(overall, league, period, lang),
-        "league": _league(overall, lang), "heat": _heat(league, lang), "movers": _movers(overall, changes, lang),
-        "no_movers": T["no_movers"], "laggards": _laggards(league, lang), "evidence": _evidence(league, lang),
+        "league": _league(overall, lang), "heat": _heat(league, lang), "map": _map(overall, lang),
+        "map_note": T["map_note"], "movers": _movers(overall, changes, lang), "no_movers": T["no_movers"],
+        "laggards": _laggards(league, lang), "evidence": _evidence(league, lang),
         "method": method_lines(meta, period, checksum, lang),
     }
 

@@ -83,9 +83,18 @@ TABLES: dict[str, Doc] = {
         "rule, self-declared status items, weight of the independent evidence, outlier treatment, goalposts, "
         "rare-count rule.",
     ),
+    "rank_uncertainty": Doc(
+        "名次不确定性", "Rank uncertainty",
+        "每个报告期、城市和范围一行:扰动各项方法选择后模拟名次的中位数与 5%–95% 区间(排名表的名次区间来自这里),"
+        "原始名次与按人口调整名次各一组。",
+        "One row per (period, city, scope): median and 5th-95th percentile of the ranks simulated with perturbed "
+        "method choices (the league table's rank interval comes from here), for the raw and the size-adjusted rank.",
+    ),
 }
 
 COLUMNS: dict[str, Doc] = {
+    "draws": Doc("模拟次数", "Draws", "不确定性模拟的次数。",
+                 "Number of Monte Carlo draws of the uncertainty analysis."),
     "seed": Doc("随机种子", "Seed", "模拟或抽样所用的随机种子(同一种子,同一结果)。",
                 "Random seed of the simulation or sample (same seed, same result)."),
     "rank_basis": Doc("名次类型", "Rank basis", "raw 原始名次或 size_adjusted 按人口调整名次。",

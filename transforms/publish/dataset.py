@@ -28,6 +28,7 @@ from transforms.publish.datapackage import apply_comments, build_descriptor, tab
 from transforms.publish.excel import write_league_workbook
 from transforms.publish.records import dump_json, dump_records, json_records
 from transforms.publish.site import build_site
+from transforms.publish.warehouse_docs import tidy_warehouse
 
 log = logging.getLogger(__name__)
 PUBLISHED_TABLES = ("league_table", "action_scores", "special_scores", "indicator_scores", "score_changes",
@@ -184,7 +185,18 @@ def publish(
 
 
 def publish_warehouse(work_db: Path, warehouse: Path) -> None:
-    """Copy the closed working database and rename it over the analysts' file in one step."""
+    """Copy the closed working database, tidy the copy (only documented, commented schemas: no candidate schema,
+    numeric weights; ``publish.warehouse_docs``) and rename it over the analysts' file in one step."""
     tmp = warehouse.with_name(f".{warehouse.name}.{os.getpid()}.tmp")
     shutil.copyfile(work_db, tmp)
-    os.replace(tmp, warehouse)
+    try:
+        con = duckdb.connect(str(tmp))
+        try:
+            tidy_warehouse(con)
+            con.execute("checkpoint")
+        finally:
+            con.close()
+        os.replace(tmp, warehouse)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -205,3 +205,21 @@ def write_league_workbook(league: pd.DataFrame, path: Path, dataset_id: str = ""
     _notes_sheet(wb, fmt, _notes_rows(dataset_id, method_version, period, sources or []), dataset_id)
     wb.close()
     return path
+
+
+def workbook_for(dataset: Path, period: str | None, out: Path) -> Path:
+    """The printable workbook of ``period`` (default: the latest) with the history of every period, from a
+    published dataset folder's own files (``hnplus workbook``)."""
+    import json
+
+    meta = json.loads((Path(dataset) / "metadata.json").read_text(encoding="utf-8"))
+    league = pd.read_parquet(Path(dataset) / "league_table.parquet")
+    if period is not None and period not in set(league["period"]):
+        raise ValueError(f"no period {period} in {dataset}")
+    inputs = meta.get("inputs") or {}
+    reports = [r for r in inputs.get("reports") or [] if period is None or r.get("period") == period]
+    sources = [f"城市报告 City reports: {len(reports)} 份 files"] + [
+        f"开放数据源 Feed {f.get('feed_id')}: {f.get('status') or ''}" for f in inputs.get("feeds") or []]
+    return write_league_workbook(league, Path(out), meta.get("dataset_id", ""), meta.get("method_version", ""),
+                                 period, sources)
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+from rich.console import Console
 
 from transforms.catalog import TEMPLATE_VERSION
 from transforms.core.paths import data_paths
@@ -16,8 +17,31 @@ from transforms.ingest.reports.receipts import render_receipt_text
 from transforms.ingest.reports.template import write_template
 
 
+def previous_period(period: str) -> str:
+    """``2019Q1`` -> ``2018Q4``."""
+    year, q = int(period[:4]), int(period[5])
+    return f"{year - 1}Q4" if q == 1 else f"{year}Q{q - 1}"
+
+
+def previous_values(published: Path, city: str, period: str) -> dict[str, object]:
+    """Last period's accepted values of ``city`` (reported, not carried forward) from the published dataset of
+    the previous period, keyed by indicator code; a milestone item by its status. Empty before a publication."""
+    path = published / previous_period(period) / "indicator_scores.parquet"
+    if not path.is_file():
+        return {}
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            "select indicator_code, value, milestone_status from read_parquet(?) where city_code = ? "
+            "and value_status = 'reported' and not coalesce(is_carried_forward, false)", [str(path), city]).fetchall()
+    finally:
+        con.close()
+    return {code: status if code.startswith("ms_") else value for code, value, status in rows}
+
+
 def template_command(city: str, period: str, out: Path) -> Path:
-    """``hnplus template``: write the template; ``out`` may be a folder (a file name is then chosen)."""
+    """``hnplus template``: write the template; ``out`` may be a folder (a file name is then chosen). Last
+    period's accepted values come from the published dataset, for reference."""
     code = resolve_city(city)
     canon = parse_period(period)
     if code is None:
@@ -27,7 +51,7 @@ def template_command(city: str, period: str, out: Path) -> Path:
     out = Path(out)
     if out.is_dir() or not out.suffix:
         out = out / f"{code}_{canon}_{TEMPLATE_VERSION}.xlsx"
-    return write_template(code, canon, out)
+    return write_template(code, canon, out, previous_values(data_paths().published, code, canon))
 
 
 def intake_command(paths: list[Path]) -> int:
@@ -36,7 +60,9 @@ def intake_command(paths: list[Path]) -> int:
     entries, ignored = entries_for_paths(paths, dp.inbox)
     con = duckdb.connect(str(dp.work_db))
     try:
-        summary = intake_entries(con, entries, dp.landing)
+        # a spinner on stderr while many files are read (the receipts follow on stdout)
+        with Console(stderr=True).status(f"正在接收 {len(entries)} 个文件 / taking in {len(entries)} files…"):
+            summary = intake_entries(con, entries, dp.landing)
     finally:
         con.close()
     for o in summary.outcomes:

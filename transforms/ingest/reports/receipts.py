@@ -7,15 +7,47 @@ text (the JSON keeps all of them).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from transforms.ingest.reports.lookup import catalog_lookup
 
-RECEIPT_VERSION = 1
-TEXT_PROBLEM_LIMIT = 30
+RECEIPT_VERSION = 2  # 2: local time (Asia/Shanghai), blank required cells named
+TEXT_PROBLEM_LIMIT = 1000  # every problem of every row (the JSON keeps them all in any case)
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+_REQUIRED_COLUMN = {"indicator": "本期数值", "milestone": "推进状态"}
+
+
+def local_time(received: object) -> object:
+    """A receipt time as the clerk reads it: Asia/Shanghai, whole seconds (a naive time is UTC, as intake
+    records it)."""
+    if not isinstance(received, dt.datetime):
+        return received
+    aware = received if received.tzinfo else received.replace(tzinfo=dt.UTC)
+    return aware.astimezone(LOCAL_TZ).replace(microsecond=0).isoformat()
+
+
+def blank_cells(staged: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every required cell left blank (value or status not reported), named by sheet, row, column and item."""
+    look = catalog_lookup()
+    out = []
+    for r in staged:
+        if r.get("value_status") != "not_reported" or "row_number" not in r:
+            continue
+        code = r.get("indicator_code") or ""
+        if r.get("item_type") == "milestone":
+            sp = look.specials.get(code[3:])
+            name = sp.name_zh if sp else code
+        else:
+            ind = look.indicators.get(code)
+            name = ind.name_zh if ind else code
+        out.append({"sheet": r.get("sheet"), "row_number": r["row_number"], "indicator_code": code, "name": name,
+                    "column_name": _REQUIRED_COLUMN.get(r.get("item_type") or "", "本期数值")})
+    return sorted(out, key=lambda b: (str(b["sheet"]), b["row_number"]))
 
 _STATUS_ZH = {
     "accepted": "已接收",
@@ -48,7 +80,7 @@ def build_receipt(
         "file_id": file_record["file_id"],
         "original_name": file_record["original_name"],
         "submitter": file_record.get("submitter"),
-        "received_at": received.isoformat() if hasattr(received, "isoformat") else received,
+        "received_at": local_time(received),
         "format": file_record.get("format"),
         "template_version": file_record.get("template_version"),
         "city_code": city,
@@ -71,6 +103,7 @@ def build_receipt(
             {k: q[k] for k in ("sheet", "row_number", "column_name", "reason_code", "message_zh", "message_en")}
             for q in quarantined
         ],
+        "blank_cells": blank_cells(staged),
         "warnings": warnings or [],
     }
 
@@ -78,7 +111,8 @@ def build_receipt(
 def render_receipt_text(receipt: dict[str, Any]) -> str:
     """Plain-text receipt: Chinese section, then the same in English."""
     zh, en = _header_lines(receipt)
-    for add_zh, add_en in (_outcome_lines(receipt), _problem_lines(receipt.get("problems", []))):
+    for add_zh, add_en in (_outcome_lines(receipt), _problem_lines(receipt.get("problems", [])),
+                           _blank_lines(receipt.get("blank_cells", []))):
         zh += add_zh
         en += add_en
     for w in receipt.get("warnings", []):
@@ -98,7 +132,7 @@ def _header_lines(r: dict[str, Any]) -> Lines:
     zh = [
         "河南省“互联网+”行动 城市报表回执",
         f"文件：{r['original_name']}",
-        f"报送方：{r.get('submitter') or '未注明'}    接收时间：{r.get('received_at')}",
+        f"报送方：{r.get('submitter') or '未注明'}    接收时间：{_shown_time(r.get('received_at'))}（北京时间）",
         f"文件编号：{r['file_id'][:16]}…",
         f"城市：{city}    报告期：{r.get('period') or '未识别'}",
         f"结果：{_STATUS_ZH.get(r['status'], r['status'])}",
@@ -106,11 +140,18 @@ def _header_lines(r: dict[str, Any]) -> Lines:
     en = [
         "Henan Internet+ city report receipt",
         f"File: {r['original_name']}",
-        f"Submitter: {r.get('submitter') or 'not given'}    Received: {r.get('received_at')}",
+        f"Submitter: {r.get('submitter') or 'not given'}    "
+        f"Received: {_shown_time(r.get('received_at'))} (Beijing time)",
         f"City: {city_en}    Period: {r.get('period') or 'not identified'}",
         f"Result: {_STATUS_EN.get(r['status'], r['status'])}",
     ]
     return zh, en
+
+
+def _shown_time(iso: object) -> str:
+    """``2026-01-01T08:00:00+08:00`` as ``2026-01-01 08:00:00``."""
+    text = str(local_time(iso) if isinstance(iso, dt.datetime) else iso)
+    return text.replace("T", " ")[:19] if len(text) >= 19 else text
 
 
 def _outcome_lines(r: dict[str, Any]) -> Lines:
@@ -150,6 +191,22 @@ def _problem_lines(problems: list[dict[str, Any]]) -> Lines:
     if more > 0:
         zh.append(f"  ……另有 {more} 行问题，详见 JSON 回执。")
         en.append(f"  … and {more} more; see the JSON receipt.")
+    return zh, en
+
+
+def _blank_lines(blanks: list[dict[str, Any]]) -> Lines:
+    """Every blank required cell, one line per sheet (blank means 'no data yet'; fill it in if there is)."""
+    if not blanks:
+        return [], []
+    by_sheet: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for b in blanks:
+        by_sheet.setdefault((str(b["sheet"]), b["column_name"]), []).append(b)
+    zh = [f"未填写的必填单元格（共 {len(blanks)} 个；暂无数据可留空，有数据请补填后重新报送）："]
+    en = [f"Required cells left blank ({len(blanks)}; blank means no data yet, fill in any you have):"]
+    for (sheet, col), items in by_sheet.items():
+        zh.append(f"  - 工作表“{sheet}”“{col}”列：" + "、".join(f"第{b['row_number']}行（{b['name']}）" for b in items))
+        en.append(f"  - sheet '{sheet}', column '{col}': rows " + ", ".join(
+            f"{b['row_number']} ({b['indicator_code']})" for b in items))
     return zh, en
 
 

@@ -79,6 +79,14 @@ class RowBuilder:
             }
         )
 
+    def _quarantine_cells(self, r: RawRow, problems: list[tuple[str, ValueProblem]], unit: str) -> None:
+        """One quarantined row naming each bad cell (the first cell's column and reason code lead)."""
+        label = lambda c: r.columns.get(c) or COLUMN_LABELS.get(c, c)  # noqa: E731
+        zh = "；".join(f"“{label(c)}”列：{p.zh}" if i else p.zh for i, (c, p) in enumerate(problems))
+        en = "; ".join(f"column '{label(c)}': {p.en}" if i else p.en for i, (c, p) in enumerate(problems))
+        self.quarantine(r, problems[0][0], problems[0][1].reason_code, f"{zh}（本指标单位：{unit}）",
+                        f"{en} (indicator unit: {unit})")
+
     def _matches_file(self, r: RawRow) -> bool:
         """A long table's own city and period columns must agree with the file's cover."""
         rep = self.report
@@ -195,15 +203,18 @@ class RowBuilder:
         ind = self.lookup.indicators[code]
         row_unit = cell_text(r.fields.get("unit")) or None
         parsed: dict[str, float | None] = {}
+        problems: list[tuple[str, ValueProblem]] = []
         for col in ("value", "target_2018", "target_2025"):
             try:
                 parsed[col], vs = parse_value(r.fields.get(col), ind.unit, row_unit)
             except ValueProblem as p:
-                expect_zh, expect_en = f"（本指标单位：{ind.unit}）", f" (indicator unit: {ind.unit})"
-                self.quarantine(r, col, p.reason_code, p.zh + expect_zh, p.en + expect_en)
-                return False
+                problems.append((col, p))
+                continue
             if col == "value":
                 rec["value_status"] = vs
+        if problems:  # every bad cell of the row in one quarantined row, so the clerk fixes them all at once
+            self._quarantine_cells(r, problems, ind.unit)
+            return False
         raw = r.fields.get("value")
         rec.update(
             value=parsed["value"],

@@ -28,6 +28,7 @@ from transforms.publish.site.markdown import markdown_to_html
 ASSETS = Path(__file__).resolve().parent / "assets"
 NPM_CACHE = REPO_ROOT / ".cache" / "npm"
 METHODOLOGY = ASSETS / "methodology.md"  # docs/methodology.md links here
+READERS_METHODOLOGY = ASSETS / "methodology_readers.md"  # the plain-language Chinese page shown first
 
 
 _DOWNLOADS = (".csv", ".parquet", ".json", ".xlsx", ".pdf")
@@ -125,7 +126,9 @@ def site_data(dataset: Path) -> dict:
         "validation": _validation_summary(metadata.get("validation", [])),
         "column_docs": {k: [d.title_zh, d.title_en, d.desc_zh, d.desc_en] for k, d in COLUMNS.items()},
         "table_docs": {k: [d.title_zh, d.title_en, d.desc_zh, d.desc_en] for k, d in TABLES.items()},
-        "methodology_html": markdown_to_html(METHODOLOGY.read_text(encoding="utf-8")),
+        "methodology_html": markdown_to_html(READERS_METHODOLOGY.read_text(encoding="utf-8"))
+        + '<hr id="technical"><p class="note">技术说明(中英文) / Technical methodology</p>'
+        + markdown_to_html(METHODOLOGY.read_text(encoding="utf-8")),
     }
 
 
@@ -139,14 +142,14 @@ def _why(con: duckdb.DuckDBPyConnection, dataset: Path) -> dict:
     if not path.is_file():
         return {"columns": [], "rows": [], "totals": [], "names": {}}
     con.read_parquet(str(path)).create_view("score_changes")
-    base = "from score_changes where scope = 'overall'"
-    cols, rows = _frame_rows(con, f"""
+    cols, rows = _frame_rows(con, """
         select period, city_code, indicator_code, score_change, cause, previous_value, value from (
             select *, row_number() over (partition by period, city_code
                                          order by abs(score_change) desc, indicator_code) as n
-            {base} and abs(score_change) >= 0.005) where n <= {WHY_TOP} order by period, city_code, n""")
-    _, totals = _frame_rows(con, f"select period, city_code, previous_period, sum(score_change) {base} "
-                                 "group by all order by period, city_code")
+            from score_changes where scope = 'overall' and abs(score_change) >= 0.005)
+        where n <= ? order by period, city_code, n""", [WHY_TOP])
+    _, totals = _frame_rows(con, "select period, city_code, previous_period, sum(score_change) from score_changes "
+                                 "where scope = 'overall' group by all order by period, city_code")
     codes = {r[2] for r in rows}
     names = {i["indicator_code"]: [i["name_zh"], i["name_en"]] for i in indicators() if i["indicator_code"] in codes}
     for sp in read_seed("plan_specials.csv"):

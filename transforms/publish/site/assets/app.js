@@ -66,7 +66,7 @@
       rank: "全省 18 个城市中的位次,1 为最好。", change: "与上一报告期相比名次的变化:▲ 上升、▼ 下降、– 不变、“新”为首次排名。",
       city: "省辖市(含济源示范区),点击查看该市详情。", score: "0–100 分:各项工作距离 2025 年目标走了多远(100 = 达到目标)。",
       score_sa: "把以人口计量的指标换算为每百万常住人口后的得分,小城市不因规模小吃亏。", rank_sa: "按人口调整得分的名次。",
-      interval: "把权重和数据误差随机扰动后名次可能落在的范围(5%–95%);区间重叠的城市名次差别不可靠。",
+      interval: "把权重、汇总方法和缺失值处理随机改变 1000 次后名次可能落在的范围(5%–95%);区间重叠的城市名次差别不可靠。",
       light: "跟随进度状态的信号灯,颜色旁边写明含义。", on_track: "按目前的速度能否按期达到当前考核节点的目标(箭头 + 文字)。",
       coverage: "本期实际报送的数据占权重的比例;沿用上期值的不计入。",
       evidence: "自报数据与独立证据(官方完整名单、登记册)是否一致;相差超过 25 分为不一致。",
@@ -77,7 +77,7 @@
       city: "The city (Jiyuan included); click for its profile.", score: "0–100: how far the work has come on the road to the 2025 targets (100 = target reached).",
       score_sa: "Score with population-sized indicators counted per million residents, so small cities are not penalised.",
       rank_sa: "Rank by the size-adjusted score.",
-      interval: "Where the rank may fall when weights and data are perturbed (5th–95th percentile); overlapping intervals mean the order is not reliable.",
+      interval: "Where the rank may fall when weights, aggregation and missing-value rules are varied 1,000 times (5th–95th percentile); overlapping intervals mean the order is not reliable.",
       light: "A light that follows the progress status, with its meaning written beside the colour.",
       on_track: "Whether, at the current pace, the city meets the current milestone in time (arrow + words).",
       coverage: "Share of the weight reported this period; values carried forward do not count.",
@@ -314,6 +314,13 @@
     return { symbol: "none", silent: true, lineStyle: { type: "dashed", color: "#7b1fa2" }, data: m };
   }
 
+  function targetAndPeriods() {
+    var m = markPeriods();
+    m.data = [{ yAxis: 100, label: { formatter: t("target_2025"), position: "insideEndTop" }, lineStyle: { color: "#2e7d32" } }]
+      .concat(m.data);
+    return m;
+  }
+
   function renderMap() {
     fillSelect(document.getElementById("map-period"), periodItems(), state.mapPeriod);
     fillSelect(document.getElementById("map-scope"), [["overall", t("overall")]].concat(D.actions.map(function (a) { return [a[0], aname(a[0])]; })), state.mapScope);
@@ -438,7 +445,7 @@
       xAxis: { type: "category", data: D.periods },
       yAxis: [{ type: "value", min: 0, max: 100, name: t("score") },
         { type: "value", inverse: true, min: 1, max: D.cities.length, name: t("rank") }],
-      series: [{ name: t("score"), type: "line", data: trend.map(function (x) { return x[0]; }), markLine: markPeriods() },
+      series: [{ name: t("score"), type: "line", data: trend.map(function (x) { return x[0]; }), markLine: targetAndPeriods() },
         { name: t("rank"), type: "line", yAxisIndex: 1, data: trend.map(function (x) { return x[1]; }) },
         { name: t("median"), type: "line", lineStyle: { type: "dashed" }, data: medianSeries("overall", "score") }]
     });
@@ -522,8 +529,7 @@
         data: medianSeries(s, field) }]);
     };
     var score = series("score");
-    score[0].markLine = { symbol: "none", silent: true, data: [{ yAxis: 100, label: { formatter: t("target_2025"), position: "insideEndTop" }, lineStyle: { color: "#2e7d32" } }]
-      .concat(markPeriods().data), lineStyle: { type: "dashed", color: "#7b1fa2" } };
+    score[0].markLine = targetAndPeriods();
     var base = { animation: false, tooltip: { trigger: "axis" }, grid: { left: 45, right: 20, top: 60, bottom: 40 },
       xAxis: { type: "category", data: D.periods } };
     chartOn(document.getElementById("compare-score")).setOption(Object.assign({}, base, {
