@@ -54,12 +54,14 @@ def test_validation_accepts_what_the_instructions_allow(template: Path) -> None:
     assert "E2:G" in str(dv.sqref)
     value = _col(ind, "本期数值")
     rows = {r[1].value: r[0].row for r in ind.iter_rows(min_row=2)}
-    ind.cell(rows["xborder_ecommerce_trade"], value).value = "1.2万"
+    ind.cell(rows["express_terminals"], value).value = "1.2万"  # a count (个): exactly 12,000
+    ind.cell(rows["xborder_ecommerce_trade"], value).value = "1.2万"  # 万 against 亿美元: which was meant?
     wb.save(template)
     rep = read_report(template.read_bytes(), template.name)
-    assert not rep.quarantined
-    got = next(r for r in rep.rows if r["indicator_code"] == "xborder_ecommerce_trade")
-    assert got["value_status"] == "reported" and got["value"] == pytest.approx(1.2e4 / 1e8)  # 亿美元
+    got = next(r for r in rep.rows if r["indicator_code"] == "express_terminals")
+    assert got["value_status"] == "reported" and got["value"] == 12000
+    # a bare magnitude against a unit with its own magnitude is held for review, never converted silently
+    assert [(q["reason_code"], q["column_name"]) for q in rep.quarantined] == [("magnitude_ambiguous", "本期数值")]
 
 
 def test_receipt_names_every_error_and_every_blank_cell(template: Path) -> None:
