@@ -36,10 +36,10 @@ def test_workbook_one_period_in_plan_order(published: Path, csv: pd.DataFrame) -
     wb = openpyxl.load_workbook(path)
     cal = CalamineWorkbook.from_path(str(path))
     assert wb.sheetnames == cal.sheet_names
-    assert wb.sheetnames[0] == "总体" and wb.sheetnames[-2:] == ["历史", "说明"]
-    actions = wb.sheetnames[1:-2]
+    assert wb.sheetnames[0] == "总体" and wb.sheetnames[-3:] == ["历史", "自报与独立数据", "说明"]
+    actions = wb.sheetnames[1:-3]
     assert len(actions) == 11 and actions == sorted(actions) and actions[0] == "01 电子商务"  # seq of plan_actions
-    for sheet in wb.sheetnames[:-2]:
+    for sheet in wb.sheetnames[:-3]:
         ws = wb[sheet]
         scope = now[now.scope_name == sheet.split(" ", 1)[-1]] if sheet != "总体" else now[now.scope == "overall"]
         for rows in ([list(r) for r in ws.iter_rows(values_only=True)],

@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from transforms.catalog import METHOD_VERSION
 from transforms.core.files import replace_dir, sha256_file, swap_symlink
@@ -77,7 +78,16 @@ def _export_tables(con: duckdb.DuckDBPyConnection, out: Path, tables: list[str],
         if table == "league_table":
             meta = metadata or {}
             write_league_workbook(con.sql(query).df(), out / "league_table.xlsx", dataset_id,
-                                  meta.get("method_version") or METHOD_VERSION, period, _sources(meta, period))
+                                  meta.get("method_version") or METHOD_VERSION, period, _sources(meta, period),
+                                  _pairs(con, tables))
+
+
+def _pairs(con: duckdb.DuckDBPyConnection, tables: list[str]) -> pd.DataFrame | None:
+    """Self-report against the registry with the cities' names, for the workbook's evidence sheet."""
+    if "evidence_pairs" not in tables:
+        return None
+    return con.sql("select pairs.*, cities.city_name from marts.evidence_pairs as pairs join (select distinct "
+                   "city_code, city_name from marts.league_table) as cities using (city_code)").df()
 
 
 def _csv_safe(con: duckdb.DuckDBPyConnection, query: str) -> str:

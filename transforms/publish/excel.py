@@ -41,6 +41,11 @@ HISTORY_COLUMNS = (
     ("on_track", "进度状态", "code", 13), ("coverage", "覆盖率(本期实报)", "pct", 9),
     ("milestone_year", "考核节点", "int", 8), ("is_milestone_change", "节点切换", "code", 8),
 )
+PAIR_COLUMNS = (
+    ("period", "报告期", "text", 9), ("city_name", "城市", "text", 11), ("reported_value", "城市自报", "num", 10),
+    ("independent_value", "省级名录", "num", 10), ("relative_difference", "相对差", "pct", 9),
+    ("pair_status", "对照结果", "code", 18),
+)
 _SHEET_BAD = set("[]:*?/\\")
 HEAD_ROW = 2  # rows 0-1 hold the title and the dataset line; the header row repeats on every printed page
 
@@ -176,9 +181,11 @@ def _notes_sheet(wb, fmt: dict, rows: list[tuple[str, str]], dataset_id: str) ->
 
 
 def write_league_workbook(league: pd.DataFrame, path: Path, dataset_id: str = "", method_version: str = "",
-                          period: str | None = None, sources: list[str] | None = None) -> Path:
+                          period: str | None = None, sources: list[str] | None = None,
+                          pairs: pd.DataFrame | None = None) -> Path:
     """Write the printable workbook of ``period`` (default: the latest in ``league``) to ``path``; ``league`` is
-    the ``marts.league_table`` frame (one period or all: more than one adds a history sheet)."""
+    the ``marts.league_table`` frame (one period or all: more than one adds a history sheet); ``pairs`` (the
+    evidence_pairs mart with city names) adds the self-report against the registry of the last year-end."""
     wb = xlsxwriter.Workbook(str(path), {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                                          "strings_to_numbers": False, "nan_inf_to_errors": False})
     wb.set_properties({"title": TITLE, "subject": "Henan Internet+ league table", "author": "hnplus",
@@ -202,9 +209,23 @@ def write_league_workbook(league: pd.DataFrame, path: Path, dataset_id: str = ""
         hist_sub = f"数据集 {dataset_id} · 方法版本 {method_version}"
         _table_sheet(wb, fmt, "历史", f"{TITLE} · 总体 · 历次报告期", hist_sub,
                      _present(HISTORY_COLUMNS, hist), hist.to_dict("records"), dataset_id)
+    _pairs_sheet(wb, fmt, pairs, period, dataset_id)
     _notes_sheet(wb, fmt, _notes_rows(dataset_id, method_version, period, sources or []), dataset_id)
     wb.close()
     return path
+
+
+def _pairs_sheet(wb, fmt: dict, pairs: pd.DataFrame | None, period: str, dataset_id: str) -> None:  # noqa: ANN001
+    """城市自报与省级名录: the pairs of the last year-end at or before ``period`` (the registry counts year-ends)."""
+    if pairs is None or not len(pairs):
+        return
+    year_ends = sorted(p for p in set(pairs["period"]) if p <= period)
+    if not year_ends:
+        return
+    rows = pairs[pairs["period"] == year_ends[-1]].sort_values("city_code")
+    _table_sheet(wb, fmt, "自报与独立数据", f"{TITLE} · 众创空间:城市自报与省级名录({year_ends[-1]} 年末)",
+                 f"差距超过自报值 20% 标为不一致 · 数据集 {dataset_id}", PAIR_COLUMNS, rows.to_dict("records"),
+                 dataset_id)
 
 
 def workbook_for(dataset: Path, period: str | None, out: Path) -> Path:

@@ -65,9 +65,12 @@ EVIDENCE_MEANING: dict[str, tuple[str, str]] = {
 BOOLEAN = {True: ("是", "yes"), False: ("否", "no")}
 
 # column -> the code table whose words replace the code in a reader's copy
+PAIR_STATUS = {"agree": ("一致(差距不超过 20%)", "agree (within 20 %)"),
+               "mismatch": ("差距超过 20%", "differ by more than 20 %"),
+               "report_only": ("仅有自报", "report only"), "feed_only": ("仅有名录", "registry only")}
 CODED_COLUMNS: dict[str, dict] = {
     "on_track": ON_TRACK, "traffic_light": LIGHT, "evidence_agreement": EVIDENCE_AGREEMENT,
-    "no_score_reason": NO_SCORE_REASON, "aggregation": AGGREGATION, "cause": CAUSES,
+    "no_score_reason": NO_SCORE_REASON, "aggregation": AGGREGATION, "cause": CAUSES, "pair_status": PAIR_STATUS,
 }
 
 

@@ -69,6 +69,23 @@ def _period_section(con: duckdb.DuckDBPyConnection, period: str) -> str:
             + "</section>")
 
 
+def _pairs_section(con: duckdb.DuckDBPyConnection) -> str:
+    """The cities' own maker-space counts against the provincial registry at the last year-end."""
+    last = con.execute("select max(period) from pairs").fetchone()[0]
+    if last is None:
+        return ""
+    names = dict(con.execute("select distinct city_code, city_name from league").fetchall())
+    rows = [[f"{names.get(c, c)} ({c})", rep, ind, rel, s] for c, rep, ind, rel, s in con.execute(
+        "select city_code, reported_value, independent_value, relative_difference, pair_status from pairs "
+        "where period = ? order by city_code", [last]).fetchall()]
+    return (f"<section><h2>自报与独立数据 / Self-report against independent data ({last})</h2>"
+            "<p>众创空间:城市自报数与省级名录数;差距超过自报值 20% 为 mismatch。 / Maker spaces: the city's report "
+            "against the provincial registry; more than 20 % apart is a mismatch.</p>"
+            + _table(["城市 city", "城市自报 reported", "省级名录 registry", "相对差 relative gap", "结果 status"],
+                     rows)
+            + "</section>")
+
+
 def write_audit_page(out: Path) -> Path:
     """``audit.html`` in the dataset folder ``out`` (nothing when the dataset has no audit tables)."""
     needed = {"league": "league_table.parquet", "audit": "coherence_audit.parquet",
@@ -81,6 +98,7 @@ def write_audit_page(out: Path) -> Path:
             con.read_parquet(str(out / f)).create_view(view)
         periods = [p for (p,) in con.execute("select distinct period from audit order by period desc").fetchall()]
         pairs = con.execute("select pair_status, count(*) from pairs group by 1 order by 1").fetchall()
+        pair_table = _pairs_section(con)
         nav = " · ".join(f'<a href="#p{p}">{p}</a>' for p in periods)
         sections = "".join(_period_section(con, p) for p in periods)
     finally:
@@ -100,7 +118,7 @@ items, the weight of independent evidence, the outlier treatment, the goalposts 
 the share of the rank's variance a choice explains with its interactions. Coherence as the JRC audits it:
 correlations, Cronbach's alpha, principal components.
 Self-report against independent data: {", ".join(f"{s} {n}" for s, n in pairs)}.</p>
-<p>{nav}</p>{sections}</main></body></html>
+<p>{nav}</p>{pair_table}{sections}</main></body></html>
 """
     (out / "audit.html").write_text(page, encoding="utf-8")
     return out / "audit.html"
