@@ -237,6 +237,7 @@ final as (
         case
             when not has_score then null
             when independent_all is null then 'no_independent_evidence'
+            when self_report_all is null then 'no_self_report'
             when abs(self_report_all - independent_all) > evidence_gap_threshold then 'differ'
             else 'agree'
         end as evidence_agreement

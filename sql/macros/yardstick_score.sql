@@ -6,11 +6,13 @@ create or replace temp macro yardstick_score(
     score_basis, scored_value, step_scores, baseline_value, target_2025, direction,
     treatment, treat_min, treat_max, goalpost_low, goalpost_high
 ) as
-case score_basis
-    when 'milestone' then milestone_step_score(step_scores, scored_value)
-    when 'target'
+case
+    -- nothing to score: null, never the score of a clamped null (greatest(null, 0) is 0 in DuckDB)
+    when scored_value is null then null
+    when score_basis = 'milestone' then milestone_step_score(step_scores, scored_value)
+    when score_basis = 'target'
         then 100 * least(greatest(target_progress(scored_value, baseline_value, target_2025, direction), 0), 1)
-    when 'goalpost'
+    when score_basis = 'goalpost'
         then goalpost_score(
             treat_value(scored_value, treatment, treat_min, treat_max), goalpost_low, goalpost_high, direction
         )

@@ -20,20 +20,25 @@ ALPHA_BELOW = 0.7
 COLUMNS = ["period", "scope", "item_level", "item_code", "measure", "value", "is_flagged", "flag", "n_cities"]
 
 
+def _varies(x: np.ndarray) -> np.ndarray:
+    """Which columns have a spread beyond rounding noise (scores are rounded to 6 decimals upstream)."""
+    return np.nanstd(x, axis=0) > 1e-9 * max(1.0, float(np.nanmax(np.abs(x))) if x.size else 1.0)
+
+
 def cronbach_alpha(items: np.ndarray) -> float:
     """Cronbach's alpha of items [cases, k] (sample variances); NaN for fewer than two items or no variance."""
     n, k = items.shape
     if k < 2 or n < 2:
         return float("nan")
     total = items.sum(axis=1).var(ddof=1)
-    if total == 0:
+    if not _varies(items.sum(axis=1)[:, None])[0]:
         return float("nan")
     return float(k / (k - 1) * (1 - items.var(axis=0, ddof=1).sum() / total))
 
 
 def pca_eigenvalues(items: np.ndarray) -> np.ndarray:
     """Eigenvalues of the items' correlation matrix, descending (items without variance are left out)."""
-    keep = items.std(axis=0, ddof=1) > 0
+    keep = _varies(items)
     if keep.sum() < 2:
         return np.array([])
     return np.sort(np.linalg.eigvalsh(np.corrcoef(items[:, keep], rowvar=False)))[::-1]
@@ -41,7 +46,7 @@ def pca_eigenvalues(items: np.ndarray) -> np.ndarray:
 
 def _corr(a: np.ndarray, b: np.ndarray) -> float:
     ok = ~(np.isnan(a) | np.isnan(b))
-    if ok.sum() < 3 or a[ok].std() == 0 or b[ok].std() == 0:
+    if ok.sum() < 3 or not _varies(a[ok][:, None])[0] or not _varies(b[ok][:, None])[0]:
         return float("nan")
     return float(np.corrcoef(a[ok], b[ok])[0, 1])
 

@@ -205,8 +205,9 @@ COLUMNS: dict[str, Doc] = {
     "evidence_gap": Doc("证据差", "Evidence gap", "自报得分减独立证据得分。",
                         "Self-reported score minus independent score."),
     "evidence_agreement": Doc("证据一致性", "Evidence agreement",
-                              "agree(差距不超过 25 分)、differ(超过)、no_independent_evidence(无独立证据)。",
-                              "agree (gap at most 25 points), differ (more), no_independent_evidence."),
+                              "agree(差距不超过 25 分)、differ(超过)、no_independent_evidence(无独立证据)、"
+                              "no_self_report(无自报数据)。",
+                              "agree (gap at most 25 points), differ (more), no_independent_evidence, no_self_report."),
     "evidence": Doc("证据类型", "Evidence", "self_report(城市自报)或 independent(独立来源)。",
                     "self_report (the city's report) or independent (official lists and registries)."),
     "list_evidence": Doc("名单依据", "List evidence",

@@ -38,6 +38,7 @@ EVIDENCE_AGREEMENT: dict[str, tuple[str, str]] = {
     "agree": ("一致", "agree"),
     "differ": ("不一致(差>25分)", "differ (> 25 points)"),
     "no_independent_evidence": ("无独立证据", "no independent evidence"),
+    "no_self_report": ("无自报数据", "no self-report"),
 }
 NO_SCORE_REASON: dict[str, tuple[str, str]] = {
     "insufficient_data": ("数据不足(实报与沿用合计不足 80%)", "insufficient data (under 80 % observed or carried)"),
@@ -61,6 +62,8 @@ EVIDENCE_MEANING: dict[str, tuple[str, str]] = {
     "differ": ("自报得分与独立证据得分相差超过 25 分:请核对自报数据或名单",
                "self-reported and independent scores more than 25 points apart: check the report or the lists"),
     "no_independent_evidence": ("该范围没有官方名单或登记册可对照", "no official list or register covers this scope"),
+    "no_self_report": ("该范围只有独立证据,没有城市自报数据",
+                       "only independent evidence, no self-report, in this scope"),
 }
 BOOLEAN = {True: ("是", "yes"), False: ("否", "no")}
 
