@@ -7,10 +7,14 @@ not honest. It is a pandas port of what the bench runs, end to end, on every cit
   ``reason_code``); the record-level feed partitions with ``pd.read_parquet``, aggregated like ``lstages.FEEDS_SQL``;
 * validation with Great Expectations on the pandas DataFrames (the ``lstages.VALIDATE_SQL`` rules on the staged
   report rows, and city / kind / date / id rules on the feed records);
-* scoring: the ``sql/`` models (values in force with carry-forward, city targets, goalposts with winsorising,
-  indicator, special, action and overall scores, coverage threshold, competition ranks, rank change, progress,
-  size-adjusted view) with ``merge``/``groupby``/``transform``;
-* the rank-uncertainty Monte Carlo of ``transforms/score.py`` as a Python loop over the draws, same RNG stream;
+* scoring: the ``sql/`` models of method 2.0.0 (values in force with carry-forward and the evidence lists' zeros
+  and unknowns, city targets with rare counts and range targets, goalposts after COINr's outlier treatment, scores
+  on one yardstick with dated weight changes, progress to the next milestone from its anchor, self-reported and
+  independent parts of a special, observed coverage and the carried-forward share, action and overall scores,
+  competition ranks, rank change, the size-adjusted view) with ``merge``/``groupby``/``transform``;
+* the rank-uncertainty Monte Carlo of ``transforms/build/montecarlo.py`` (weights, aggregation, missing rule,
+  status items dropped, the independent part's weight; raw and size-adjusted ranks) as a Python loop over the
+  draws, same RNG stream;
 * the marts written with ``to_parquet`` / ``to_csv``.
 
 SQL details that pandas does differently are reproduced where they change results (each helper says why):
