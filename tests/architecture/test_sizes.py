@@ -17,10 +17,6 @@ EXCEPTIONS: dict[str, str] = {
     "tools/bench/baseline.py:_gx_reports": BASELINE_REASON,
     "tools/bench/baseline.py:_indicator_values": BASELINE_REASON,
     "tools/bench/baseline.py:_city_targets": BASELINE_REASON,
-    "tools/bench/baseline.py:_indicator_scores": BASELINE_REASON,
-    "tools/bench/baseline.py:_action_scores": BASELINE_REASON,
-    "tools/bench/baseline.py:_rank_uncertainty": BASELINE_REASON,
-    "tools/bench/baseline.py:_marts": BASELINE_REASON,
     "tools/bench/baseline.py:run_baseline": BASELINE_REASON,
     "tools/bench/lstages.py:ingest_reports": "one SQL statement (the bench's set-based intake) with its timing; "
                                              "the statement is most of the lines",

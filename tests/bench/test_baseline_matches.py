@@ -2,8 +2,9 @@
 
 Why: the bench's DuckDB/pandas ratio is only honest if both sides compute the same thing. The tiny data set is
 edited so that every branch that matters is taken (quarantined rows, carry-forward, not-reported cells below the
-coverage threshold, declared and extended city targets, zero targets, a city's 不适用, winsorised goalposts, the
-2025 phase); the test checks that it is, then compares every column of the marts.
+coverage threshold, declared and extended city targets, zero targets, a city's 不适用, outlier treatment (winsorised
+and log), rare counts, a dated weight change, a city absent from a complete and from a partial evidence list, the
+2025 milestone); the test checks that it is, then compares every column of the marts and the rank intervals.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 from tools.bench import lstages as L
@@ -26,8 +29,10 @@ PERIODS = bench_periods(TINY.quarters)
 MARTS = {"league_table": ["period", "city_code", "scope"], "action_scores": ["period", "city_code", "scope"],
          "special_scores": ["period", "city_code", "special_code"],
          "indicator_scores": ["period", "city_code", "indicator_code"]}
-INTERVALS = ["median_rank", "rank_p05", "rank_p95"]
+INTERVALS = [f"{q}{basis}" for basis in ("", "_size_adjusted") for q in ("median_rank", "rank_p05", "rank_p95")]
 OUTLIER_CITY, OUTLIER_INDICATOR = "410700", "o2o_experience_centres"
+TIE_INDICATOR = "high_end_talent"  # a count on its target (not a rare count)
+UNLISTED_CITY, LISTED_INDICATOR = "410500", "xborder_pilot_zone"  # complete list to 2018Q2, partial afterwards
 
 
 def _report_value(root: Path, city: str, period: str, code: str) -> str:
@@ -54,11 +59,13 @@ def _perturb(root: Path) -> None:
     shutil.rmtree(reports / "c=410200" / "q=2016Q3")  # one quarter missing: carried forward
     for p in PERIODS[2:9]:  # seven quarters missing: carried for 4, then not reported, coverage below threshold
         shutil.rmtree(reports / "c=410300" / f"q={p}")
-    # declared targets; ecommerce_parks: baseline 10, target 522, then 11 scores 100 / 512 = 0.1953125, a rounding
-    # tie at 6 decimals (DuckDB rounds it up, numpy to even)
-    _edit(root, "410400", "2015Q4", {"ecommerce_parks": {"本期数值": "10", "本市目标2018": "522"},
-                                     "smart_logistics_parks": {"本市目标2025": "80"}})
-    _edit(root, "410400", "2016Q1", {"ecommerce_parks": {"本期数值": "11"}})
+    # declared targets (ecommerce_parks is a rare count: on goalposts all the same); high_end_talent: baseline 10,
+    # 2025 target 522, then 11 scores 100 / 512 = 0.1953125, a rounding tie at 6 decimals (DuckDB rounds it up,
+    # numpy to even)
+    _edit(root, "410400", "2015Q4", {
+        "ecommerce_parks": {"本期数值": "10", "本市目标2018": "522"}, "smart_logistics_parks": {"本市目标2025": "80"},
+        TIE_INDICATOR: {"本期数值": "10", "本市目标2025": "522"}})
+    _edit(root, "410400", "2016Q1", {"ecommerce_parks": {"本期数值": "11"}, TIE_INDICATOR: {"本期数值": "11"}})
     _edit(root, "410400", "2016Q2", {"express_terminals": {"本市目标2018": "500"}})  # declared 2018 only: extended
     _edit(root, "410400", "2017Q1", {"ecommerce_parks": {"本市目标2018": "99"}})  # later: the earliest counts
     _edit(root, "410500", "2016Q4", {"online_retail_sales": {"本期数值": "不适用"}})  # a city's own 不适用
@@ -73,6 +80,18 @@ def _perturb(root: Path) -> None:
         value = _report_value(root, OUTLIER_CITY, p, OUTLIER_INDICATOR)
         if value:  # the generator leaves a few cells blank
             _edit(root, OUTLIER_CITY, p, {OUTLIER_INDICATOR: {"本期数值": str(int(float(value)) * 60)}})
+
+
+def _unlist(root: Path, city: str, kind: str) -> int:
+    """Drop a city's feed records of one kind (every yearly partition): absent from its evidence list."""
+    removed = 0
+    for path in sorted((root / "feeds").glob("*/*.parquet")):
+        table = pq.read_table(path)
+        keep = pc.invert(pc.and_(pc.equal(table["city_code"], city), pc.equal(table["kind"], kind)))
+        kept = table.filter(keep)
+        removed += table.num_rows - kept.num_rows
+        pq.write_table(kept, path)
+    return removed
 
 
 def _set_parameter(seeds: Path, name: str, value: str) -> None:
@@ -93,6 +112,7 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, dict]:
     root = tmp_path_factory.mktemp("bench-match")
     generate(root, TINY)
     _perturb(root)
+    unlisted = _unlist(root, UNLISTED_CITY, LISTED_INDICATOR)
     db = root / "work" / "bench.duckdb"
     ing = L.ingest_reports(db, root)
     L.ingest_feeds(db, root)
@@ -100,7 +120,7 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, dict]:
     L.build(db, root)
     L.publish(db, root)
     base = run_baseline(root, 1.0)
-    return root, {"ingest": ing, "validate": val}, base
+    return root, {"ingest": ing, "validate": val, "feed_rows": TINY.feed_rows - unlisted}, base
 
 
 def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
@@ -194,17 +214,24 @@ def test_the_edits_reach_the_rare_branches(both: tuple[Path, dict, dict]) -> Non
     league = pd.read_parquet(root / "published" / "league_table.parquet")
     assert sql["ingest"]["rows_quarantined"] == 3
     assert sql["validate"]["critical_failures"] == [] and sql["validate"]["periods_missing_cities"] > 0
-    assert {"carried_forward", "not_reported", "not_applicable"} <= set(ind["value_status"])
-    assert {"city_claimed_not_applicable", "no_report_row", "blank"} <= set(ind["absence_reason"])
+    assert {"carried_forward", "not_reported", "not_applicable", "unknown"} <= set(ind["value_status"])
+    assert {"city_claimed_not_applicable", "no_report_row", "blank", "partial_list"} <= set(ind["absence_reason"])
+    assert {"listed", "absent_from_complete_list", "unknown_partial_list"} <= set(ind["list_evidence"].dropna())
     assert {"city_declared", "extended_city_path"} <= set(ind["target_source"])
-    assert {"target", "goalpost", "milestone", "zero_target", "context"} <= set(ind["score_basis"])
-    assert {"compound_growth", "linear", "score_space"} <= set(ind["progress_method"].dropna())
-    assert ind.loc[ind["indicator_code"] == OUTLIER_INDICATOR, "is_winsorised"].all()
-    assert set(ind["milestone_year"]) == {2018, 2025}
-    tie = ind.set_index(["city_code", "period", "indicator_code"]).loc[("410400", "2016Q1", "ecommerce_parks")]
+    assert {"target", "goalpost", "milestone", "zero_target", "context", "retired", "not_applicable",
+            "unknown"} <= set(ind["score_basis"])
+    assert {"achieved", "on_track", "moderately_improving", "stagnating", "decreasing",
+            "no_new_data"} <= set(ind["on_track"].dropna())
+    assert {"none", "winsorised", "log"} <= set(ind["treatment"].dropna())
+    assert (ind.loc[ind["indicator_code"] == OUTLIER_INDICATOR, "treatment"] != "none").all()
+    assert ind["is_rare_count"].any() and ind["change_reason"].notna().any()
+    assert set(ind["milestone_year"]) == {2018, 2025} and ind["is_milestone_change"].any()
+    tie = ind.set_index(["city_code", "period", "indicator_code"]).loc[("410400", "2016Q1", TIE_INDICATOR)]
     assert tie["score"] == 0.195313  # the rounding tie, rounded half away from zero
     assert (~league["has_score"]).any() and league["rank_change"].notna().any()
-    assert (league["no_score_reason"] == "coverage_below_threshold").any()
+    assert (league["no_score_reason"] == "insufficient_data").any()
+    assert {"agree", "differ", "no_independent_evidence"} <= set(league["evidence_agreement"].dropna())
+    assert league["median_rank_size_adjusted"].notna().any()
 
 
 def test_baseline_counts_and_validates_like_the_sql(both: tuple[Path, dict, dict]) -> None:
@@ -212,7 +239,7 @@ def test_baseline_counts_and_validates_like_the_sql(both: tuple[Path, dict, dict
     assert base["rows"] == sql["ingest"]["rows"]
     assert (base["rows_staged"], base["rows_quarantined"]) == (sql["ingest"]["rows_staged"],
                                                                 sql["ingest"]["rows_quarantined"])
-    assert base["feed_rows"] == TINY.feed_rows
+    assert base["feed_rows"] == sql["feed_rows"] < TINY.feed_rows
     assert base["gx"]["success"] and base["gx"]["failed"] == []
     assert base["gx"]["warnings"] == ["periods_missing_cities"]  # the SQL's one warning, for the deleted files
     assert set(base["steps_s"]) >= {"ingest", "parse", "feeds", "gx_import", "gx_reports", "gx_feeds", "score",
@@ -252,12 +279,12 @@ def test_rank_intervals_match_the_monte_carlo(both: tuple[Path, dict, dict]) -> 
 
 
 def test_a_changed_parameter_breaks_the_match(both: tuple[Path, dict, dict], tmp_path: Path) -> None:
-    """The comparison is not vacuous: the baseline with another winsorising quantile no longer matches."""
+    """The comparison is not vacuous: the baseline with another outlier threshold no longer matches."""
     root, _, _ = both
     other = tmp_path / "other"
     for sub in ("reports", "feeds", "seeds", "published", "work"):
         shutil.copytree(root / sub, other / sub)
-    _set_parameter(other / "seeds", "winsor_quantile", "0.9")
+    _set_parameter(other / "seeds", "winsor_abs_skew", "100")  # no outlier treatment
     _set_parameter(other / "seeds", "mc_draws", "10")
     run_baseline(other, 1.0)
     found = _mismatches(other)

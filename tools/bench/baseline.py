@@ -7,10 +7,14 @@ not honest. It is a pandas port of what the bench runs, end to end, on every cit
   ``reason_code``); the record-level feed partitions with ``pd.read_parquet``, aggregated like ``lstages.FEEDS_SQL``;
 * validation with Great Expectations on the pandas DataFrames (the ``lstages.VALIDATE_SQL`` rules on the staged
   report rows, and city / kind / date / id rules on the feed records);
-* scoring: the ``sql/`` models (values in force with carry-forward, city targets, goalposts with winsorising,
-  indicator, special, action and overall scores, coverage threshold, competition ranks, rank change, progress,
-  size-adjusted view) with ``merge``/``groupby``/``transform``;
-* the rank-uncertainty Monte Carlo of ``transforms/score.py`` as a Python loop over the draws, same RNG stream;
+* scoring: the ``sql/`` models of method 2.0.0 (values in force with carry-forward and the evidence lists' zeros
+  and unknowns, city targets with rare counts and range targets, goalposts after COINr's outlier treatment, scores
+  on one yardstick with dated weight changes, progress to the next milestone from its anchor, self-reported and
+  independent parts of a special, observed coverage and the carried-forward share, action and overall scores,
+  competition ranks, rank change, the size-adjusted view) with ``merge``/``groupby``/``transform``;
+* the rank-uncertainty Monte Carlo of ``transforms/build/montecarlo.py`` (weights, aggregation, missing rule,
+  status items dropped, the independent part's weight; raw and size-adjusted ranks) as a Python loop over the
+  draws, same RNG stream;
 * the marts written with ``to_parquet`` / ``to_csv``.
 
 SQL details that pandas does differently are reproduced where they change results (each helper says why):
@@ -41,7 +45,10 @@ MC_CHUNK = 50  # score.CHUNK: the RNG is drawn per chunk of draws, so the chunki
 READ_COLUMNS = {"模板版本": "template_version", "城市代码": "city_code", "报告期": "period", "类型": "kind_zh",
                 "代码": "code", "单位": "unit", "本市目标2018": "t2018", "本市目标2025": "t2025",
                 "佐证材料": "evidence", "备注": "note"}
-ARROWS = {"achieved": "↑", "on_track": "↑", "moderately_improving": "➚", "stagnating": "→", "decreasing": "↓"}
+ARROWS = {"achieved": "↑", "on_track": "↑", "moderately_improving": "➚", "stagnating": "→", "no_new_data": "→",
+          "decreasing": "↓"}
+LIGHTS = {"achieved": "green", "on_track": "green", "moderately_improving": "yellow", "stagnating": "orange",
+          "no_new_data": "orange", "decreasing": "red"}  # the traffic_light macro: the light follows on_track
 FEED_RULES_END = "2025-12-31"  # last day of the plan's horizon (2025Q4)
 
 
@@ -127,15 +134,18 @@ def _params(seeds: Path) -> dict:
         "zero_target_not_applicable": flag("zero_target_not_applicable"),
         "share_target_cap": float(p["share_target_cap"]), "goalpost_reference_to": p["goalpost_reference_to"],
         "winsor_abs_skew": float(p["winsor_abs_skew"]), "winsor_kurtosis": float(p["winsor_kurtosis"]),
-        "winsor_quantile": float(p["winsor_quantile"]),
+        "winsor_max_points": int(p["winsor_max_points"]), "range_target_reading": p["range_target_reading"],
+        "rare_count_threshold": float(p["rare_count_threshold"]), "independent_weight": float(p["independent_weight"]),
+        "evidence_gap_threshold": float(p["evidence_gap_threshold"]),
         "milestone_scores": [float(p[f"milestone_score_{i}"]) for i in range(4)],
         "progress_on_track": float(p["progress_on_track"]), "progress_moderate": float(p["progress_moderate"]),
-        "light_green": float(p["light_green"]), "light_yellow": float(p["light_yellow"]),
-        "light_orange": float(p["light_orange"]), "score_rounding": int(p["score_rounding"]),
+        "score_rounding": int(p["score_rounding"]),
         "mc_draws": int(p.get("mc_draws", 1000)), "mc_seed": int(p.get("mc_seed", 2015)),
         "mc_weight_spread": float(p.get("mc_weight_spread", 0.5)),
         "mc_geometric_share": float(p.get("mc_geometric_share", 0.5)),
         "mc_exclude_share": float(p.get("mc_exclude_share", 0.5)),
+        "mc_status_drop_share": float(p.get("mc_status_drop_share", 0.5)),
+        "mc_independent_weight_spread": float(p.get("mc_independent_weight_spread", 0.25)),
     }
 
 
@@ -354,13 +364,32 @@ def _periods(stg: pd.DataFrame, prm: dict) -> pd.DataFrame:
     p["years_since_baseline"] = (year * 4 + quarter - by * 4 - bq) / 4.0
     p["milestone_year"] = np.where(year <= 2018, 2018, 2025)
     p["years_to_milestone"] = p["milestone_year"] - by
+    # the path to the next milestone starts at the baseline for 2018 and at 2018Q4 for 2025
+    y18 = p["milestone_year"] == 2018
+    p["anchor_period"] = np.where(y18, f"{by}Q4", "2018Q4")
+    p["anchor_index"] = np.where(y18, by * 4 + bq, 2018 * 4 + 4)
+    p["milestone_index"] = p["milestone_year"] * 4 + 4
     p["is_baseline"] = p["period"] == bp
     p["previous_period"] = p["period"].shift()
+    p["is_milestone_change"] = (p["milestone_year"] != p["milestone_year"].shift()) & p["previous_period"].notna()
     return p
 
 
+def _list_evidence(v: pd.DataFrame, lists: pd.DataFrame, is_feed: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell: whether a complete list (absence = 0) covers the period, and the list evidence of a feed cell."""
+    done = lists.assign(is_complete_now=(lists["completeness"] == "complete") & (lists["absent_means"] == "zero"))
+    cells = v[["indicator_code", "period"]].merge(done[["indicator_code", "complete_from", "complete_to",
+                                                        "is_complete_now"]], on="indicator_code", how="left")
+    inside = (cells["period"] >= cells["complete_from"]) & (cells["period"] <= cells["complete_to"])
+    complete = (cells["is_complete_now"].fillna(False).astype(bool) & inside).to_numpy()
+    has_list = cells["is_complete_now"].notna().to_numpy()
+    evidence = case_str([(~is_feed.to_numpy() | ~has_list, None), (v["feed_value"].notna(), "listed"),
+                         (complete, "absent_from_complete_list")], "unknown_partial_list")
+    return complete, evidence
+
+
 def _indicator_values(cities: pd.DataFrame, periods: pd.DataFrame, ind: pd.DataFrame, stg: pd.DataFrame,
-                      feed: pd.DataFrame, prm: dict) -> pd.DataFrame:
+                      feed: pd.DataFrame, lists: pd.DataFrame, prm: dict) -> pd.DataFrame:
     """``int_indicator_values``: one row per (city, period, indicator), the value in force and why it is absent."""
     keys = ["city_code", "period", "indicator_code"]
     spine = (cities[["city_code"]].merge(periods[["period", "period_index"]], how="cross")
@@ -392,10 +421,12 @@ def _indicator_values(cities: pd.DataFrame, periods: pd.DataFrame, ind: pd.DataF
     for c in ("file_id", "original_name", "sheet", "source_row"):
         v[c] = v[c].where(~is_feed)
 
+    complete, v["list_evidence"] = _list_evidence(v, lists, is_feed)
     step = {s: float(i) for i, s in enumerate(MILESTONE_STATUSES)}
     v["value"] = case_num([
         (v["kind"] == "milestone", v["milestone_status"].map(step).to_numpy(dtype=float)),
-        (is_feed, v["feed_value"].to_numpy(dtype=float)),
+        (is_feed, np.where(v["feed_value"].notna(), v["feed_value"].to_numpy(dtype=float),
+                           np.where(complete, 0.0, np.nan))),
         (v["report_value_status"] == "reported", v["report_value"].to_numpy(dtype=float)),
     ])
     claimed_na = (v["report_value_status"] == "not_applicable") & v["value"].isna()
@@ -404,6 +435,7 @@ def _indicator_values(cities: pd.DataFrame, periods: pd.DataFrame, ind: pd.DataF
         (~v["is_applicable"], "not_applicable"),
         (claimed_na & prm["accept_city_not_applicable"], "not_applicable"),
         (v["value"].notna(), "reported"),
+        (v["list_evidence"] == "unknown_partial_list", "unknown"),  # a partial list says nothing of the city
     ], "missing")
 
     # carry forward: the city's own last reported value, at most carry_forward_quarters back
@@ -433,13 +465,15 @@ def _indicator_values(cities: pd.DataFrame, periods: pd.DataFrame, ind: pd.DataF
         (v["observed_status"] == "reported", None),
         (v["city_claimed_not_applicable"], "city_claimed_not_applicable"),
         (v["report_value_status"].isna() & (v["data_source"] != "feed"), "no_report_row"),
+        (v["observed_status"] == "unknown", "partial_list"),
         (v["data_source"] == "feed", "no_feed_record"),
     ], "blank")
     out["is_true_zero"] = reported & (v["value"] == 0)
     out["value_source"] = np.where(v["data_source"] == "feed", "feed", "report")
     return out[["city_code", "period", "period_index", "indicator_code", "is_applicable", "value", "milestone_status",
                 "value_status", "absence_reason", "city_claimed_not_applicable", "is_true_zero",
-                "carried_from_period", "quarters_carried", "value_source", "file_id", "original_name", "sheet",
+                "carried_from_period", "quarters_carried", "value_source", "list_evidence", "file_id", "original_name",
+                "sheet",
                 "source_row", "feed_id", "snapshot_id", "record_number"]]
 
 
@@ -507,12 +541,58 @@ def _city_targets(values: pd.DataFrame, periods: pd.DataFrame, ind: pd.DataFrame
         (uniform & share, "extended_provincial_path_capped"), (uniform, "provincial_uniform_2018_level"),
     ], ("extended_provincial_path_apportioned_" + j["share_key"]).to_numpy(dtype=object))
     j["is_apportioned"] = d18v.isna() & (j["target_method"] == "apportioned")
+    # a count whose apportioned target is a fraction of a unit for some city is a rare count (scored on goalposts)
+    low = j.groupby("indicator_code")["apportioned_target_2018"].transform("min")
+    j["is_rare_count"] = ((j["kind"] == "count") & (j["target_method"] == "apportioned")
+                          & (low < prm["rare_count_threshold"]))
     return j
 
 
-def _goalposts(values: pd.DataFrame, ind: pd.DataFrame, keys: pd.DataFrame, prm: dict) -> pd.DataFrame:
-    """``int_goalposts``: fixed min-max goalposts through 2018Q4, winsorised when skewed, raw and per million."""
-    gind = ind[ind["target_method"].notna() & ~ind["target_method"].isin(["apportioned", "uniform", "milestone"])]
+def _moments(x: np.ndarray) -> tuple[float, float]:
+    """DuckDB's ``skewness`` and ``kurtosis`` (sample, excess): null below 3 / 4 values or without variance."""
+    s = pd.Series(x, dtype=float)
+    if len(s) == 0 or s.max() == s.min():
+        return np.nan, np.nan
+    return s.skew(), s.kurt()
+
+
+def _treatment(x: np.ndarray, prm: dict) -> dict:
+    """COINr's outlier treatment of one reference pool (``int_goalposts``' shape / attempts / first_pass)."""
+    skew, kurt = _moments(x)
+
+    def fails(sk: float, ku: float) -> bool | None:
+        """``abs(skew) >= a and kurt >= b`` in SQL's three-valued logic (NULL moments: None)."""
+        c = [None if np.isnan(m) else bool(t) for m, t in ((sk, abs(sk) >= prm["winsor_abs_skew"]),
+                                                           (ku, ku >= prm["winsor_kurtosis"]))]
+        return False if False in c else (None if None in c else True)
+
+    out = {"value_min": np.min(x) if len(x) else np.nan, "value_max": np.max(x) if len(x) else np.nan,
+           "skew": skew, "treatment": "none", "winsor_bound": np.nan}
+    if not fails(skew, kurt):
+        return out
+    tail = np.sort(x) if skew < 0 else -np.sort(-x)  # from the long tail inwards
+    for k in range(1, min(prm["winsor_max_points"], len(tail) - 1) + 1):
+        bound = tail[k]  # the k most extreme values set to the (k+1)-th
+        if fails(*_moments(np.maximum(x, bound) if skew < 0 else np.minimum(x, bound))) is False:
+            return {**out, "treatment": "winsorised", "winsor_bound": bound}
+    return {**out, "treatment": "log_mirrored" if skew < 0 else "log"}
+
+
+def _treat(x: object, treatment: pd.Series, tmin: pd.Series, tmax: pd.Series) -> np.ndarray:
+    """The ``treat_value`` macro: a value on its goalposts' treated scale (log, mirrored log or as is)."""
+    x = np.asarray(x, dtype=float)
+    tmin, tmax = np.asarray(tmin, dtype=float), np.asarray(tmax, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return case_num([(treatment == "log", np.log(greatest(x - tmin, 0) + 1)),
+                         (treatment == "log_mirrored", -np.log(greatest(tmax - x, 0) + 1))], x)
+
+
+def _goalposts(values: pd.DataFrame, ind: pd.DataFrame, keys: pd.DataFrame, tg: pd.DataFrame,
+               prm: dict) -> pd.DataFrame:
+    """``int_goalposts``: fixed goalposts through 2018Q4 (goalpost indicators and rare counts), after COINr's
+    outlier treatment, extended to 2025 and put on the treated scale; raw and per million."""
+    rare = set(tg.loc[tg["is_rare_count"], "indicator_code"])
+    gind = ind[(ind["target_method"] == "goalpost") | ind["indicator_code"].isin(rare)]
     pop = keys[(keys["apportion_key"] == "population") & (keys["key_value"] > 0)][["city_code", "key_value"]]
     per_capita = gind.loc[gind["size_denominator"] == "population", ["indicator_code"]]
     bases = pd.concat([gind[["indicator_code"]].assign(basis="raw"), per_capita.assign(basis="per_million")],
@@ -522,33 +602,22 @@ def _goalposts(values: pd.DataFrame, ind: pd.DataFrame, keys: pd.DataFrame, prm:
                                                                                               how="left")
     per_m = vr["basis"] == "per_million"
     vr["value"] = vr["value"].where(~per_m, vr["value"] / (vr["key_value"] / 1e6))
-    vr = vr[~per_m | vr["key_value"].notna()]
-    q = prm["winsor_quantile"]
-
-    def stats(s: pd.Series) -> pd.Series:
-        srt, n = np.sort(s.to_numpy(dtype=float)), len(s)
-        return pd.Series({
-            "n_values": n, "value_min": s.min(), "value_max": s.max(), "skew": s.skew(), "kurt": s.kurt(),
-            "q_high": srt[max(1, math.ceil(q * n)) - 1] if n else np.nan,
-            "q_low": srt[max(1, math.ceil((1 - q) * n)) - 1] if n else np.nan,
-        })
-
-    st = bases.merge(vr.groupby(["indicator_code", "basis"])["value"].apply(stats).unstack().reset_index(),
-                     on=["indicator_code", "basis"], how="left")
-    st["n_values"] = st["n_values"].fillna(0).astype(int)
-    wins = (st["skew"].abs() >= prm["winsor_abs_skew"]) & (st["kurt"] >= prm["winsor_kurtosis"])
-    st["is_winsorised"] = wins
-    lo = st["q_low"].where(wins & (st["skew"] < 0), st["value_min"])
-    hi = st["q_high"].where(wins & (st["skew"] > 0), st["value_max"])
-    st["goalpost_low_2018"], st["goalpost_high_2018"] = lo, hi
+    vr = vr[(~per_m | vr["key_value"].notna()) & vr["value"].notna()]
+    pools = {k: g.to_numpy(dtype=float) for k, g in vr.groupby(["indicator_code", "basis"])["value"]}
+    st = pd.DataFrame([{"indicator_code": c, "basis": b, **_treatment(pools.get((c, b), np.array([])), prm)}
+                       for c, b in zip(bases["indicator_code"], bases["basis"], strict=True)])
     st = st.merge(gind[["indicator_code", "direction", "kind"]], on="indicator_code")
-    lower = st["direction"] == "lower"
-    st["goalpost_low_2025"] = np.where(lower, greatest(0, hi - (hi - lo) * 10.0 / 3.0), lo)
-    st["goalpost_high_2025"] = case_num([(lower, hi.to_numpy(dtype=float)),
-                                     (st["kind"] == "share", least(prm["share_target_cap"],
-                                                                   lo + (hi - lo) * 10.0 / 3.0))],
-                                    (lo + (hi - lo) * 10.0 / 3.0).to_numpy(dtype=float))
-    st["goalpost_reference_to"] = prm["goalpost_reference_to"]
+    wins, lower = st["treatment"] == "winsorised", st["direction"] == "lower"
+    lo = st["winsor_bound"].where(wins & (st["skew"] < 0), st["value_min"])
+    hi = st["winsor_bound"].where(wins & (st["skew"] > 0), st["value_max"])
+    ext = lo + (hi - lo) * 10.0 / 3.0
+    lo25 = np.where(lower, greatest(0, hi - (hi - lo) * 10.0 / 3.0), lo)
+    hi25 = case_num([(lower, hi.to_numpy(dtype=float)), (st["kind"] == "share", least(prm["share_target_cap"], ext))],
+                    ext.to_numpy(dtype=float))
+    st["treat_min"], st["treat_max"] = least(st["value_min"], lo25), greatest(st["value_max"], hi25)
+    t = (st["treatment"], st["treat_min"], st["treat_max"])
+    st["goalpost_low"], st["goalpost_high"] = _treat(lo25, *t), _treat(hi25, *t)
+    st["goalpost_good_2018"] = _treat(np.where(lower, lo, hi), *t)
     return st
 
 
@@ -557,128 +626,184 @@ def _goalpost_score(v: pd.Series, lo: pd.Series, hi: pd.Series, lower: pd.Series
     return np.where(lower, 100 * (hi - clamped) / (hi - lo), 100 * (clamped - lo) / (hi - lo))
 
 
-def _indicator_scores(values: pd.DataFrame, periods: pd.DataFrame, ind: pd.DataFrame, tg: pd.DataFrame,
-                      gp: pd.DataFrame, keys: pd.DataFrame, prm: dict) -> pd.DataFrame:
-    """``int_indicator_scores``: 0-100 score per cell (target, goalpost or milestone), trend, status, provenance."""
+def _target_progress(v: object, b: object, t: object, lower: pd.Series) -> np.ndarray:
+    """The ``target_progress`` macro: 0 at the baseline, 1 at the target (direction 'lower' runs downwards)."""
+    v, b, t = (np.asarray(x, dtype=float) for x in (v, b, t))
+    lower = _bool(lower)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return case_num([(lower & (t < b), (b - v) / (b - t)),
+                         (lower & (v <= t), 1 + np.nan_to_num((t - v) / np.where(t != 0, t, np.nan), nan=0.0)),
+                         (lower, t / v), (t > b, (v - b) / (t - b))], v / t)
+
+
+def _yardstick(basis: pd.Series, x: object, s: pd.DataFrame, ms: dict) -> np.ndarray:
+    """The ``yardstick_score`` macro: a value scored on its indicator's one yardstick (to 2025), by basis."""
+    x = pd.Series(np.asarray(x, dtype=float), index=s.index)
+    lower = s["direction"] == "lower"
+    tp = _target_progress(x, s["baseline_value"], s["target_2025"], lower)
+    treated = _treat(x, s["treatment"], s["treat_min"], s["treat_max"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return case_num([(basis == "milestone", x.map(ms).to_numpy(dtype=float)),
+                         (basis == "target", 100 * least(greatest(tp, 0), 1)),
+                         (basis == "goalpost", _goalpost_score(treated, s["goalpost_low"], s["goalpost_high"], lower))])
+
+
+def _changes_in_force(changes: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:
+    """The latest dated change of weight and of direction in force per (indicator, period), and its reason."""
+    c = changes.merge(periods[["period"]], how="cross")
+    c = c[c["effective_from"] <= c["period"]].sort_values("effective_from", kind="stable")
+    key = ["indicator_code", "period"]
+    out = c.groupby(key).tail(1)[[*key, "reason"]].rename(columns={"reason": "change_reason"})
+    for field in ("weight", "direction"):
+        last = c[c["field"] == field].groupby(key).tail(1)[[*key, "value"]]
+        out = out.merge(last.rename(columns={"value": f"changed_{field}"}), on=key, how="left")
+    return out.reindex(columns=[*key, "change_reason", "changed_weight", "changed_direction"])
+
+
+def _indicator_frame(values: pd.DataFrame, periods: pd.DataFrame, ind: pd.DataFrame, tg: pd.DataFrame,
+                     gp: pd.DataFrame, keys: pd.DataFrame, changes: pd.DataFrame, prm: dict) -> pd.DataFrame:
+    """``int_indicator_scores``' joined: a cell with its catalogue entry (dated changes applied), period, targets,
+    goalposts (raw and per million), population, and the city's values at the baseline and the anchor."""
     pair = ["city_code", "indicator_code"]
-    goal = ["goalpost_low_2018", "goalpost_high_2018", "goalpost_low_2025", "goalpost_high_2025"]
-    raw = gp[gp["basis"] == "raw"][["indicator_code", *goal, "is_winsorised"]]
+    goal = ["treatment", "treat_min", "treat_max", "goalpost_low", "goalpost_high"]
+    raw = gp[gp["basis"] == "raw"][["indicator_code", *goal, "goalpost_good_2018"]]
     sa = gp[gp["basis"] == "per_million"][["indicator_code", *goal]].rename(columns={c: c + "_sa" for c in goal})
     pop = keys[keys["apportion_key"] == "population"][["city_code", "key_value"]].rename(
         columns={"key_value": "population"})
+    cells = values[[*pair, "period", "value"]]
     s = (values.merge(ind[["indicator_code", "special_code", "action_code", "kind", "direction", "target_method",
-                           "weight", "size_denominator"]], on="indicator_code")
-         .merge(periods[["period", "is_baseline", "milestone_year", "years_since_baseline", "years_to_milestone"]],
-                on="period")
+                           "evidence", "weight", "size_denominator"]], on="indicator_code")
+         .merge(periods[["period", "is_baseline", "milestone_year", "is_milestone_change", "anchor_period",
+                         "anchor_index", "milestone_index"]], on="period")
          .merge(tg[[*pair, "baseline_value", "baseline_source", "target_2018", "target_2025", "target_2018_source",
-                    "target_2025_source", "is_apportioned"]], on=pair, how="left")
+                    "target_2025_source", "is_apportioned", "is_rare_count"]], on=pair, how="left")
          .merge(raw, on="indicator_code", how="left").merge(sa, on="indicator_code", how="left")
-         .merge(pop, on="city_code", how="left"))
-    y18 = s["milestone_year"] == 2018
-    s["target_value"] = s["target_2018"].where(y18, s["target_2025"])
-    s["goalpost_low"] = s["goalpost_low_2018"].where(y18, s["goalpost_low_2025"])
-    s["goalpost_high"] = s["goalpost_high_2018"].where(y18, s["goalpost_high_2025"])
-    lo_sa = s["goalpost_low_2018_sa"].where(y18, s["goalpost_low_2025_sa"])
-    hi_sa = s["goalpost_high_2018_sa"].where(y18, s["goalpost_high_2025_sa"])
+         .merge(pop, on="city_code", how="left")
+         .merge(_changes_in_force(changes, periods), on=["indicator_code", "period"], how="left")
+         .merge(cells[cells["period"] == prm["baseline_period"]].drop(columns="period")
+                .rename(columns={"value": "baseline_raw"}), on=pair, how="left")
+         .merge(cells.rename(columns={"period": "anchor_period", "value": "anchor_raw"}),
+                on=[*pair, "anchor_period"], how="left"))
+    s["direction"] = s["changed_direction"].fillna(s["direction"])
+    s["weight"] = pd.to_numeric(s["changed_weight"], errors="coerce").fillna(s["weight"])
+    s["is_rare_count"] = s["is_rare_count"].fillna(False).astype(bool)
     s["value_per_million"] = (s["value"] / (s["population"] / 1e6)).where(
         (s["size_denominator"] == "population") & (s["population"] > 0))
-    has_target = s["target_method"].isin(["apportioned", "uniform"])
+    has_target = s["target_method"].isin(["apportioned", "uniform"]) & ~s["is_rare_count"]
     s["score_basis"] = case_str([
-        (s["value_status"] == "not_applicable", "not_applicable"), (s["weight"] == 0, "context"),
+        (s["value_status"] == "not_applicable", "not_applicable"), (s["value_status"] == "unknown", "unknown"),
+        (s["target_method"] == "retired", "retired"), ((s["weight"] == 0) | (s["target_method"] == "context"),
+                                                       "context"),
         (s["kind"] == "milestone", "milestone"),
-        (has_target & (s["target_value"] == 0) & prm["zero_target_not_applicable"], "zero_target"),
-        (has_target & s["target_value"].notna(), "target"),
-        (s["goalpost_high"] > s["goalpost_low"], "goalpost"),
+        (has_target & (s["target_2025"] == 0) & prm["zero_target_not_applicable"], "zero_target"),
+        (has_target & s["target_2025"].notna(), "target"), (s["goalpost_high"] > s["goalpost_low"], "goalpost"),
     ], "no_variation")
-
-    v, t, b = s["value"], s["target_value"], s["baseline_value"]
-    lower, basis = s["direction"] == "lower", s["score_basis"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tp = case_num([
-            ((basis != "target") | v.isna(), np.nan),
-            (lower & (t < b), ((b - v) / (b - t)).to_numpy(dtype=float)),
-            (lower & (v <= t), (1 + ((t - v) / t.where(t != 0)).fillna(0)).to_numpy(dtype=float)),
-            (lower, (t / v).to_numpy(dtype=float)),
-            (t > b, ((v - b) / (t - b)).to_numpy(dtype=float)),
-        ], (v / t).to_numpy(dtype=float))
-        ms = dict(enumerate(prm["milestone_scores"]))
-        gp_score = _goalpost_score(v, s["goalpost_low"], s["goalpost_high"], lower)
-        obs = case_num([(v.isna(), np.nan), (basis == "milestone", v.map(ms).to_numpy(dtype=float)),
-                    (basis == "target", 100 * least(greatest(tp, 0), 1)), (basis == "goalpost", gp_score)])
-        obs_sa = np.where((basis != "goalpost") | s["value_per_million"].isna() | ~(hi_sa > lo_sa).to_numpy(), obs,
-                          _goalpost_score(s["value_per_million"], lo_sa, hi_sa, lower))
-        s["is_scored"] = basis.isin(["target", "goalpost", "milestone"])
-        base_raw = s["value"].where(s["is_baseline"]).groupby([s["city_code"], s["indicator_code"]]).transform("max")
-        base_score = case_num([
-            (base_raw.isna(), np.nan), (basis == "milestone", base_raw.map(ms).to_numpy(dtype=float)),
-            (basis == "goalpost", _goalpost_score(base_raw, s["goalpost_low"], s["goalpost_high"], lower)),
-        ])
-        ysb, ytm, scored = s["years_since_baseline"], s["years_to_milestone"], s["is_scored"]
-        tgt = basis == "target"
-        method = case_str([
-            (~scored | v.isna() | (ysb <= 0), None),
-            (tgt & (s["direction"] == "higher") & (t <= b), "met_at_baseline"),
-            (tgt & lower & (t >= b), "met_at_baseline"),
-            (tgt & (b > 0) & (v > 0) & (t > 0), "compound_growth"), (tgt, "linear"),
-            (pd.notna(base_score) & (base_score < 100), "score_space"),
-        ])
-        s["progress_method"] = method
-        required = case_num([(method == "compound_growth", (np.power(t / b, 1.0 / ytm) - 1).to_numpy(dtype=float)),
-                         (method == "linear", ((t - b) / ytm).to_numpy(dtype=float)),
-                         (method == "score_space", (100 - base_score) / ytm.to_numpy(dtype=float))])
-        achieved = case_num([(method == "compound_growth", (np.power(v / b, 1.0 / ysb) - 1).to_numpy(dtype=float)),
-                         (method == "linear", ((v - b) / ysb).to_numpy(dtype=float)),
-                         (method == "score_space", (obs - base_score) / ysb.to_numpy(dtype=float))])
-        ratio = achieved / required
-    s["required_growth"], s["achieved_growth"] = required, achieved
-    s["progress_ratio"] = np.where(required != 0, ratio, np.nan)
-    missing_zero = prm["missing_rule"] == "zero"
-    score = case_num([(~scored, np.nan), (v.notna(), obs)], prm["missing_score"] if missing_zero else np.nan)
-    score_sa = case_num([(~scored, np.nan), (v.notna(), obs_sa)], prm["missing_score"] if missing_zero else np.nan)
-    s["on_track"] = case_str([
-        (~scored | v.isna() | (ysb <= 0), None), (tgt & (tp >= 1), "achieved"), (~tgt & (obs >= 100), "achieved"),
-        (method == "met_at_baseline", "decreasing"), (np.isnan(required) | (required == 0), None),
-        (ratio >= prm["progress_on_track"], "on_track"), (ratio >= prm["progress_moderate"], "moderately_improving"),
-        (ratio >= 0, "stagnating"),
-    ], "decreasing")
-    s["traffic_light"] = case_str([
-        (~scored | np.isnan(score), None), (score >= prm["light_green"], "green"),
-        (score >= prm["light_yellow"], "yellow"), (score >= prm["light_orange"], "orange"),
-    ], "red")
-    s["observed_score"] = sql_round(obs, 6)
-    s["score"] = sql_round(score, 6)
-    s["score_size_adjusted"] = sql_round(score_sa, 6)
-    s["overachievement"] = sql_round(100 * greatest(tp - 1, 0), 6)
-    s["trend_arrow"] = _arrow(s["on_track"])
-    s["target_source"] = s["target_2018_source"].where(y18, s["target_2025_source"])
     return s
 
 
-def _special_scores(scores: pd.DataFrame) -> pd.DataFrame:
-    """``int_special_scores``: weighted mean of the scored indicators of a special, and data coverage.
+def _indicator_scores(values: pd.DataFrame, periods: pd.DataFrame, ind: pd.DataFrame, tg: pd.DataFrame,
+                      gp: pd.DataFrame, keys: pd.DataFrame, changes: pd.DataFrame, prm: dict) -> pd.DataFrame:
+    """``int_indicator_scores``: 0-100 score per cell on one yardstick, progress to the period's milestone from
+    its anchor, on-track status, light and arrow."""
+    s = _indicator_frame(values, periods, ind, tg, gp, keys, changes, prm)
+    basis, v, lower = s["score_basis"], s["value"], s["direction"] == "lower"
+    ms = dict(enumerate(prm["milestone_scores"]))
+    s["is_scored"] = basis.isin(["target", "goalpost", "milestone"])
+    s["milestone_target"] = s["target_2018"].where(s["milestone_year"] == 2018, s["target_2025"])
+    obs = _yardstick(basis, v, s, ms)
+    anchor = _yardstick(basis, s["anchor_raw"], s, ms)
+    tgt = basis == "target"
+    milestone = case_num([
+        ((basis == "milestone") | (s["milestone_year"] == 2025), 100.0),
+        (tgt, 100 * least(greatest(_target_progress(s["target_2018"], s["baseline_value"], s["target_2025"],
+                                                    lower), 0), 1)),
+        (basis == "goalpost", _goalpost_score(s["goalpost_good_2018"], s["goalpost_low"], s["goalpost_high"],
+                                              lower)),
+    ])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vpm = s["value_per_million"]
+        pm_ok = (basis == "goalpost") & vpm.notna() & (s["goalpost_high_sa"] > s["goalpost_low_sa"])
+        obs_pm = np.where(pm_ok, _goalpost_score(_treat(vpm, s["treatment_sa"], s["treat_min_sa"],
+                                                        s["treat_max_sa"]),
+                                                 s["goalpost_low_sa"], s["goalpost_high_sa"], lower), np.nan)
+        elapsed = (s["period_index"] - s["anchor_index"]) / (s["milestone_index"] - s["anchor_index"])
+        ms_nz = np.where(milestone != 0, milestone, np.nan)
+        p_now = np.where(tgt, _target_progress(v, s["baseline_value"], s["milestone_target"], lower), obs / ms_nz)
+        p_anchor = np.where(tgt, _target_progress(s["anchor_raw"], s["baseline_value"], s["milestone_target"],
+                                                  lower), anchor / ms_nz)
+        achieved = np.where(p_anchor < 1, (p_now - p_anchor) / (1 - p_anchor), np.nan)
+        ratio = achieved / elapsed.where(elapsed != 0).to_numpy(dtype=float)
+    scored = s["is_scored"]
+    s["on_track"] = case_str([
+        (~scored | s["is_baseline"] | v.isna(), None), (s["value_status"] == "carried_forward", "no_new_data"),
+        (p_now >= 1, "achieved"), (np.isnan(p_anchor), None), (p_anchor >= 1, "decreasing"),
+        (ratio >= prm["progress_on_track"], "on_track"), (ratio >= prm["progress_moderate"], "moderately_improving"),
+        (ratio >= 0, "stagnating"), (ratio < 0, "decreasing"),
+    ])
+    missing = prm["missing_score"] if prm["missing_rule"] == "zero" else np.nan
+    s["observed_score"] = sql_round(obs, 6)
+    s["score"] = sql_round(case_num([(~scored, np.nan), (v.notna(), obs)], missing), 6)
+    s["score_size_adjusted"] = sql_round(case_num([(~scored, np.nan), (v.notna(), np.where(np.isnan(obs_pm), obs,
+                                                                                           obs_pm))], missing), 6)
+    s["overachievement"] = np.where(tgt, sql_round(100 * greatest(p_now - 1, 0), 6), np.nan)
+    s["baseline_score"] = sql_round(_yardstick(basis, s["baseline_raw"], s, ms), 6)
+    s["anchor_score"], s["milestone_score"] = sql_round(anchor, 6), sql_round(milestone, 6)
+    s["achieved_share"], s["elapsed_share"], s["progress_ratio"] = achieved, elapsed, ratio
+    s["trend_arrow"] = _arrow(s["on_track"])
+    s["traffic_light"] = s["on_track"].map(LIGHTS)
+    s["target_value"] = s["target_2025"]
+    s["target_source"] = s["target_2018_source"].where(s["milestone_year"] == 2018, s["target_2025_source"])
+    return s
+
+
+def _wam(df: pd.DataFrame, by: list[str], w: str, col: str) -> pd.Series:
+    """The ``weighted_arithmetic_mean`` macro per group: over the rows where ``col`` is not null, with ``fsum``."""
+    has = df[col].notna()
+    g = pd.DataFrame({"wx": (df[w] * df[col]).where(has, 0.0), "w": df[w].where(has, 0.0)}).groupby(
+        [df[c] for c in by]).agg(math.fsum)
+    return g["wx"] / g["w"].where(g["w"] != 0)
+
+
+def _special_scores(scores: pd.DataFrame, prm: dict) -> pd.DataFrame:
+    """``int_special_scores``: per special its self-reported and independent parts (weighted arithmetic means of
+    their scored indicators), weighted independent_weight; observed coverage and the carried-forward share.
 
     The SQL adds with ``fsum`` (compensated: the result does not depend on row order), so this does with
     ``math.fsum``; pandas' ``sum`` differs from it in the last bit, which moves a rounded score off a tie.
     """
     s = scores[scores["is_scored"] & scores["special_code"].notna()].copy()
-    has, has_sa = s["score"].notna(), s["score_size_adjusted"].notna()
-    s["ws"] = (s["weight"] * s["score"]).where(has, 0.0)
-    s["w_scored"] = s["weight"].where(has, 0.0)
-    s["ws_sa"] = (s["weight"] * s["score_size_adjusted"]).where(has_sa, 0.0)
-    s["w_scored_sa"] = s["weight"].where(has_sa, 0.0)
-    s["w_covered"] = s["weight"].where(s["value_status"].isin(["reported", "carried_forward"]), 0.0)
+    s["ms_entered"] = s["milestone_score"].where(s["score"].notna())
+    s["observed"] = (s["value_status"] == "reported").astype(float)
+    s["carried"] = (s["value_status"] == "carried_forward").astype(float)
     for st in ("reported", "carried_forward", "not_reported"):
         s[st] = s["value_status"] == st
-    by = ["city_code", "period", "special_code", "action_code"]
-    g = s.groupby(by)[["ws", "w_scored", "ws_sa", "w_scored_sa", "w_covered", "weight"]].agg(math.fsum)
-    g = g.join(s.groupby(by).agg(indicators_applicable=("weight", "size"), indicators_reported=("reported", "sum"),
-                                 indicators_carried_forward=("carried_forward", "sum"),
-                                 indicators_not_reported=("not_reported", "sum"))).reset_index()
-    g["score"] = (g["ws"] / g["w_scored"]).where(g["w_scored"] != 0)
-    g["score_size_adjusted"] = (g["ws_sa"] / g["w_scored_sa"]).where(g["w_scored_sa"] != 0)
-    g["coverage"] = g["w_covered"] / g["weight"]
-    g = g.rename(columns={"weight": "weight_applicable"})
-    return g.drop(columns=["ws", "w_scored", "ws_sa", "w_scored_sa", "w_covered"])
+    by = ["city_code", "period", "special_code", "action_code", "evidence"]
+    parts = pd.DataFrame({c: _wam(s, by, "weight", src) for c, src in (
+        ("score", "score"), ("score_size_adjusted", "score_size_adjusted"), ("milestone_score", "ms_entered"),
+        ("observed", "observed"), ("carried", "carried"))})
+    parts = parts.join(s.groupby(by).agg(
+        indicators_applicable=("weight", "size"), indicators_reported=("reported", "sum"),
+        indicators_carried_forward=("carried_forward", "sum"), indicators_not_reported=("not_reported", "sum")))
+    parts = parts.reset_index()
+    iw = prm["independent_weight"]
+    indep = parts["evidence"] == "independent"
+    parts["part_weight"] = np.where(indep, iw, 1 - iw)
+    parts["is_independent"] = indep.astype(float).where(parts["score"].notna())
+    parts["self_observed"] = parts["observed"].where(parts["evidence"] == "self_report")
+    by = by[:-1]
+    g = pd.DataFrame({c: _wam(parts, by, "part_weight", src) for c, src in (
+        ("score", "score"), ("score_size_adjusted", "score_size_adjusted"), ("milestone_score", "milestone_score"),
+        ("independent_share", "is_independent"), ("coverage", "observed"), ("carried_forward_share", "carried"))})
+    grouped = parts.groupby(by)
+    g["independent_share"] = g["independent_share"].fillna(0.0)
+    g["self_report_score"] = parts["score"].where(parts["evidence"] == "self_report").groupby(
+        [parts[c] for c in by]).max()
+    g["independent_score"] = parts["score"].where(indep).groupby([parts[c] for c in by]).max()
+    g["report_coverage"] = parts["self_observed"].groupby([parts[c] for c in by]).max().fillna(0.0)
+    for c in ("indicators_applicable", "indicators_reported", "indicators_carried_forward",
+              "indicators_not_reported"):
+        g[c] = grouped[c].sum()
+    return g.reset_index()
 
 
 def _weighted_mean(df: pd.DataFrame, by: list[str], col: str, geometric: bool, floor: float) -> pd.Series:
@@ -694,70 +819,79 @@ def _weighted_mean(df: pd.DataFrame, by: list[str], col: str, geometric: bool, f
     return np.exp(mean) if geometric else mean
 
 
-def _coverage(df: pd.DataFrame, by: list[str], scored: str) -> pd.DataFrame:
-    """Weighted coverage of the parts, and how many parts there are and have a score."""
-    sums = pd.DataFrame({"w_cov": df["w"] * df["coverage"], "w": df["w"]}).groupby([df[c] for c in by]).agg(
-        math.fsum)
-    out = pd.DataFrame({"coverage": sums["w_cov"] / sums["w"]})
+def _aggregate(df: pd.DataFrame, by: list[str], cols: dict[str, str], prm: dict) -> pd.DataFrame:
+    """One level of ``int_action_scores`` (specials -> action, actions -> overall), weights ``w``: both means of
+    the score, the selected method's mean of the size-adjusted, milestone, self-reported and independent scores,
+    the independent share and the coverages. ``cols`` names the parts' columns."""
+    floor, geo = prm["geometric_floor"], prm["aggregation"] == "geometric"
+    out = pd.DataFrame({
+        "score_arithmetic": _weighted_mean(df, by, cols["arithmetic"], False, floor),
+        "score_geometric": _weighted_mean(df, by, cols["geometric"], True, floor),
+    })
+    for name in ("score_size_adjusted_all", "milestone_all", "self_report_all", "independent_all"):
+        out[name] = _weighted_mean(df, by, cols[name], geo, floor)
+    d = df.assign(share_entered=df["independent_share"].where(df[cols["selected"]].notna()))
+    for name, src in (("independent_share", "share_entered"), ("coverage", "coverage"),
+                      ("carried_forward_share", "carried_forward_share"), ("report_coverage", "report_coverage")):
+        out[name] = _wam(d, by, "w", src)
     out["parts_applicable"] = df.groupby(by).size()
-    out["parts_scored"] = df.groupby(by)[scored].count()
-    return out
+    out["parts_scored"] = df.groupby(by)[cols["selected"]].count()
+    return out.reset_index()
+
+
+def _scope_scores(sp: pd.DataFrame, weights: pd.DataFrame, prm: dict) -> pd.DataFrame:
+    """``int_action_scores``' actions and overall: the scope scores before the threshold, progress and ranks."""
+    geo = prm["aggregation"] == "geometric"
+    wsp = weights[weights["weight_level"] == "special"][["code", "weight"]].rename(columns={"weight": "w"})
+    a = sp.merge(wsp, left_on="special_code", right_on="code").rename(columns={"action_code": "scope"})
+    acts = _aggregate(a, ["city_code", "period", "scope"], {
+        "arithmetic": "score", "geometric": "score", "score_size_adjusted_all": "score_size_adjusted",
+        "milestone_all": "milestone_score", "self_report_all": "self_report_score",
+        "independent_all": "independent_score", "selected": "score"}, prm)
+    acts["score_all"] = acts["score_geometric"] if geo else acts["score_arithmetic"]
+    wac = weights[weights["weight_level"] == "action"][["code", "weight"]].rename(columns={"weight": "w"})
+    o = acts.merge(wac, left_on="scope", right_on="code")
+    ov = _aggregate(o, ["city_code", "period"], {
+        "arithmetic": "score_arithmetic", "geometric": "score_geometric",
+        **{c: c for c in ("score_size_adjusted_all", "milestone_all", "self_report_all", "independent_all")},
+        "selected": "score_all"}, prm).assign(scope="overall")
+    u = pd.concat([acts.drop(columns="score_all"), ov], ignore_index=True)
+    u["score_all"] = u["score_geometric"] if geo else u["score_arithmetic"]
+    return u
 
 
 def _action_scores(sp: pd.DataFrame, weights: pd.DataFrame, periods: pd.DataFrame, prm: dict) -> pd.DataFrame:
-    """``int_action_scores``: action and overall scores, coverage threshold, progress, status, ranks."""
-    floor = prm["geometric_floor"]
-    wsp = weights[weights["weight_level"] == "special"][["code", "weight"]].rename(columns={"weight": "w"})
-    a = sp.merge(wsp, left_on="special_code", right_on="code").rename(columns={"action_code": "scope"})
-    by = ["city_code", "period", "scope"]
-    acts = pd.DataFrame({
-        "score_arithmetic": _weighted_mean(a, by, "score", False, floor),
-        "score_geometric": _weighted_mean(a, by, "score", True, floor),
-        "score_size_adjusted_arithmetic": _weighted_mean(a, by, "score_size_adjusted", False, floor),
-        "score_size_adjusted_geometric": _weighted_mean(a, by, "score_size_adjusted", True, floor),
-    })
-    acts = acts.join(_coverage(a, by, "score")).reset_index()
-
-    wac = weights[weights["weight_level"] == "action"][["code", "weight"]].rename(columns={"weight": "w"})
-    o = acts.merge(wac, left_on="scope", right_on="code")
-    by = ["city_code", "period"]
-    ov = pd.DataFrame({
-        "score_arithmetic": _weighted_mean(o, by, "score_arithmetic", False, floor),
-        "score_geometric": _weighted_mean(o, by, "score_geometric", True, floor),
-        "score_size_adjusted_arithmetic": _weighted_mean(o, by, "score_size_adjusted_arithmetic", False, floor),
-        "score_size_adjusted_geometric": _weighted_mean(o, by, "score_size_adjusted_geometric", True, floor),
-    })
-    ov = ov.join(_coverage(o, by, "score_arithmetic"))
-    ov = ov.reset_index().assign(scope="overall")
-
-    u = pd.concat([acts, ov], ignore_index=True).merge(
-        periods[["period", "is_baseline", "years_since_baseline", "years_to_milestone", "milestone_year"]],
-        on="period")
-    geo = prm["aggregation"] == "geometric"
-    u["score_all"] = u["score_geometric"] if geo else u["score_arithmetic"]
-    u["score_all_size_adjusted"] = u["score_size_adjusted_geometric"] if geo else u["score_size_adjusted_arithmetic"]
+    """``int_action_scores``: action and overall scores, coverage threshold, progress to the milestone from the
+    anchor, status, evidence parts, ranks."""
+    u = _scope_scores(sp, weights, prm).merge(
+        periods[["period", "is_baseline", "milestone_year", "is_milestone_change", "anchor_period", "period_index",
+                 "anchor_index", "milestone_index"]], on="period")
+    u["elapsed_share"] = (u["period_index"] - u["anchor_index"]) / (u["milestone_index"] - u["anchor_index"])
     u["aggregation"], u["coverage_threshold"] = prm["aggregation"], prm["coverage_threshold"]
-    u["has_score"] = u["score_all"].notna() & (u["coverage"] >= prm["coverage_threshold"])
-    u["no_score_reason"] = case_str([(u["score_all"].isna(), "no_scored_indicator"),
-                                 (u["coverage"] < prm["coverage_threshold"], "coverage_below_threshold")])
-    u["baseline_score"] = (u["score_all"].where(u["is_baseline"]).groupby([u["city_code"], u["scope"]])
-                           .transform("max"))
-    r = prm["score_rounding"]
-    u["score"] = np.where(u["has_score"], sql_round(u["score_all"], r), np.nan)
-    u["score_size_adjusted"] = np.where(u["has_score"], sql_round(u["score_all_size_adjusted"], r), np.nan)
-    bs, ysb = u["baseline_score"], u["years_since_baseline"]
-    u["progress_ratio"] = (((u["score_all"] - bs) / ysb) / ((100 - bs) / u["years_to_milestone"])).where(
-        (ysb > 0) & (bs < 100))
+    usable = u["coverage"] + u["carried_forward_share"]
+    u["has_score"] = u["score_arithmetic"].notna() & (usable >= prm["coverage_threshold"])
+    u["no_score_reason"] = case_str([(u["score_arithmetic"].isna(), "no_scored_indicator"),
+                                     (usable < prm["coverage_threshold"], "insufficient_data")])
+    at = u[["city_code", "scope", "period", "score_all"]]
+    base = at[at["period"].isin(set(periods.loc[periods["is_baseline"], "period"]))]
+    u = u.merge(base.drop(columns="period").rename(columns={"score_all": "baseline_score"}),
+                on=["city_code", "scope"], how="left")
+    u = u.merge(at.rename(columns={"period": "anchor_period", "score_all": "anchor_score"}),
+                on=["city_code", "scope", "anchor_period"], how="left")
+    m, an, sc = u["milestone_all"], u["anchor_score"], u["score_all"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u["achieved_share"] = ((sc - an) / (m - an)).where(m > an)
+        u["progress_ratio"] = u["achieved_share"] / u["elapsed_share"].where(u["elapsed_share"] != 0)
     pr = u["progress_ratio"]
     u["on_track"] = case_str([
-        (~u["has_score"] | (ysb <= 0), None), (u["score_all"] >= 100, "achieved"), (pr.isna(), None),
+        (~u["has_score"] | u["is_baseline"], None), (u["report_coverage"] == 0, "no_new_data"),
+        (sc >= m, "achieved"), (an.isna(), None), (m <= an, "decreasing"),
         (pr >= prm["progress_on_track"], "on_track"), (pr >= prm["progress_moderate"], "moderately_improving"),
-        (pr >= 0, "stagnating"),
-    ], "decreasing")
-    u["traffic_light"] = case_str([
-        (~u["has_score"], "grey"), (u["score"] >= prm["light_green"], "green"),
-        (u["score"] >= prm["light_yellow"], "yellow"), (u["score"] >= prm["light_orange"], "orange"),
-    ], "red")
+        (pr >= 0, "stagnating"), (pr < 0, "decreasing"),
+    ])
+    r = prm["score_rounding"]
+    u["score"] = np.where(u["has_score"], sql_round(sc, r), np.nan)
+    u["score_size_adjusted"] = np.where(u["has_score"], sql_round(u["score_size_adjusted_all"], r), np.nan)
     ranked = u["has_score"] & ~u["is_baseline"]
     for col, out in (("score", "rank"), ("score_size_adjusted", "rank_size_adjusted")):
         u[out] = (u.loc[ranked, col].groupby([u.loc[ranked, "period"], u.loc[ranked, "scope"]])
@@ -765,18 +899,43 @@ def _action_scores(sp: pd.DataFrame, weights: pd.DataFrame, periods: pd.DataFram
     u = u.sort_values(["city_code", "scope", "period"], ignore_index=True)
     u["rank_change"] = u.groupby(["city_code", "scope"])["rank"].shift() - u["rank"]
     u["trend_arrow"] = _arrow(u["on_track"])
+    u["traffic_light"] = np.where(u["has_score"], u["on_track"].map(LIGHTS), "grey")
+    return _evidence_columns(u, prm)
+
+
+def _evidence_columns(u: pd.DataFrame, prm: dict) -> pd.DataFrame:
+    """``int_action_scores``' final: the self-reported and independent scores, their gap and agreement."""
+    r, has = prm["score_rounding"], u["has_score"]
+    self_all, ind_all = u["self_report_all"], u["independent_all"]
+    u["self_report_score"] = np.where(has, sql_round(self_all, r), np.nan)
+    u["independent_score"] = np.where(has, sql_round(ind_all, r), np.nan)
+    u["independent_share"] = u["independent_share"].where(has)
+    u["evidence_gap"] = np.where(has, sql_round(self_all - ind_all, r), np.nan)
+    u["evidence_agreement"] = case_str([
+        (~has, None), (ind_all.isna(), "no_independent_evidence"),
+        ((self_all - ind_all).abs() > prm["evidence_gap_threshold"], "differ")], "agree")
+    u["milestone_score"] = u["milestone_all"]
     u["score_unpublished"] = u["score_all"]
-    u["score_size_adjusted_unpublished"] = u["score_all_size_adjusted"]
+    u["score_size_adjusted_unpublished"] = u["score_size_adjusted_all"]
     return u
 
 
-# --- rank uncertainty: transforms/score.py rank_uncertainty(), as a loop over the draws ------------------------
+# --- rank uncertainty: transforms/build/montecarlo.py rank_uncertainty(), as a loop over the draws ------------
 
 
-def _rank_uncertainty(scores: pd.DataFrame, actions: pd.DataFrame, weights: pd.DataFrame, periods: pd.DataFrame,
-                      prm: dict) -> pd.DataFrame:
-    """Median rank and 5-95 % interval per (period, city, scope) under perturbed weights and methods."""
-    draws, seed = prm["mc_draws"], prm["mc_seed"]
+def _mc_draws(rng: np.random.Generator, d: int, n: tuple[int, int, int], prm: dict) -> dict:
+    """One chunk of ``montecarlo.draw_chunks``' random choices, drawn in its order (the seed decides the stream)."""
+    lo, hi = 1 - prm["mc_weight_spread"], 1 + prm["mc_weight_spread"]
+    iw, spread = prm["independent_weight"], prm["mc_independent_weight_spread"]
+    return {"f_ind": rng.uniform(lo, hi, (d, n[0])), "f_sp": rng.uniform(lo, hi, (d, n[1])),
+            "f_ac": rng.uniform(lo, hi, (d, n[2])), "geometric": rng.random(d) < prm["mc_geometric_share"],
+            "exclude": rng.random(d) < prm["mc_exclude_share"], "drop": rng.random(d) < prm["mc_status_drop_share"],
+            "alpha": rng.uniform(iw - spread, iw + spread, d)}
+
+
+def _mc_tree(scores: pd.DataFrame, weights: pd.DataFrame, periods: pd.DataFrame) -> dict:
+    """The scored cells and the aggregation tree as group numbers: indicator -> part of a special (self-reported |
+    independent) -> special -> action -> overall, and the (period, city, scope) rows that get intervals."""
     not_base = periods.loc[~periods["is_baseline"], "period"]
     wsp_all = weights[weights["weight_level"] == "special"]
     wac_all = weights[weights["weight_level"] == "action"]
@@ -784,23 +943,24 @@ def _rank_uncertainty(scores: pd.DataFrame, actions: pd.DataFrame, weights: pd.D
                  & scores["action_code"].isin(wac_all["code"])]
     indicators = sorted(ind["indicator_code"].unique())
     wsp = wsp_all[wsp_all["code"].isin(set(ind["special_code"]))].sort_values("code")
-    specials = list(wsp["code"])
     act_codes = sorted(set(wsp["parent_code"]) & set(wac_all["code"]))
     meta = ind.drop_duplicates("indicator_code").set_index("indicator_code")
-    w_ind0 = meta.loc[indicators, "weight"].to_numpy(dtype=float)
-    w_sp0 = wsp["weight"].to_numpy(dtype=float)
-    w_ac0 = wac_all.set_index("code").loc[act_codes, "weight"].to_numpy(dtype=float)
-
-    # the long frames, with their group keys computed once
-    x = ind[["period", "city_code", "indicator_code"]].copy()
-    x["special_code"] = x["indicator_code"].map(meta["special_code"])
+    x = ind[["period", "city_code", "indicator_code", "special_code", "evidence"]].copy()
     x["ind_pos"] = x["indicator_code"].map({c: i for i, c in enumerate(indicators)})
-    x["obs"] = ind["observed_score"].astype(float)
     x["missing"] = ~ind["value_status"].isin(["reported", "carried_forward"])
-    x["sp_group"] = x.groupby(["period", "city_code", "special_code"]).ngroup()
-    sp = x.drop_duplicates("sp_group").sort_values("sp_group")[["sp_group", "period", "city_code", "special_code"]]
-    sp["sp_pos"] = sp["special_code"].map({c: i for i, c in enumerate(specials)})
+    x["obs_raw"] = ind["observed_score"].astype(float)
+    x["obs_size_adjusted"] = ind["score_size_adjusted"].astype(float).where(ind["value"].notna())
+    x["u_group"] = x.groupby(["period", "city_code", "special_code", "evidence"]).ngroup()
+    units = x.drop_duplicates("u_group").sort_values("u_group")[["u_group", "period", "city_code", "special_code",
+                                                                 "evidence"]]
+    units["sp_group"] = units.groupby(["period", "city_code", "special_code"]).ngroup()
+    # a special with one part (over all indicators) is that part's mean; with two, their weighted mean
+    n_parts = meta.groupby("special_code")["evidence"].nunique()
+    sp = units.drop_duplicates("sp_group").sort_values("sp_group")[["sp_group", "period", "city_code",
+                                                                    "special_code"]]
+    sp["sp_pos"] = sp["special_code"].map({c: i for i, c in enumerate(wsp["code"])})
     sp["scope"] = sp["special_code"].map(wsp.set_index("code")["parent_code"])
+    sp["single"] = sp["special_code"].map(n_parts).to_numpy() == 1
     sp = sp[sp["scope"].isin(act_codes)]
     sp["ac_group"] = sp.groupby(["period", "city_code", "scope"]).ngroup()
     ac = sp.drop_duplicates("ac_group").sort_values("ac_group")[["ac_group", "period", "city_code", "scope"]]
@@ -808,52 +968,74 @@ def _rank_uncertainty(scores: pd.DataFrame, actions: pd.DataFrame, weights: pd.D
     ac["ov_group"] = ac.groupby(["period", "city_code"]).ngroup()
     ov = ac.drop_duplicates("ov_group").sort_values("ov_group")[["period", "city_code"]].assign(scope="overall")
     out = pd.concat([ac[["period", "city_code", "scope"]], ov], ignore_index=True)
-    out = out.merge(actions[~actions["is_baseline"]][["period", "city_code", "scope", "has_score"]],
-                    on=["period", "city_code", "scope"], how="left")
+    return {"x": x, "units": units, "sp": sp, "ac": ac, "out": out,
+            "w_ind": meta.loc[indicators, "weight"].to_numpy(dtype=float),
+            "status": (meta.loc[indicators, "kind"] == "milestone").to_numpy(),
+            "w_sp": wsp["weight"].to_numpy(dtype=float),
+            "w_ac": wac_all.set_index("code").loc[act_codes, "weight"].to_numpy(dtype=float)}
+
+
+def _mean(values: np.ndarray, w: np.ndarray, group: np.ndarray, geometric: bool, floor: float) -> np.ndarray:
+    """Weighted mean per group over the present values with a positive weight total (NaN = absent)."""
+    w = np.where(~np.isnan(values), w, np.nan)
+    term = np.log(greatest(values, floor)) if geometric else values
+    g = pd.DataFrame({"g": group, "wx": w * term, "w": w}).groupby("g").sum()
+    res = g["wx"] / g["w"].where(g["w"] > 0)
+    return np.exp(res.to_numpy()) if geometric else res.to_numpy()
+
+
+def _mc_scores(t: dict, obs: np.ndarray, draw: dict, k: int, prm: dict) -> np.ndarray:
+    """Draw ``k``'s scores of every scope row of ``t["out"]``: actions first, then overall."""
+    x, units, sp, ac, floor = t["x"], t["units"], t["sp"], t["ac"], prm["geometric_floor"]
+    w_ind = t["w_ind"] * draw["f_ind"][k]
+    if draw["drop"][k]:
+        w_ind = np.where(t["status"], 0.0, w_ind)  # the self-declared status items dropped
+    vals = obs if draw["exclude"][k] else np.where(x["missing"].to_numpy(), prm["missing_score"], obs)
+    s_unit = _mean(vals, w_ind[x["ind_pos"].to_numpy()], x["u_group"].to_numpy(), False, floor)
+    alpha = draw["alpha"][k]
+    w_part = np.where(units["evidence"].to_numpy() == "independent", alpha, 1 - alpha)
+    s_two = _mean(s_unit, w_part, units["sp_group"].to_numpy(), False, floor)
+    s_one = pd.Series(s_unit).groupby(units["sp_group"].to_numpy()).first().to_numpy()
+    sp_rows = sp["sp_group"].to_numpy()
+    s_sp = np.where(sp["single"].to_numpy(), s_one[sp_rows], s_two[sp_rows])
+    geometric = bool(draw["geometric"][k])
+    s_ac = _mean(s_sp, (t["w_sp"] * draw["f_sp"][k])[sp["sp_pos"].to_numpy()], sp["ac_group"].to_numpy(),
+                 geometric, floor)
+    s_ov = _mean(s_ac, (t["w_ac"] * draw["f_ac"][k])[ac["ac_pos"].to_numpy()], ac["ov_group"].to_numpy(),
+                 geometric, floor)
+    return np.concatenate([s_ac, s_ov])
+
+
+def _rank_uncertainty(scores: pd.DataFrame, actions: pd.DataFrame, weights: pd.DataFrame, periods: pd.DataFrame,
+                      prm: dict) -> pd.DataFrame:
+    """Median rank and 5-95 % interval per (period, city, scope) under perturbed weights and method choices, for
+    the raw and the size-adjusted rank (the same draws)."""
+    draws, seed = prm["mc_draws"], prm["mc_seed"]
+    t = _mc_tree(scores, weights, periods)
+    out = t["out"].merge(actions[~actions["is_baseline"]][["period", "city_code", "scope", "has_score"]],
+                         on=["period", "city_code", "scope"], how="left")
     out["has_score"] = out["has_score"].fillna(False).astype(bool)
     rank_group = out.groupby(["period", "scope"]).ngroup()
-
-    def mean(values: np.ndarray, w: np.ndarray, group: np.ndarray, geometric: bool) -> np.ndarray:
-        present = ~np.isnan(values)
-        w = np.where(present, w, np.nan)
-        term = np.log(greatest(values, prm["geometric_floor"])) if geometric else values
-        g = pd.DataFrame({"g": group, "wx": w * term, "w": w}).groupby("g").sum()
-        res = g["wx"] / g["w"].where(g["w"] > 0)
-        return np.exp(res.to_numpy()) if geometric else res.to_numpy()
-
     rng = np.random.default_rng(seed)
-    lo, hi = 1 - prm["mc_weight_spread"], 1 + prm["mc_weight_spread"]
-    ranks = np.full((draws, len(out)), np.nan, dtype=np.float32)
-    obs, missing = x["obs"].to_numpy(), x["missing"].to_numpy()
-    ind_pos, sp_group = x["ind_pos"].to_numpy(), x["sp_group"].to_numpy()
-    sp_rows, sp_pos, ac_group = sp["sp_group"].to_numpy(), sp["sp_pos"].to_numpy(), sp["ac_group"].to_numpy()
-    ac_pos, ov_group = ac["ac_pos"].to_numpy(), ac["ov_group"].to_numpy()
+    n = (len(t["w_ind"]), len(t["w_sp"]), len(t["w_ac"]))
+    bases = {"": t["x"]["obs_raw"].to_numpy(), "_size_adjusted": t["x"]["obs_size_adjusted"].to_numpy()}
+    ranks = {b: np.full((draws, len(out)), np.nan, dtype=np.float32) for b in bases}
     for start in range(0, draws, MC_CHUNK):
-        d = min(MC_CHUNK, draws - start)
-        f_ind = rng.uniform(lo, hi, (d, len(w_ind0)))
-        f_sp = rng.uniform(lo, hi, (d, len(w_sp0)))
-        f_ac = rng.uniform(lo, hi, (d, len(w_ac0)))
-        geometric = rng.random(d) < prm["mc_geometric_share"]
-        exclude = rng.random(d) < prm["mc_exclude_share"]
-        for k in range(d):
-            vals = obs if exclude[k] else np.where(missing, prm["missing_score"], obs)
-            s_sp = mean(vals, (w_ind0 * f_ind[k])[ind_pos], sp_group, False)[sp_rows]  # always arithmetic
-            s_ac = mean(s_sp, (w_sp0 * f_sp[k])[sp_pos], ac_group, geometric[k])
-            s_ov = mean(s_ac, (w_ac0 * f_ac[k])[ac_pos], ov_group, geometric[k])
-            sc = pd.Series(np.concatenate([s_ac, s_ov]))
-            valid = out["has_score"] & sc.notna()
-            ranks[start + k] = sc.round(prm["score_rounding"]).where(valid).groupby(rank_group).rank(
-                method="min", ascending=False).to_numpy()
-    counts = (~np.isnan(ranks)).sum(axis=0)
-    srt = np.sort(ranks, axis=0)  # NaN last
-
-    def nearest_rank(p: float) -> np.ndarray:
-        k = np.clip(np.ceil(p * counts).astype(int) - 1, 0, max(draws - 1, 0))
-        return np.take_along_axis(srt, k[None], axis=0)[0]
-
-    ok = (counts > 0) & out["has_score"].to_numpy()
-    for name, p in (("median_rank", 0.5), ("rank_p05", 0.05), ("rank_p95", 0.95)):
-        out[name] = pd.array(np.where(ok, nearest_rank(p), np.nan), dtype="Int64")
+        draw = _mc_draws(rng, min(MC_CHUNK, draws - start), n, prm)
+        for k in range(len(draw["alpha"])):
+            for b, obs in bases.items():
+                sc = pd.Series(_mc_scores(t, obs, draw, k, prm))
+                valid = out["has_score"] & sc.notna()
+                ranks[b][start + k] = sc.round(prm["score_rounding"]).where(valid).groupby(rank_group).rank(
+                    method="min", ascending=False).to_numpy()
+    ok = out["has_score"].to_numpy()
+    for b, r in ranks.items():
+        counts = (~np.isnan(r)).sum(axis=0)
+        srt = np.sort(r, axis=0)  # NaN last
+        for name, p in (("median_rank", 0.5), ("rank_p05", 0.05), ("rank_p95", 0.95)):
+            k = np.clip(np.ceil(p * counts).astype(int) - 1, 0, max(draws - 1, 0))  # nearest rank
+            q = np.take_along_axis(srt, k[None], axis=0)[0]
+            out[name + b] = pd.array(np.where(ok & (counts > 0), q, np.nan), dtype="Int64")
     out["draws"], out["seed"] = draws, seed
     return out.drop(columns="has_score")
 
@@ -867,62 +1049,69 @@ def _marts(scores: pd.DataFrame, sp: pd.DataFrame, acts: pd.DataFrame, unc: pd.D
     not_base = set(periods.loc[~periods["is_baseline"], "period"])
     mv = prm["method_version"]
     a = acts[acts["period"].isin(not_base)]
-    action_scores = pd.DataFrame({
-        "period": a["period"], "city_code": a["city_code"], "scope": a["scope"], "score": a["score"],
-        "score_arithmetic": sql_round(a["score_arithmetic"], 4), "score_geometric": sql_round(a["score_geometric"], 4),
-        "aggregation": a["aggregation"], "coverage": sql_round(a["coverage"], 4),
-        "coverage_threshold": a["coverage_threshold"], "has_score": a["has_score"],
-        "no_score_reason": a["no_score_reason"], "parts_applicable": a["parts_applicable"],
-        "parts_scored": a["parts_scored"], "baseline_score": sql_round(a["baseline_score"], 4),
-        "progress_ratio": sql_round(a["progress_ratio"], 4), "on_track": a["on_track"],
-        "trend_arrow": a["trend_arrow"], "traffic_light": a["traffic_light"], "rank": a["rank"],
-        "rank_change": a["rank_change"], "score_size_adjusted": a["score_size_adjusted"],
-        "rank_size_adjusted": a["rank_size_adjusted"], "method_version": mv,
-    }).sort_values(["period", "city_code", "scope"], ignore_index=True)
+    r4 = ["score_arithmetic", "score_geometric", "coverage", "carried_forward_share", "baseline_score",
+          "anchor_score", "milestone_score", "achieved_share", "elapsed_share", "progress_ratio", "independent_share"]
+    cols = ["period", "city_code", "scope", "score", "score_arithmetic", "score_geometric", "aggregation", "coverage",
+            "carried_forward_share", "coverage_threshold", "has_score", "no_score_reason", "parts_applicable",
+            "parts_scored", "baseline_score", "milestone_year", "is_milestone_change", "anchor_period",
+            "anchor_score", "milestone_score", "achieved_share", "elapsed_share", "progress_ratio", "on_track",
+            "trend_arrow", "traffic_light", "rank", "rank_change", "score_size_adjusted", "rank_size_adjusted",
+            "self_report_score", "independent_score", "independent_share", "evidence_gap", "evidence_agreement"]
+    action_scores = (a[cols].assign(**{c: sql_round(a[c], 4) for c in r4}, method_version=mv)
+                     .sort_values(["period", "city_code", "scope"], ignore_index=True))
 
-    names = actions_seed[["action_code", "name_zh", "name_en"]].rename(columns={"action_code": "scope"})
+    scored = actions_seed[actions_seed["scored"].str.lower().isin(["true", "t", "1"])]
+    names = pd.concat([pd.DataFrame({"scope": ["overall"], "scope_name": ["总体"], "scope_name_en": ["Overall"]}),
+                       scored[["action_code", "name_zh", "name_en"]].set_axis(["scope", "scope_name",
+                                                                                "scope_name_en"], axis=1)])
     lt = (a.merge(cities[["city_code", "name_zh", "name_en"]].rename(columns={"name_zh": "city_name",
                                                                               "name_en": "city_name_en"}),
                   on="city_code")
           .merge(names, on="scope", how="left")
-          .merge(unc, on=["period", "city_code", "scope"], how="left"))
-    league = pd.DataFrame({
-        "period": lt["period"], "city_code": lt["city_code"], "city_name": lt["city_name"],
-        "city_name_en": lt["city_name_en"], "scope": lt["scope"], "scope_name": lt["name_zh"].fillna("总体"),
-        "scope_name_en": lt["name_en"].fillna("Overall"), "score": lt["score"], "rank": lt["rank"],
-        "rank_change": lt["rank_change"], "score_size_adjusted": lt["score_size_adjusted"],
-        "rank_size_adjusted": lt["rank_size_adjusted"], "median_rank": lt["median_rank"],
-        "rank_p05": lt["rank_p05"], "rank_p95": lt["rank_p95"], "rank_draws": lt["draws"],
-        "coverage": sql_round(lt["coverage"], 4), "has_score": lt["has_score"],
-        "no_score_reason": lt["no_score_reason"], "progress_ratio": sql_round(lt["progress_ratio"], 4),
-        "on_track": lt["on_track"], "trend_arrow": lt["trend_arrow"], "traffic_light": lt["traffic_light"],
-        "aggregation": lt["aggregation"], "method_version": mv,
-    }).sort_values(["period", "scope", "rank", "city_code"], na_position="last", ignore_index=True)
+          .merge(unc.rename(columns={"draws": "rank_draws"}).drop(columns="seed"),
+                 on=["period", "city_code", "scope"], how="left"))
+    intervals = [f"{q}{b}" for b in ("", "_size_adjusted") for q in ("median_rank", "rank_p05", "rank_p95")]
+    league = lt[["period", "city_code", "city_name", "city_name_en", "scope", "scope_name", "scope_name_en",
+                 "score", "rank", "rank_change", "score_size_adjusted", "rank_size_adjusted", *intervals,
+                 "rank_draws", "coverage", "carried_forward_share", "has_score", "no_score_reason", "milestone_year",
+                 "is_milestone_change", "progress_ratio", "on_track", "trend_arrow", "traffic_light",
+                 "self_report_score", "independent_score", "independent_share", "evidence_gap",
+                 "evidence_agreement", "aggregation"]]
+    league = (league.assign(**{c: sql_round(lt[c], 4) for c in ("coverage", "carried_forward_share",
+                                                                "progress_ratio", "independent_share")},
+                            method_version=mv)
+              .sort_values(["period", "scope", "rank", "city_code"], na_position="last", ignore_index=True))
 
     s = sp[sp["period"].isin(not_base)]
-    special_scores = pd.DataFrame({
-        "period": s["period"], "city_code": s["city_code"], "special_code": s["special_code"],
-        "action_code": s["action_code"], "score": sql_round(s["score"], 4),
-        "score_size_adjusted": sql_round(s["score_size_adjusted"], 4), "coverage": sql_round(s["coverage"], 4),
-        "indicators_applicable": s["indicators_applicable"], "indicators_reported": s["indicators_reported"],
-        "indicators_carried_forward": s["indicators_carried_forward"],
-        "indicators_not_reported": s["indicators_not_reported"], "method_version": mv,
-    }).sort_values(["period", "city_code", "special_code"], ignore_index=True)
-
-    cols = ["period", "city_code", "indicator_code", "special_code", "action_code", "kind", "direction",
-            "score_basis", "is_scored", "weight", "value", "milestone_status", "value_per_million", "value_status",
-            "absence_reason", "is_true_zero", "carried_from_period", "quarters_carried", "value_source",
-            "baseline_value", "baseline_source", "milestone_year", "target_value", "target_2018", "target_2025",
-            "target_source", "is_apportioned", "goalpost_low", "goalpost_high", "is_winsorised", "observed_score",
-            "score", "score_size_adjusted", "overachievement", "progress_method", "required_growth",
-            "achieved_growth", "progress_ratio", "on_track", "trend_arrow", "traffic_light", "file_id",
-            "original_name", "sheet", "source_row", "feed_id", "snapshot_id", "record_number"]
-    ind = (scores.loc[scores["period"].isin(not_base), cols].assign(method_version=mv)
-           .sort_values(["period", "city_code", "indicator_code"], ignore_index=True))
-    ranks = unc[unc["period"].isin(not_base)].assign(method_version=mv).sort_values(
-        ["period", "scope", "city_code"], ignore_index=True)
+    r4 = ["score", "score_size_adjusted", "milestone_score", "self_report_score", "independent_score",
+          "independent_share", "coverage", "carried_forward_share"]
+    special_scores = (s[["period", "city_code", "special_code", "action_code", *r4, "indicators_applicable",
+                         "indicators_reported", "indicators_carried_forward", "indicators_not_reported"]]
+                      .assign(**{c: sql_round(s[c], 4) for c in r4}, method_version=mv)
+                      .sort_values(["period", "city_code", "special_code"], ignore_index=True))
     return {"league_table": league, "action_scores": action_scores, "special_scores": special_scores,
-            "indicator_scores": ind, "rank_uncertainty": ranks}
+            "indicator_scores": _indicator_mart(scores, not_base, mv),
+            "rank_uncertainty": unc[unc["period"].isin(not_base)].assign(method_version=mv).sort_values(
+                ["period", "scope", "city_code"], ignore_index=True)}
+
+
+def _indicator_mart(scores: pd.DataFrame, not_base: set, mv: str) -> pd.DataFrame:
+    """``marts.indicator_scores``."""
+    cols = ["period", "city_code", "indicator_code", "special_code", "action_code", "kind", "direction", "evidence",
+            "score_basis", "is_scored", "weight", "change_reason", "value", "milestone_status", "value_per_million",
+            "value_status", "absence_reason", "list_evidence", "is_true_zero", "is_carried_forward",
+            "carried_from_period", "quarters_carried", "value_source", "baseline_value", "baseline_source",
+            "milestone_year", "is_milestone_change", "milestone_target", "target_value", "target_2018",
+            "target_2025", "target_source", "is_apportioned", "is_rare_count", "treatment", "goalpost_low",
+            "goalpost_high", "observed_score", "score", "score_size_adjusted", "overachievement", "anchor_period",
+            "anchor_score", "milestone_score", "achieved_share", "elapsed_share", "progress_ratio", "on_track",
+            "trend_arrow", "traffic_light", "file_id", "original_name", "sheet", "source_row", "feed_id",
+            "snapshot_id", "record_number"]
+    s = scores[scores["period"].isin(not_base)]
+    s = s.assign(is_carried_forward=s["value_status"] == "carried_forward",
+                 **{c: sql_round(s[c], 4) for c in ("achieved_share", "elapsed_share", "progress_ratio")})
+    return s[cols].assign(method_version=mv).sort_values(["period", "city_code", "indicator_code"],
+                                                         ignore_index=True)
 
 
 def _score(rows: pd.DataFrame, files: pd.DataFrame, feed: pd.DataFrame, seeds: Path,
@@ -935,6 +1124,11 @@ def _score(rows: pd.DataFrame, files: pd.DataFrame, feed: pd.DataFrame, seeds: P
     ind["weight"] = ind["weight"].astype(float)
     targets = _seed(seeds, "plan_targets.csv")
     targets["target_value"] = pd.to_numeric(targets["value"], errors="coerce")
+    reading = {"lower": "lower", "upper": "upper"}.get(prm["range_target_reading"])  # a range as the parameter says
+    if reading:
+        is_range = targets["comparator"] == "range"
+        targets["target_value"] = targets["target_value"].mask(is_range, pd.to_numeric(targets[reading],
+                                                                                        errors="coerce"))
     keys = _seed(seeds, "apportionment_keys.csv").rename(columns={"key": "apportion_key"})
     keys["key_value"], keys["key_share"] = keys["value"].astype(float), keys["share"].astype(float)
     weights = _seed(seeds, "weights.csv").rename(columns={"level": "weight_level"})
@@ -943,11 +1137,11 @@ def _score(rows: pd.DataFrame, files: pd.DataFrame, feed: pd.DataFrame, seeds: P
     stg = rows.merge(files[["file_id", "original_name"]], on="file_id").rename(columns={"row_number": "source_row"})
     stg["received_at"] = pd.Timestamp(RECEIVED_AT)
     periods = _periods(stg, prm)
-    values = _indicator_values(cities, periods, ind, stg, feed, prm)
+    values = _indicator_values(cities, periods, ind, stg, feed, _seed(seeds, "evidence_lists.csv"), prm)
     tg = _city_targets(values, periods, ind, stg, targets, keys, prm)
-    gp = _goalposts(values, ind, keys, prm)
-    scores = _indicator_scores(values, periods, ind, tg, gp, keys, prm)
-    sp = _special_scores(scores)
+    gp = _goalposts(values, ind, keys, tg, prm)
+    scores = _indicator_scores(values, periods, ind, tg, gp, keys, _seed(seeds, "indicator_changes.csv"), prm)
+    sp = _special_scores(scores, prm)
     acts = _action_scores(sp, weights, periods, prm)
     return prm, {"cities": cities, "periods": periods, "scores": scores, "special": sp, "actions": acts,
                  "weights": weights, "plan_actions": _seed(seeds, "plan_actions.csv")}

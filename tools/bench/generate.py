@@ -21,9 +21,10 @@ SEED = 2015
 FIRST_PERIOD = "2015Q4"
 CSV_HEADER = ["模板版本", "城市代码", "报告期", "类型", "代码", "名称", "单位", "本期数值",
               "本市目标2018", "本市目标2025", "推进状态", "佐证材料", "备注"]
-# feed record kinds -> the catalogue's feed indicators (cumulative counts per city and quarter)
+# feed record kinds -> the catalogue's feed indicators (cumulative counts per city and quarter), every one backed by
+# an evidence list (seeds/evidence_lists.csv); maker_spaces_registered is the scored independent indicator of 2.0.0
 FEED_KINDS = ("xborder_pilot_zone", "national_maker_spaces", "scenic_5a_areas", "broadband_china_city",
-              "telecom_universal_service_pilot")
+              "telecom_universal_service_pilot", "maker_spaces_registered")
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,8 @@ def generate(root: Path, scale: Scale, seed: int = SEED) -> dict:
     the pipeline, not the generator.
     """
     marker = root / ".generated"
-    if marker.exists() and marker.read_text() == f"{scale}:{seed}":
+    stamp = f"{scale}:{seed}:{','.join(FEED_KINDS)}"  # another kind list is another data set
+    if marker.exists() and marker.read_text() == stamp:
         return {"reused": True}
     for sub in ("reports", "feeds", "seeds"):
         shutil.rmtree(root / sub, ignore_errors=True)
@@ -192,7 +194,7 @@ def generate(root: Path, scale: Scale, seed: int = SEED) -> dict:
         {"seed": seed, "days": days, "kinds": list(FEED_KINDS), "n": scale.feed_rows, "n_cities": scale.cities})
     n_files = con.execute(f"select count(*) from glob('{root / 'reports'}/*/*/*.csv')").fetchone()[0]
     con.close()
-    marker.write_text(f"{scale}:{seed}")
+    marker.write_text(stamp)
     return {"reused": False, "report_files": n_files}
 
 
