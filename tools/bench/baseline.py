@@ -643,9 +643,10 @@ def _yardstick(basis: pd.Series, x: object, s: pd.DataFrame, ms: dict) -> np.nda
     tp = _target_progress(x, s["baseline_value"], s["target_2025"], lower)
     treated = _treat(x, s["treatment"], s["treat_min"], s["treat_max"])
     with np.errstate(divide="ignore", invalid="ignore"):
-        return case_num([(basis == "milestone", x.map(ms).to_numpy(dtype=float)),
-                         (basis == "target", 100 * least(greatest(tp, 0), 1)),
-                         (basis == "goalpost", _goalpost_score(treated, s["goalpost_low"], s["goalpost_high"], lower))])
+        out = case_num([(basis == "milestone", x.map(ms).to_numpy(dtype=float)),
+                        (basis == "target", 100 * least(greatest(tp, 0), 1)),
+                        (basis == "goalpost", _goalpost_score(treated, s["goalpost_low"], s["goalpost_high"], lower))])
+    return np.where(x.isna().to_numpy(), np.nan, out)  # nothing to score: null (the macro's first branch)
 
 
 def _changes_in_force(changes: pd.DataFrame, periods: pd.DataFrame) -> pd.DataFrame:

@@ -54,11 +54,20 @@ def bench_periods(quarters: int) -> list[str]:
     return out
 
 
+def _without_scoring_variants(path: Path) -> None:
+    """The bench scores both sides with mc_variant_share = 0: the pandas port does not implement the scoring
+    variants of int_indicator_score_variants, so neither side draws them (like for like; docs/scaling.md)."""
+    text = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(("mc_variant_share,0," + line.split(",", 2)[2]) if line.startswith("mc_variant_share,")
+                            else line for line in text), encoding="utf-8")
+
+
 def write_bench_seeds(out: Path, n_cities: int) -> Path:
     """Copy ``seeds/`` and replace the city list and population keys with ``n_cities`` cities (real 18 first)."""
     out.mkdir(parents=True, exist_ok=True)
     for p in SEEDS_DIR.glob("*.csv"):
         shutil.copyfile(p, out / p.name)
+    _without_scoring_variants(out / "scoring_parameters.csv")
     real = read_seed("cities.csv")
     keys = {r["city_code"]: r for r in read_seed("apportionment_keys.csv")}
     rows = []

@@ -401,7 +401,9 @@ def draw_chunks(inp: _Inputs, draws: int, seed: int) -> list[tuple]:
         exclude = rng.random(d) < inp.p_exclude
         drop = rng.random(d) < p_drop
         alpha = rng.uniform(inp.alpha - a_spread, inp.alpha + a_spread, d)
-        combo = ((rng.random((d, len(VARIANTS))) < p_variant) * (1 << np.arange(len(VARIANTS)))).sum(axis=1)
+        # no random number is spent on the variants when none can be drawn (mc_variant_share = 0)
+        combo = (((rng.random((d, len(VARIANTS))) < p_variant) * (1 << np.arange(len(VARIANTS)))).sum(axis=1)
+                 if p_variant > 0 else np.zeros(d, dtype=np.int64))
         w_ind[np.ix_(drop, inp.status_items)] = 0.0
         parts.append((np.arange(start, start + d), w_ind, w_sp, w_ac, geometric, exclude, alpha, combo))
     return group_by_variant([np.concatenate(cols) for cols in zip(*parts, strict=True)]) if parts else []
