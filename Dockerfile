@@ -12,6 +12,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HNPLUS_DATA_DIR=/data \
     GX_ANALYTICS_ENABLED=False
 
+# A CJK font for the bulletins (通报): Typst embeds a subset of it; without one the bulletins are skipped.
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends fonts-wqy-zenhei \
+    && rm -rf /var/lib/apt/lists/*
+
 # Same uid/gid convention as the official Airflow image (uid 50000, group 0), so volume permissions carry over.
 RUN useradd --uid 50000 --gid 0 --create-home --home-dir /home/airflow airflow \
     && mkdir -p /opt/airflow/logs /opt/hnplus /data \
