@@ -65,7 +65,7 @@ def test_every_service_is_up_healthy_and_on_loopback_only(topology: dict) -> Non
     # the secrets: generated, readable by their owner only, and nowhere in the repository
     assert stat.S_IMODE(dep.layout.secrets.stat().st_mode) == 0o600
     assert stat.S_IMODE(dep.layout.passwords_file.stat().st_mode) == 0o600
-    tracked = subprocess.run(["git", "grep", "-l", "-F", dep.secrets["postgres_password"]], cwd=REPO_ROOT,
+    tracked = subprocess.run(["git", "grep", "-l", "-F", "-e", dep.secrets["postgres_password"]], cwd=REPO_ROOT,
                              capture_output=True, text=True)
     assert tracked.returncode == 1, tracked.stdout
     assert dep.env()["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://airflow:")
