@@ -42,30 +42,27 @@ def alive(pid: int, started: int | None) -> bool:
     return bool(st) and st[0] != "Z" and (started is None or int(st[19]) == started)
 
 
-def group_members(pgid: int) -> list[int]:
-    """Live (non-zombie) processes of process group ``pgid``."""
+def _live_with(field: int, value: int) -> list[int]:
+    """Live (non-zombie) processes whose /proc stat field ``field`` (after the name) equals ``value``."""
     out = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
+        if len(fields) > field and fields[field] == str(value) and fields[0] != "Z":
             out.append(int(stat.parent.name))
     return out
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) processes of process group ``pgid``."""
+    return _live_with(2, pgid)
 
 
 def in_session(sid: int) -> list[int]:
     """Live processes of session ``sid`` (every service is started as the leader of its own session)."""
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if len(fields) > 3 and fields[3] == str(sid) and fields[0] != "Z":
-            out.append(int(stat.parent.name))
-    return out
+    return _live_with(3, sid)
 
 
 def marked(root: Path) -> list[int]:

@@ -10,16 +10,7 @@ from pathlib import Path
 import duckdb
 
 from transforms.catalog import indicators
-
-CAUSES = {
-    "new_data": ("新数据", "new data"),
-    "carried_forward": ("沿用上期值", "carried forward"),
-    "feed": ("开放数据变化", "feed changed"),
-    "weight": ("权重变化", "weight changed"),
-    "entered": ("新计入", "entered"),
-    "left": ("不再计入", "left"),
-    "unchanged": ("无变化", "unchanged"),
-}
+from transforms.publish.labels import CAUSES
 
 
 @dataclass
