@@ -57,3 +57,23 @@ def test_vectorised_indices_equal_salib_per_output() -> None:
         assert got["S1"][:, k] == pytest.approx(ref["S1"]) and got["ST"][:, k] == pytest.approx(ref["ST"])
         assert got["ST_conf"][:, k] == pytest.approx(ref["ST_conf"], rel=0.5, abs=0.02)
     assert np.isnan(got["S1"][:, 2]).all()  # a constant output has no indices
+
+
+def test_bootstrap_by_count_matrix_equals_resampled_copies() -> None:
+    """The bootstrap as count-matrix products gives SALib's estimators on each resampled copy, including a
+    resample on which an output is constant (0, as SALib)."""
+    from SALib.analyze import sobol as sobol_analyze
+
+    from transforms.build.sensitivity import _Bootstrap
+
+    rng = np.random.default_rng(5)
+    a, b, ab = rng.normal(size=(3, 40, 4))
+    a[:, 3] = b[:, 3] = 0.0  # output 3 varies only through AB: every resample of A and B is constant
+    a[7, 3] = 1.0
+    resamples = rng.integers(40, size=(30, 40))
+    s1, st = _Bootstrap(a, b, resamples).estimates(ab)
+    for r, idx in enumerate(resamples):
+        with np.errstate(all="ignore"):
+            assert s1[r] == pytest.approx(sobol_analyze.first_order(a[idx], ab[idx], b[idx]), abs=1e-9)
+            assert st[r] == pytest.approx(sobol_analyze.total_order(a[idx], ab[idx], b[idx]), abs=1e-9)
+    assert (s1[[7 not in idx for idx in resamples], 3] == 0).all()

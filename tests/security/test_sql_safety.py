@@ -23,8 +23,14 @@ REVIEWED: dict[str, str] = {
     "transforms/build/models.py:_materialise:schema": IDENT,
     "transforms/build/models.py:_materialise:sql": SQLFILE,
     "transforms/build/models.py:run_models:schema": IDENT,
-    "transforms/build/montecarlo.py:_read_scores:observed": "one of two fixed column expressions chosen by the "
-                                                            "basis argument ('raw' or 'size_adjusted'), never input",
+    "transforms/build/montecarlo.py:_build_tree:_SCORED": SQLFILE + " (the module constant _SCORED)",
+    "transforms/build/montecarlo.py:_fill_arrays:_SCOPES": SQLFILE + " (the module constant _SCOPES)",
+    "transforms/build/montecarlo.py:_read_dimensions:_SCORED": SQLFILE + " (the module constant _SCORED)",
+    "transforms/build/montecarlo.py:_read_dimensions:_SCOPES": SQLFILE + " (the module constant _SCOPES)",
+    "transforms/build/montecarlo.py:_positions:sql": "_SCORED or a fixed query of int_indicator_score_variants "
+                                                     "(values as $ parameters), never input",
+    "transforms/build/montecarlo.py:_positions:columns": "fixed column expressions of the callers (one of two "
+                                                         "chosen by the basis 'raw'/'size_adjusted'; VARIANTS)",
     "transforms/catalog/__init__.py:load_seeds:path.stem": IDENT + " (seeds/*.csv file names)",
     "transforms/publish/datapackage.py:comment_statements:_quote(d.title + ': ' + d.description)":
         "data dictionary text from the repository, quoted by _quote (doubles single quotes)",

@@ -10,6 +10,7 @@ once, as temporary macros of the build connection (they are not stored in the wa
 
 from __future__ import annotations
 
+import contextvars
 import importlib.util
 import re
 import time
@@ -25,6 +26,14 @@ from transforms.core.paths import SQL_DIR
 
 LAYERS = ("staging", "intermediate", "marts")
 _REF = re.compile(r"\b(staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b")
+# what the Python models of one run_models call share (the dense score arrays the Monte Carlo and the sensitivity
+# analysis both read): filled by the models, dropped when the run ends, so no later build sees stale arrays
+_RUN_CACHE: contextvars.ContextVar[dict | None] = contextvars.ContextVar("hnplus_build_run_cache", default=None)
+
+
+def run_cache() -> dict | None:
+    """The current build run's shared objects (None outside ``run_models``: nothing is cached then)."""
+    return _RUN_CACHE.get()
 
 
 @dataclass(frozen=True)
@@ -122,6 +131,16 @@ def run_models(
 
     ``options`` override scoring parameters for Python models (tests run the Monte Carlo with fewer draws)."""
     timings: dict[str, float] = {}
+    token = _RUN_CACHE.set({})
+    try:
+        _run_all(con, sql_dir, layers, options or {}, timings)
+    finally:
+        _RUN_CACHE.reset(token)
+    return timings
+
+
+def _run_all(con: duckdb.DuckDBPyConnection, sql_dir: Path, layers: tuple[str, ...], options: Mapping[str, str],
+             timings: dict[str, float]) -> None:
     create_macros(con, sql_dir)
     for schema in ("staging", "intermediate", CANDIDATE_SCHEMA):
         con.execute(f"create schema if not exists {schema}")
@@ -131,8 +150,7 @@ def run_models(
         schema = CANDIDATE_SCHEMA if model.layer == "marts" else model.layer
         t0 = time.perf_counter()
         try:
-            _materialise(con, model, schema, options or {})
+            _materialise(con, model, schema, options)
         except duckdb.Error as exc:
             raise RuntimeError(f"model {model.layer}/{model.path.name} failed: {exc}") from exc
         timings[f"{model.layer}.{model.name}"] = round(time.perf_counter() - t0, 4)
-    return timings

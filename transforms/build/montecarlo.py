@@ -19,6 +19,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+
+from transforms.build.models import run_cache
 
 CHUNK = 50  # draws per random-number chunk (fixed: the seed decides the draws at every scale)
 BLOCK_CELLS = 1024  # cells per block: a block's [cells, draws] arrays stay in the core's cache
@@ -29,17 +32,50 @@ MC_THREADS = int(os.environ.get("HNPLUS_MC_THREADS", "4"))  # at most this many 
 VARIANTS = {"untreated": "score_untreated", "moving_goalposts": "score_moving", "rare_on_target": "score_rare_target"}
 
 
+# the scored indicators of the ranked periods (with their special's and action's weights) and their scopes
+_SCORED = """
+    select s.period, s.city_code, s.indicator_code, s.special_code, s.action_code, s.weight, s.kind, s.evidence,
+           s.observed_score, s.value, s.score_size_adjusted,
+           s.value_status in ('reported', 'carried_forward') as has_value
+    from intermediate.int_indicator_scores as s
+    inner join intermediate.int_periods as p on s.period = p.period
+    inner join staging.stg_weights as w on w.weight_level = 'special' and w.code = s.special_code
+    inner join staging.stg_weights as a on a.weight_level = 'action' and a.code = s.action_code
+    where s.is_scored and not p.is_baseline
+"""
+_SCOPES = """
+    select s.period, s.city_code, s.scope, s.has_score
+    from intermediate.int_action_scores as s
+    inner join intermediate.int_periods as p on s.period = p.period
+    where not p.is_baseline
+"""
+
+
+def inputs(con: duckdb.DuckDBPyConnection, options: Mapping[str, str] | None = None,
+           basis: str = "raw") -> _Inputs:
+    """The dense inputs of ``basis``, read once per build run: the Monte Carlo and the sensitivity analysis read
+    the same intermediate tables, so inside ``run_models`` the second reader gets the first one's arrays (and
+    their cached blocks); outside a run a fresh read."""
+    cache = run_cache()
+    key = ("montecarlo_inputs", id(con), basis, tuple(sorted((options or {}).items())))
+    if cache is None:
+        return _Inputs(con, options, basis=basis)
+    if key not in cache:
+        cache[key] = _Inputs(con, options, basis=basis)
+    return cache[key]
+
+
+def _sorted_codes(*columns: pa.ChunkedArray) -> list[str]:
+    """The distinct codes of ``columns``, sorted."""
+    return sorted(set().union(*(pc.unique(c).to_pylist() for c in columns)) - {None})
+
+
 def scoring_parameters(con: duckdb.DuckDBPyConnection, options: Mapping[str, str] | None = None) -> dict:
     """The typed row of ``intermediate.int_scoring_parameters`` as a dict, ``options`` overriding it."""
     cur = con.execute("select * from intermediate.int_scoring_parameters")
-    params = dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
+    params = dict(zip([d[0] for d in cur.description], cur.fetchall()[0], strict=True))
     params.update(options or {})
     return params
-
-
-def _codes(column: pd.Series, values: list[str]) -> np.ndarray:
-    """Positions of ``column``'s values in ``values`` (vectorised: a Python dict lookup per row takes seconds)."""
-    return pd.Categorical(column, categories=values).codes.astype(np.intp)
 
 
 class _Inputs:
@@ -48,12 +84,13 @@ class _Inputs:
     def __init__(self, con: duckdb.DuckDBPyConnection, options: Mapping[str, str] | None = None,
                  basis: str = "raw") -> None:
         self._read_parameters(scoring_parameters(con, options))
-        ind, scopes = self._read_scores(con, basis)
-        self.periods = sorted(set(scopes["period"].unique()) | set(ind["period"].unique()))
-        self.cities = sorted(set(scopes["city_code"].unique()) | set(ind["city_code"].unique()))
-        self.indicators = sorted(set(ind["indicator_code"].unique()))
-        self._build_tree(con, ind)
-        self._fill_arrays(ind, scopes)
+        scored = con.sql(_SCORED).to_arrow_table()
+        scopes = con.sql(_SCOPES).to_arrow_table()
+        self.periods = _sorted_codes(scored["period"], scopes["period"])
+        self.cities = _sorted_codes(scored["city_code"], scopes["city_code"])
+        self.indicators = _sorted_codes(scored["indicator_code"])
+        self._build_tree(con, scored)
+        self._fill_arrays(scored, scopes, basis)
         self._read_variants(con, basis)
         self._blocks: dict[tuple[int, int, int], list] = {}
 
@@ -68,50 +105,34 @@ class _Inputs:
         self.aggregation = p["aggregation"]
         self.missing_rule = p["missing_rule"]
 
-    @staticmethod
-    def _read_scores(con: duckdb.DuckDBPyConnection, basis: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """The scored indicators (raw or size-adjusted observed scores) and the scopes of the ranked periods."""
-        observed = ("s.observed_score" if basis == "raw" else
-                    "case when s.value is not null then s.score_size_adjusted end")
-        ind = con.execute(
-            f"""
-            select s.period, s.city_code, s.indicator_code, s.special_code, s.action_code, s.weight, s.kind,
-                   s.evidence, {observed} as observed_score,
-                   s.value_status in ('reported', 'carried_forward') as has_value
-            from intermediate.int_indicator_scores as s
-            inner join intermediate.int_periods as p on s.period = p.period
-            inner join staging.stg_weights as w on w.weight_level = 'special' and w.code = s.special_code
-            inner join staging.stg_weights as a on a.weight_level = 'action' and a.code = s.action_code
-            where s.is_scored and not p.is_baseline
-            """
-        ).df()
-        scopes = con.execute(
-            """
-            select s.period, s.city_code, s.scope, s.has_score
-            from intermediate.int_action_scores as s
-            inner join intermediate.int_periods as p on s.period = p.period
-            where not p.is_baseline
-            """
-        ).df()
-        return ind, scopes
+    def _at(self, rows: pa.Table, third: tuple[str, list[str]] = ("indicator_code", [])) -> tuple[np.ndarray, ...]:
+        """Positions (period, city, third dimension) of ``rows`` in the arrays, by Arrow hash lookups (a Python
+        lookup per row takes seconds at 333 cities); rows outside the arrays get -1."""
+        column, values = third
+        values = values or self.indicators
+        return tuple(pc.fill_null(pc.index_in(rows[c], value_set=pa.array(v)), -1).to_numpy().astype(np.intp)
+                     for c, v in (("period", self.periods), ("city_code", self.cities), (column, values)))
 
-    def _build_tree(self, con: duckdb.DuckDBPyConnection, ind: pd.DataFrame) -> None:
-        """The aggregation tree as index lists (ascending): a special's indicators, an action's specials; weights."""
+    def _build_tree(self, con: duckdb.DuckDBPyConnection, scored: pa.Table) -> pd.DataFrame:
+        """The aggregation tree as index lists (ascending): a special's indicators, an action's specials; weights.
+        Returns each indicator's attributes (special, weight, kind, evidence) from its first scored row."""
+        cols = ["indicator_code", "special_code", "weight", "kind", "evidence"]
+        first = pc.index_in(pa.array(self.indicators), value_set=scored["indicator_code"]).to_numpy()
+        meta = scored.select(cols).take(pa.array(first)).to_pandas().set_index("indicator_code")
         w_sp = con.execute(
             "select code, parent_code, weight from staging.stg_weights where weight_level = 'special'"
         ).df()
         w_ac = con.execute("select code, weight from staging.stg_weights where weight_level = 'action'").df()
-        w_sp = w_sp[w_sp["code"].isin(set(ind["special_code"].unique()))].sort_values("code")
+        w_sp = w_sp[w_sp["code"].isin(set(meta["special_code"]))].sort_values("code")
         self.specials = list(w_sp["code"])
         self.actions = sorted(set(w_sp["parent_code"]) & set(w_ac["code"]))
         self.scopes = [*self.actions, "overall"]
         ii = {v: i for i, v in enumerate(self.indicators)}
         ki = {v: i for i, v in enumerate(self.specials)}
         ai = {v: i for i, v in enumerate(self.actions)}
-        meta = ind.drop_duplicates("indicator_code").set_index("indicator_code")
-        self.w_ind = np.array([float(meta.loc[c, "weight"]) for c in self.indicators])
+        self.w_ind = meta["weight"].astype(float).to_numpy()
         # the city's self-declared status items (milestones): a choice of the uncertainty analysis drops them
-        self.status_items = np.array([meta.loc[c, "kind"] == "milestone" for c in self.indicators], dtype=bool)
+        self.status_items = (meta["kind"] == "milestone").to_numpy(dtype=bool)
         # a special's parts: its self-reported and its independent indicators (int_special_scores), each part an
         # arithmetic mean, the special their mean with the part weights of independent_weight
         units = sorted({(meta.loc[c, "special_code"], meta.loc[c, "evidence"]) for c in self.indicators})
@@ -132,8 +153,9 @@ class _Inputs:
         self.action_specials = [np.array(m, dtype=np.intp) for m in members]
         w_ac = w_ac.set_index("code")
         self.w_action = np.array([float(w_ac.loc[a, "weight"]) for a in self.actions])
+        return meta
 
-    def _fill_arrays(self, ind: pd.DataFrame, scopes: pd.DataFrame) -> None:
+    def _fill_arrays(self, scored: pa.Table, scopes: pa.Table, basis: str) -> None:
         """Dense [period, city, indicator] scores and flags, [period, city, scope] has_score, and the indicator
         scores [cells, indicators] under each missing-data rule: 'zero' scores a missing value as missing_score,
         'exclude' leaves it out (NaN = does not enter the mean)."""
@@ -141,16 +163,19 @@ class _Inputs:
         self.obs = np.full((n_p, n_c, n_i), np.nan)
         self.applicable = np.zeros((n_p, n_c, n_i), dtype=bool)
         self.missing = np.zeros((n_p, n_c, n_i), dtype=bool)
-        if len(ind):
-            ip, ic, ii_ = (_codes(ind[col], values) for col, values in
-                           (("period", self.periods), ("city_code", self.cities), ("indicator_code", self.indicators)))
-            self.obs[ip, ic, ii_] = ind["observed_score"].astype(float).to_numpy()
-            self.applicable[ip, ic, ii_] = True
-            self.missing[ip, ic, ii_] = ~ind["has_value"].astype(bool).to_numpy()
+        if scored.num_rows:
+            at = self._at(scored)
+            # raw or size-adjusted observed scores (the size-adjusted view scores only reported values)
+            observed = scored["observed_score"] if basis == "raw" else pc.if_else(
+                pc.is_valid(scored["value"]), scored["score_size_adjusted"], None)
+            self.obs[at] = pc.cast(observed, pa.float64()).to_numpy(zero_copy_only=False)
+            self.applicable[at] = True
+            self.missing[at] = ~pc.fill_null(scored["has_value"], False).to_numpy(zero_copy_only=False)
         self.has_score = np.zeros((n_p, n_c, len(self.scopes)), dtype=bool)
-        sc = scopes[scopes["scope"].isin(set(self.scopes))]
-        self.has_score[_codes(sc["period"], self.periods), _codes(sc["city_code"], self.cities),
-                       _codes(sc["scope"], self.scopes)] = sc["has_score"].astype(bool).to_numpy()
+        at = self._at(scopes, ("scope", self.scopes))
+        keep = at[2] >= 0
+        self.has_score[tuple(x[keep] for x in at)] = pc.fill_null(scopes["has_score"], False).to_numpy(
+            zero_copy_only=False)[keep]
         obs, app = self.obs.reshape(n_p * n_c, n_i), self.applicable.reshape(n_p * n_c, n_i)
         zero = np.where(app, np.where(self.missing.reshape(n_p * n_c, n_i), self.missing_score, obs), np.nan)
         exclude = np.where(app, obs, np.nan)
@@ -161,18 +186,17 @@ class _Inputs:
         score holds. The size-adjusted view takes its own rows where it has them, else the raw ones."""
         self.variants = {name: np.full(self.obs.shape, np.nan) for name in VARIANTS}
         try:
-            df = con.execute("select * from intermediate.int_indicator_score_variants order by basis").df()
+            rows = con.sql("select * from intermediate.int_indicator_score_variants where basis = 'raw' or "
+                           "(basis = 'size_adjusted' and $1) order by basis",
+                           params=[basis == "size_adjusted"]).to_arrow_table()
         except duckdb.CatalogException:  # a build without the model: no variants
             return
-        rows = [df[df.basis == "raw"]] + ([df[df.basis == "size_adjusted"]] if basis == "size_adjusted" else [])
-        for part in rows:
-            part = part[part.indicator_code.isin(set(self.indicators)) & part.period.isin(set(self.periods))]
-            ip, ic, ii = (_codes(part[col], values) for col, values in (
-                ("period", self.periods), ("city_code", self.cities), ("indicator_code", self.indicators)))
-            for name, column in VARIANTS.items():
-                vals = part[column].astype(float).to_numpy()
-                keep = ~np.isnan(vals)
-                self.variants[name][ip[keep], ic[keep], ii[keep]] = vals[keep]
+        at = self._at(rows)
+        inside = (at[0] >= 0) & (at[1] >= 0) & (at[2] >= 0)
+        for name, column in VARIANTS.items():  # size-adjusted rows after the raw ones: they win where they exist
+            vals = pc.cast(rows[column], pa.float64()).to_numpy(zero_copy_only=False)
+            keep = inside & ~np.isnan(vals)
+            self.variants[name][tuple(x[keep] for x in at)] = vals[keep]
 
     def rule_values_for(self, combo: int) -> tuple[np.ndarray, np.ndarray]:
         """The indicator scores [cells, indicators] under each missing-data rule for a combination of the scoring
@@ -443,12 +467,12 @@ def rank_uncertainty(con: duckdb.DuckDBPyConnection, options: Mapping[str, str] 
     (``draw_chunks``), for the raw and the size-adjusted rank. Cities without a published score for a scope get no
     rank. Returns the rows of ``int_rank_uncertainty``. Draws and seed are the parameters mc_draws and mc_seed
     (``options`` may override them); the size-adjusted view uses the same draws."""
-    inp = _Inputs(con, options)
+    inp = inputs(con, options)
     draws, seed = int(inp.params["mc_draws"]), int(inp.params["mc_seed"])
     P, C, S = len(inp.periods), len(inp.cities), len(inp.scopes)
     chunks = draw_chunks(inp, draws, seed)
     med, p05, p95 = _intervals(inp, chunks, draws)
-    sized = _Inputs(con, options, basis="size_adjusted")
+    sized = inputs(con, options, basis="size_adjusted")
     med_s, p05_s, p95_s = _intervals(sized, draw_chunks(sized, draws, seed), draws)
     df = pd.DataFrame({  # noqa: F841 (read by DuckDB through its replacement scan)
         "period": np.repeat(inp.periods, C * S),
