@@ -98,13 +98,17 @@ def summarise_l(res: dict) -> dict:
     floor_s = res["floor"].get("wall_s")
     build = p["build"].get("result", {})
     mc = build.get("monte_carlo_s")
-    # transform = the build stage without its score step (the rank Monte Carlo, numpy, reported on its own)
-    transform = round(p["build"]["wall_s"] - (mc or 0), 3) if "wall_s" in p["build"] else None
+    # transform = the build stage without its score step (the numpy uncertainty and sensitivity analysis: the rank
+    # Monte Carlo and the Sobol sample, reported on their own; older results knew only the Monte Carlo)
+    score_s = build.get("score_s", mc)
+    transform = round(p["build"]["wall_s"] - (score_s or 0), 3) if "wall_s" in p["build"] else None
     s: dict = {"report_rows": rows, "feed_rows": feed_rows, "end_to_end_s": e2e,
                "end_to_end_with_process_start_s": p["_total_process_s"], "peak_rss_mib": p["_peak_rss_mib"],
                "rows_per_s_end_to_end": round((rows + feed_rows) / e2e) if e2e else None,
-               "floor_s": floor_s, "transform_s": transform, "score_monte_carlo_s": mc,
-               "monte_carlo_draws": build.get("monte_carlo_draws"),
+               "floor_s": floor_s, "transform_s": transform, "score_s": score_s, "score_monte_carlo_s": mc,
+               "score_models_s": build.get("score_models_s"), "monte_carlo_draws": build.get("monte_carlo_draws"),
+               "sensitivity_evaluations": build.get("sensitivity_evaluations"),
+               "build_model_s": build.get("model_s"),
                "transform_over_floor": round(transform / floor_s, 2) if floor_s and transform else None,
                "transform_and_score_over_floor": round(p["build"]["wall_s"] / floor_s, 2)
                if floor_s and "wall_s" in p["build"] else None,
@@ -149,14 +153,20 @@ def summarise_l(res: dict) -> dict:
             s["baseline_note"] = (f"pandas baseline measured on {b['cities']} cities ({b['fraction']:.1%}) and "
                                   "extrapolated linearly (the GX import once, not scaled)")
         s["speedup_vs_pandas"] = round(s["baseline_s"] / e2e, 1) if e2e else None
+        # like for like: the product's time on the work the baseline also does (the models it does not port, such
+        # as the sensitivity analysis and the coherence audit, left out on our side: lstages.NOT_IN_BASELINE)
+        extra = build.get("not_in_baseline_s", 0.0)
+        common = e2e - extra
+        s["not_in_baseline_s"], s["end_to_end_common_work_s"] = extra, round(common, 3)
+        s["speedup_vs_pandas_like_for_like"] = round(s["baseline_s"] / common, 1) if common > 0 else None
         # the same ratio without the rank Monte Carlo on either side, so the reader sees where the gap comes from
         b_mc = steps.get("monte_carlo", 0) / b["fraction"]  # fraction is 1 unless asked for
-        if mc is not None and e2e > mc and "monte_carlo" in steps:
-            s["speedup_vs_pandas_without_monte_carlo"] = round((s["baseline_s"] - b_mc) / (e2e - mc), 1)
+        if mc is not None and common > mc and "monte_carlo" in steps:
+            s["speedup_vs_pandas_without_monte_carlo"] = round((s["baseline_s"] - b_mc) / (common - mc), 1)
     targets = {"end_to_end_le_120s": e2e <= 120, "peak_rss_le_4gib": p["_peak_rss_mib"] <= 4 * GIB,
                "transform_le_3x_floor": s["transform_over_floor"] is not None and s["transform_over_floor"] <= 3}
     if "speedup_vs_pandas" in s:
-        targets["ge_10x_pandas"] = s["speedup_vs_pandas"] >= 10
+        targets["ge_10x_pandas"] = (s["speedup_vs_pandas_like_for_like"] or 0) >= 10
     errors = [k for k, v in p.items() if isinstance(v, dict) and "error" in v]
     if errors:
         targets["no_stage_errors"] = False
