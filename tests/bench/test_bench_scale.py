@@ -110,9 +110,14 @@ def test_validate_flags_a_negative_count(tiny: Path, tmp_path: Path) -> None:
 def test_bench_command_runs_on_a_tiny_scale(tmp_path: Path) -> None:
     from tools.bench.__main__ import main
 
-    assert main(["--scale", "XXS", "--skip-baseline", "--data-dir", str(tmp_path)]) == 0
+    assert main(["--scale", "XXS", "--skip-baseline", "--repeat", "2", "--data-dir", str(tmp_path)]) == 0
     res = json.loads((tmp_path / "results-XXS.json").read_text(encoding="utf-8"))
     s = res["summary"]
+    # repeated cold runs, each with its floor beside it and the load recorded; the target on the median ratio
+    reps = s["repetitions"]["runs"]
+    assert [r["repetition"] for r in reps] == [1, 2] and all(len(r["loadavg_at_start"]) == 3 for r in reps)
+    assert all(r["transform_over_floor"] == round(r["transform_s"] / r["floor_s"], 2) for r in reps)
+    assert s["transform_over_floor"] == s["repetitions"]["median"]["transform_over_floor"]
     assert s["report_rows"] == 20 * 3 * REPORT_ITEMS and s["feed_rows"] == 20_000
     assert res["floor"]["result"]["rows_scanned"] == s["report_rows"] + s["feed_rows"]
     assert 0 < s["peak_rss_mib"] < 4096

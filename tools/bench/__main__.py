@@ -1,4 +1,4 @@
-"""``python -m tools.bench [--scale L|S|XS|M] [--skip-baseline] [--baseline-fraction F]``.
+"""``python -m tools.bench [--scale L|S|XS|M] [--skip-baseline] [--baseline-fraction F] [--repeat N]``.
 
 Writes ``$HNPLUS_DATA_DIR/bench/results-<scale>.json`` and prints a short table.
 """
@@ -21,12 +21,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-intake-subset", action="store_true")
     ap.add_argument("--airflow", action="store_true",
                     help="with --scale S: also time `hnplus run` (Airflow dags test) cold and with no changed input")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="cold runs of the pipeline, each with the floor beside it; figures of the median (default 3)")
     ap.add_argument("--data-dir", type=Path, default=None, help="bench root (default $HNPLUS_DATA_DIR/bench)")
     args = ap.parse_args(argv)
     root = args.data_dir or data_paths().root / "bench"
     results = run_bench(args.scale, root, skip_baseline=args.skip_baseline,
                         baseline_fraction=args.baseline_fraction, intake_subset=not args.skip_intake_subset,
-                        airflow=args.airflow)
+                        airflow=args.airflow, repeat=args.repeat)
     print_table(results)
     return 0
 

@@ -8,6 +8,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -54,8 +55,45 @@ def _pipeline(root: Path, force: bool) -> dict:
     return stages
 
 
+def _cold_runs(root: Path, repeat: int) -> list[dict]:
+    """``repeat`` cold runs of the pipeline, each followed by the floor (so each ratio is measured side by side,
+    under the same load), with the load average at the start of each."""
+    runs = []
+    for i in range(repeat):
+        for sub in ("work", "published"):
+            shutil.rmtree(root / sub, ignore_errors=True)
+        load = [round(x, 2) for x in os.getloadavg()]
+        pipeline = _pipeline(root, force=False)
+        runs.append({"repetition": i + 1, "loadavg_at_start": load, "pipeline": pipeline,
+                     "floor": run_stage("floor", root=str(root)),
+                     "loadavg_at_end": [round(x, 2) for x in os.getloadavg()]})
+    return runs
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """The repetition whose end-to-end time is the median (the lower one of an even count)."""
+    ordered = sorted(runs, key=lambda r: r["pipeline"]["_total_s"])
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def repetition_table(runs: list[dict]) -> dict:
+    """Per repetition the figures whose ratio the targets use, and their medians."""
+    rows = []
+    for r in runs:
+        p, fl = r["pipeline"], r["floor"].get("wall_s")
+        build = p["build"].get("result", {})
+        score = build.get("score_s", build.get("monte_carlo_s")) or 0
+        transform = p["build"].get("wall_s", 0) - score
+        rows.append({"repetition": r["repetition"], "loadavg_at_start": r["loadavg_at_start"],
+                     "end_to_end_s": p["_total_s"], "floor_s": fl, "transform_s": round(transform, 3),
+                     "score_s": score, "transform_over_floor": round(transform / fl, 2) if fl else None})
+    med = {k: statistics.median([x[k] for x in rows if x[k] is not None])
+           for k in ("end_to_end_s", "floor_s", "transform_s", "score_s", "transform_over_floor")}
+    return {"runs": rows, "median": med}
+
+
 def run_l(scale_name: str, root: Path, skip_baseline: bool, baseline_fraction: float | None,
-          intake_subset: bool) -> dict:
+          intake_subset: bool, repeat: int = 3) -> dict:
     scale = SCALES[scale_name]
     root.mkdir(parents=True, exist_ok=True)
     g = run_stage("generate", timeout=3600, root=str(root), scale=scale_name)
@@ -67,8 +105,11 @@ def run_l(scale_name: str, root: Path, skip_baseline: bool, baseline_fraction: f
     res: dict = {"scale_spec": scale.__dict__, "generate": gen,
                  "disk_mib": {d: round(sum(p.stat().st_size for p in (root / d).rglob("*") if p.is_file()) / 2**20, 1)
                               for d in ("reports", "feeds")}}
-    res["pipeline"] = _pipeline(root, force=False)
-    res["floor"] = run_stage("floor", root=str(root))
+    runs = _cold_runs(root, max(1, repeat))
+    # the stage figures of the median repetition are reported; the last one's warehouse serves the re-runs
+    median = _median_run(runs)
+    res["pipeline"], res["floor"] = median["pipeline"], median["floor"]
+    res["repetitions"] = repetition_table(runs)
     res["rerun_no_change"] = _pipeline(root, force=False)
     # a city resubmits one report: only that file is read again, then validate, build and publish run in full
     # (scores are relative: goalposts and ranks span all cities, so one changed input can move every score)
@@ -163,6 +204,11 @@ def summarise_l(res: dict) -> dict:
         b_mc = steps.get("monte_carlo", 0) / b["fraction"]  # fraction is 1 unless asked for
         if mc is not None and common > mc and "monte_carlo" in steps:
             s["speedup_vs_pandas_without_monte_carlo"] = round((s["baseline_s"] - b_mc) / (common - mc), 1)
+    reps = res.get("repetitions")
+    if reps:  # repeated cold runs: the ratio of each repetition measured side by side, the target on the median
+        s["repetitions"] = reps
+        s["transform_over_floor_of_median_run"] = s["transform_over_floor"]
+        s["transform_over_floor"] = reps["median"]["transform_over_floor"]
     targets = {"end_to_end_le_120s": e2e <= 120, "peak_rss_le_4gib": p["_peak_rss_mib"] <= 4 * GIB,
                "transform_le_3x_floor": s["transform_over_floor"] is not None and s["transform_over_floor"] <= 3}
     if "speedup_vs_pandas" in s:
@@ -176,7 +222,7 @@ def summarise_l(res: dict) -> dict:
 
 
 def run_bench(scale: str, root: Path, skip_baseline: bool = False, baseline_fraction: float | None = None,
-              intake_subset: bool = True, airflow: bool = False) -> dict:
+              intake_subset: bool = True, airflow: bool = False, repeat: int = 3) -> dict:
     """Run one scale and write ``root/results-<scale>.json``."""
     started = datetime.now(UTC).isoformat()
     machine = _machine()
@@ -203,7 +249,7 @@ def run_bench(scale: str, root: Path, skip_baseline: bool = False, baseline_frac
                     "make_run_le_60s": af["cold"]["seconds"] <= 60 and af["cold"]["returncode"] == 0,
                     "make_run_rerun_no_change_le_10s": af["rerun_no_change"]["seconds"] <= 10}
     else:
-        res = run_l(scale, root / scale, skip_baseline, baseline_fraction, intake_subset)
+        res = run_l(scale, root / scale, skip_baseline, baseline_fraction, intake_subset, repeat=repeat)
     out = {"scale": scale, "started_at": started, "finished_at": datetime.now(UTC).isoformat(),
            "machine": machine, "note": "2 shared cores; other engineers' processes (tests, builds) ran at the same "
            "time, see loadavg_at_start", **res}
