@@ -167,21 +167,3 @@ def test_monte_carlo_does_not_depend_on_threads_or_blocks(sample_warehouse, monk
     _rerun(con, 120, 3)
     assert reference.equals(con.execute(q).df())
     _rerun(con, 1000, 2015)  # leave the 1,000-draw table the other tests expect
-
-
-def test_counted_rank_quantiles_equal_sorted_nearest_rank_quantiles() -> None:
-    """The Monte Carlo's quantiles from rank histograms equal the nearest-rank quantiles of the sorted ranks, with
-    draws that give a cell no rank (sorted last, not counted) and a cell that never has a rank."""
-    rng = np.random.default_rng(3)
-    none = np.iinfo(np.int16).max
-    ranks = rng.integers(1, 12, size=(50, 37)).astype(np.int16)
-    ranks[rng.random(ranks.shape) < 0.2] = none
-    ranks[4] = none
-    counts, (med, p05, p95) = score._nearest_rank_quantiles(ranks, none, 11, (0.5, 0.05, 0.95))
-    srt = np.sort(ranks, axis=1)
-    n = (ranks != none).sum(axis=1)
-    assert np.array_equal(counts, n)
-    for got, p in ((med, 0.5), (p05, 0.05), (p95, 0.95)):
-        k = np.clip(np.ceil(p * n).astype(int) - 1, 0, ranks.shape[1] - 1)
-        want = np.where(n > 0, srt[np.arange(len(ranks)), k], np.nan)
-        assert np.array_equal(got, want, equal_nan=True)

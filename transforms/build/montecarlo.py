@@ -388,34 +388,17 @@ def _rank_quantiles(inp: _Inputs, chunks: list[tuple], draws: int, p0: int,
     # numpy releases the GIL in its array loops: one thread per core; each chunk writes its own columns
     with ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, MC_THREADS))) as pool:
         list(pool.map(rank_chunk, chunks))
-    counts, quantiles = _nearest_rank_quantiles(ranks, none, C, (0.5, 0.05, 0.95))
+    counts = (ranks != none).sum(axis=1)
+    ranks.sort(axis=1)
+    rows = np.arange(n_cells)
+
+    def q(p: float) -> np.ndarray:
+        # nearest-rank quantiles (inverted CDF) keep intervals on whole ranks; draws without a rank sort last
+        k = np.clip(np.ceil(p * counts).astype(int) - 1, 0, max(draws - 1, 0))
+        return ranks[rows, k].astype(float) if draws else np.full(n_cells, np.nan)
+
     shape = (P, C, S)
-    return counts.reshape(shape), *(x.reshape(shape) for x in quantiles)
-
-
-def _nearest_rank_quantiles(ranks: np.ndarray, none: int, n_ranks: int,
-                            ps: tuple[float, ...]) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Per row of ``ranks`` [cells, draws] (values 1..n_ranks, ``none`` = no rank in that draw): the number of
-    draws with a rank and the nearest-rank quantiles (inverted CDF: whole ranks) for each p of ``ps``; NaN where
-    a row has no rank. Counted, not sorted: ranks are small integers, so each row's rank histogram and its
-    cumulative sum give every quantile (sorting a thousand ranks per cell was the Monte Carlo's dearest step)."""
-    n_cells = len(ranks)
-    counts = np.zeros(n_cells, dtype=np.int64)
-    out = [np.full(n_cells, np.nan) for _ in ps]
-    block = max(1, 2**22 // max(1, ranks.shape[1]))  # rows per block: about 4 M ranks at a time
-    for r0 in range(0, n_cells, block):
-        r1 = min(n_cells, r0 + block)
-        part = ranks[r0:r1]
-        valid = part != none
-        bins = np.arange(r1 - r0, dtype=np.int64)[:, None] * n_ranks + (part.astype(np.int64) - 1)
-        hist = np.bincount(bins[valid], minlength=(r1 - r0) * n_ranks).reshape(r1 - r0, n_ranks)
-        cum = np.cumsum(hist, axis=1)
-        n = cum[:, -1] if n_ranks else np.zeros(r1 - r0, dtype=np.int64)
-        counts[r0:r1] = n
-        for q, p in zip(out, ps, strict=True):
-            k = np.maximum(np.ceil(p * n).astype(np.int64) - 1, 0)  # the k-th smallest rank, 0-based
-            q[r0:r1] = np.where(n > 0, (cum <= k[:, None]).sum(axis=1) + 1, np.nan)
-    return counts, out
+    return counts.reshape(shape), q(0.5).reshape(shape), q(0.05).reshape(shape), q(0.95).reshape(shape)
 
 
 def draw_chunks(inp: _Inputs, draws: int, seed: int) -> list[tuple]:
