@@ -469,9 +469,9 @@ def indicator_scores_suite() -> gx.ExpectationSuite:
     ])
 
 
-def action_scores_suite() -> gx.ExpectationSuite:
-    what = "action scores"
-    return gx.ExpectationSuite(name="action_scores", expectations=[
+def scope_scores_suite() -> gx.ExpectationSuite:
+    what = "scope scores"
+    return gx.ExpectationSuite(name="scope_scores", expectations=[
         *_structure(["period", "city_code", "scope", "score", "coverage"], what),
         *_codes("city_code", "period", None, what),
         gxe.ExpectColumnValuesToBeInSet(
@@ -486,7 +486,7 @@ def action_scores_suite() -> gx.ExpectationSuite:
             column_list=["period", "city_code", "scope"],
             meta=_meta("critical", "an action score appears twice for one city, period and scope: a join fanned "
                                    "out")),
-        *_check_expectations("action_scores"),
+        *_check_expectations("scope_scores"),
     ])
 
 
@@ -609,10 +609,10 @@ def assets() -> dict[str, Asset]:
               ("period", "city_code", "special_code"), special_scores_suite),
         Asset("indicator_scores", f"{CANDIDATE_SCHEMA}.indicator_scores", "audit", INDICATOR_SCORES_SQL,
               ("period", "city_code", "indicator_code"), indicator_scores_suite),
-        Asset("action_scores", f"{CANDIDATE_SCHEMA}.action_scores", "audit",
-              _mart_sql("action_scores", "period, city_code, scope, score, coverage, score_size_adjusted, "
+        Asset("scope_scores", f"{CANDIDATE_SCHEMA}.scope_scores", "audit",
+              _mart_sql("scope_scores", "period, city_code, scope, score, coverage, score_size_adjusted, "
                                          "rank_size_adjusted"),
-              ("period", "scope", "city_code"), action_scores_suite),
+              ("period", "scope", "city_code"), scope_scores_suite),
         Asset("score_changes", f"{CANDIDATE_SCHEMA}.score_changes", "audit",
               _mart_sql("score_changes", "period, city_code, scope, indicator_code, effective_weight, score_change, "
                                          "cause"),

@@ -20,7 +20,7 @@ def _cell(con, city: str, period: str, code: str) -> dict:
 
 
 def _scope(con, city: str, period: str, scope: str) -> dict:
-    cur = con.execute("select * from intermediate.int_action_scores where city_code = ? and period = ? "
+    cur = con.execute("select * from intermediate.int_scope_scores where city_code = ? and period = ? "
                       "and scope = ?", [city, period, scope])
     names = [d[0] for d in cur.description]
     return dict(zip(names, cur.fetchone(), strict=True))
@@ -148,7 +148,7 @@ def yardstick_case(tiny):
 
 
 def test_unchanged_data_across_the_milestone_change_changes_no_score_or_rank(yardstick_case):
-    q = ("select city_code, scope, score, rank from intermediate.int_action_scores where period = ? "
+    q = ("select city_code, scope, score, rank from intermediate.int_scope_scores where period = ? "
          "order by city_code, scope")
     before, after = yardstick_case.execute(q, ["2018Q4"]).fetchall(), yardstick_case.execute(q, ["2019Q1"]).fetchall()
     assert before == after

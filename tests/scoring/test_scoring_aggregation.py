@@ -39,7 +39,7 @@ PLAN = {
 
 
 def _scopes(con, period: str) -> dict[tuple[str, str], dict]:
-    cur = con.execute("select * from intermediate.int_action_scores where period = ?", [period])
+    cur = con.execute("select * from intermediate.int_scope_scores where period = ?", [period])
     names = [d[0] for d in cur.description]
     return {(r["city_code"], r["scope"]): r for r in (dict(zip(names, t, strict=True)) for t in cur.fetchall())}
 

@@ -123,7 +123,7 @@ def test_special_score_is_the_weighted_mean(target_case):
     parks = 100 * 20 / (0.5 * T25_PARKS - 10)
     assert sp == pytest.approx(parks)
     a1 = target_case.execute(
-        "select score_arithmetic from intermediate.int_action_scores where city_code = '410100' "
+        "select score_arithmetic from intermediate.int_scope_scores where city_code = '410100' "
         "and period = '2016Q4' and scope = 'a1'").fetchone()[0]
     assert a1 == pytest.approx((parks + 50.0) / 2)
 
@@ -239,7 +239,7 @@ def test_a_later_quarter_never_moves_published_scores(tiny):
         row(c, "2020Q4", "ms_s2", milestone="已完成") for c in CITIES]
     old = tiny(cities=CITIES, indicators=inds, weights=WEIGHTS, rows=base)
     new = tiny(cities=CITIES, indicators=inds, weights=WEIGHTS, rows=base + later)
-    q = ("select period, city_code, scope, score, rank from intermediate.int_action_scores "
+    q = ("select period, city_code, scope, score, rank from intermediate.int_scope_scores "
          "where period <= '2019Q4' order by all")
     assert old.execute(q).fetchall() == new.execute(q).fetchall()
     # one yardstick: goalposts 0..8 in the reference period, scored on 0..8 * 10 / 3 = 26.67: 9 scores 33.75

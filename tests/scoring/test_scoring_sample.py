@@ -59,7 +59,7 @@ def test_sql_scores_equal_the_numpy_recomputation(sample_warehouse):
     n = score.nominal_scores(con)  # noqa: F841 (DuckDB replacement scan)
     diff, rows = con.execute(
         "select max(abs(n.score - s.score_unpublished)), count(*) from n "
-        "inner join intermediate.int_action_scores as s using (period, city_code, scope)").fetchone()
+        "inner join intermediate.int_scope_scores as s using (period, city_code, scope)").fetchone()
     assert rows == 4320 and diff < 1e-9
 
 

@@ -124,7 +124,7 @@ def test_explained_changes_do_not_stop_the_run(data: DataPaths) -> None:
     """Two changes the audit must let through (one build and audit for both, to keep the suite fast):
 
     * a late report within the carry-forward window: values are carried, the completeness warning names the city;
-    * a big jump against the published run for a city whose inputs changed too: the jump is explained.
+    * a big jump against the published dataset for a city whose inputs changed too: the jump is explained.
     """
     sql(data, "update raw.report_files set status = 'rejected' where city_code = '411100' and period = '2018Q3'")
     sql(data, "update marts.league_table set score = case when score > 50 then score - 20 else score + 20 end "

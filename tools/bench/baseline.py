@@ -821,7 +821,7 @@ def _weighted_mean(df: pd.DataFrame, by: list[str], col: str, geometric: bool, f
 
 
 def _aggregate(df: pd.DataFrame, by: list[str], cols: dict[str, str], prm: dict) -> pd.DataFrame:
-    """One level of ``int_action_scores`` (specials -> action, actions -> overall), weights ``w``: both means of
+    """One level of ``int_scope_scores`` (specials -> action, actions -> overall), weights ``w``: both means of
     the score, the selected method's mean of the size-adjusted, milestone, self-reported and independent scores,
     the independent share and the coverages. ``cols`` names the parts' columns."""
     floor, geo = prm["geometric_floor"], prm["aggregation"] == "geometric"
@@ -841,7 +841,7 @@ def _aggregate(df: pd.DataFrame, by: list[str], cols: dict[str, str], prm: dict)
 
 
 def _scope_scores(sp: pd.DataFrame, weights: pd.DataFrame, prm: dict) -> pd.DataFrame:
-    """``int_action_scores``' actions and overall: the scope scores before the threshold, progress and ranks."""
+    """``int_scope_scores``' actions and overall: the scope scores before the threshold, progress and ranks."""
     geo = prm["aggregation"] == "geometric"
     wsp = weights[weights["weight_level"] == "special"][["code", "weight"]].rename(columns={"weight": "w"})
     a = sp.merge(wsp, left_on="special_code", right_on="code").rename(columns={"action_code": "scope"})
@@ -861,8 +861,8 @@ def _scope_scores(sp: pd.DataFrame, weights: pd.DataFrame, prm: dict) -> pd.Data
     return u
 
 
-def _action_scores(sp: pd.DataFrame, weights: pd.DataFrame, periods: pd.DataFrame, prm: dict) -> pd.DataFrame:
-    """``int_action_scores``: action and overall scores, coverage threshold, progress to the milestone from the
+def _scope_scores(sp: pd.DataFrame, weights: pd.DataFrame, periods: pd.DataFrame, prm: dict) -> pd.DataFrame:
+    """``int_scope_scores``: action and overall scores, coverage threshold, progress to the milestone from the
     anchor, status, evidence parts, ranks."""
     u = _scope_scores(sp, weights, prm).merge(
         periods[["period", "is_baseline", "milestone_year", "is_milestone_change", "anchor_period", "period_index",
@@ -905,7 +905,7 @@ def _action_scores(sp: pd.DataFrame, weights: pd.DataFrame, periods: pd.DataFram
 
 
 def _evidence_columns(u: pd.DataFrame, prm: dict) -> pd.DataFrame:
-    """``int_action_scores``' final: the self-reported and independent scores, their gap and agreement."""
+    """``int_scope_scores``' final: the self-reported and independent scores, their gap and agreement."""
     r, has = prm["score_rounding"], u["has_score"]
     self_all, ind_all = u["self_report_all"], u["independent_all"]
     u["self_report_score"] = np.where(has, sql_round(self_all, r), np.nan)
@@ -1058,7 +1058,7 @@ def _marts(scores: pd.DataFrame, sp: pd.DataFrame, acts: pd.DataFrame, unc: pd.D
             "anchor_score", "milestone_score", "achieved_share", "elapsed_share", "progress_ratio", "on_track",
             "trend_arrow", "traffic_light", "rank", "rank_change", "score_size_adjusted", "rank_size_adjusted",
             "self_report_score", "independent_score", "independent_share", "evidence_gap", "evidence_agreement"]
-    action_scores = (a[cols].assign(**{c: sql_round(a[c], 4) for c in r4}, method_version=mv)
+    scope_scores = (a[cols].assign(**{c: sql_round(a[c], 4) for c in r4}, method_version=mv)
                      .sort_values(["period", "city_code", "scope"], ignore_index=True))
 
     scored = actions_seed[actions_seed["scored"].str.lower().isin(["true", "t", "1"])]
@@ -1090,7 +1090,7 @@ def _marts(scores: pd.DataFrame, sp: pd.DataFrame, acts: pd.DataFrame, unc: pd.D
                          "indicators_reported", "indicators_carried_forward", "indicators_not_reported"]]
                       .assign(**{c: sql_round(s[c], 4) for c in r4}, method_version=mv)
                       .sort_values(["period", "city_code", "special_code"], ignore_index=True))
-    return {"league_table": league, "action_scores": action_scores, "special_scores": special_scores,
+    return {"league_table": league, "scope_scores": scope_scores, "special_scores": special_scores,
             "indicator_scores": _indicator_mart(scores, not_base, mv),
             "rank_uncertainty": unc[unc["period"].isin(not_base)].assign(method_version=mv).sort_values(
                 ["period", "scope", "city_code"], ignore_index=True)}
@@ -1143,7 +1143,7 @@ def _score(rows: pd.DataFrame, files: pd.DataFrame, feed: pd.DataFrame, seeds: P
     gp = _goalposts(values, ind, keys, tg, prm)
     scores = _indicator_scores(values, periods, ind, tg, gp, keys, _seed(seeds, "indicator_changes.csv"), prm)
     sp = _special_scores(scores, prm)
-    acts = _action_scores(sp, weights, periods, prm)
+    acts = _scope_scores(sp, weights, periods, prm)
     return prm, {"cities": cities, "periods": periods, "scores": scores, "special": sp, "actions": acts,
                  "weights": weights, "plan_actions": _seed(seeds, "plan_actions.csv")}
 

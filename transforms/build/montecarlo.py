@@ -88,7 +88,7 @@ class _Inputs:
         scopes = con.execute(
             """
             select s.period, s.city_code, s.scope, s.has_score
-            from intermediate.int_action_scores as s
+            from intermediate.int_scope_scores as s
             inner join intermediate.int_periods as p on s.period = p.period
             where not p.is_baseline
             """

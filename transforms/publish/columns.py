@@ -34,10 +34,11 @@ TABLES: dict[str, Doc] = {
         "One row per (period, city, scope); scope is 'overall' or an action code; score 0-100, ranked per period "
         "and scope.",
     ),
-    "action_scores": Doc(
-        "行动得分", "Action scores",
-        "每个报告期、城市和范围一行:算术与几何平均得分、覆盖率门槛、进度状态。",
-        "One row per (period, city, scope): arithmetic and geometric scores, coverage threshold, progress status.",
+    "scope_scores": Doc(
+        "范围得分", "Scope scores",
+        "每个报告期、城市和范围(总体或某一行动)一行:算术与几何平均得分、覆盖率门槛、进度状态。",
+        "One row per (period, city, scope); scope is 'overall' or an action code: arithmetic and geometric scores, "
+        "coverage threshold, progress status.",
     ),
     "special_scores": Doc(
         "专项得分", "Special scores",
@@ -371,7 +372,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
                      "no_score_reason", "milestone_year", "is_milestone_change", "progress_ratio", "on_track",
                      "trend_arrow", "traffic_light", "self_report_score", "independent_score", "independent_share",
                      "evidence_gap", "evidence_agreement", "aggregation", "method_version"),
-    "action_scores": ("period", "city_code", "scope", "score", "score_arithmetic", "score_geometric", "aggregation",
+    "scope_scores": ("period", "city_code", "scope", "score", "score_arithmetic", "score_geometric", "aggregation",
                       "coverage", "carried_forward_share", "coverage_threshold", "has_score", "no_score_reason",
                       "parts_applicable", "parts_scored", "baseline_score", "milestone_year", "is_milestone_change",
                       "anchor_period", "anchor_score", "milestone_score", "achieved_share", "elapsed_share",

@@ -32,11 +32,11 @@ from transforms.publish.site import build_site
 from transforms.publish.warehouse_docs import tidy_warehouse
 
 log = logging.getLogger(__name__)
-PUBLISHED_TABLES = ("league_table", "action_scores", "special_scores", "indicator_scores", "score_changes",
+PUBLISHED_TABLES = ("league_table", "scope_scores", "special_scores", "indicator_scores", "score_changes",
                     "evidence_pairs", "coherence_audit", "rank_sensitivity")
 ORDER_BY = {
     "league_table": "period, scope, rank, city_code",
-    "action_scores": "period, scope, city_code",
+    "scope_scores": "period, scope, city_code",
     "special_scores": "period, city_code, special_code",
     "indicator_scores": "period, city_code, indicator_code",
     "score_changes": "period, city_code, scope, indicator_code",
@@ -44,7 +44,7 @@ ORDER_BY = {
     "coherence_audit": "period, scope, item_level, measure, item_code",
     "rank_sensitivity": "period, city_code, rank_basis, choice",
 }
-JSON_TABLES = ("league_table", "action_scores", "special_scores")  # indicator_scores is large: CSV and Parquet only
+JSON_TABLES = ("league_table", "scope_scores", "special_scores")  # indicator_scores is large: CSV and Parquet only
 
 
 def _sql_path(path: Path) -> str:

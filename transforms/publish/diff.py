@@ -191,10 +191,10 @@ def render_text(diff: dict, limit: int = 40, scope: str | None = "overall") -> s
     return "\n".join(lines) + "\n"
 
 
-def cli_diff(run_a: str, run_b: str, published_root: Path, scope: str = "overall", limit: int = 40,
+def cli_diff(dataset_a: str, dataset_b: str, published_root: Path, scope: str = "overall", limit: int = 40,
              as_json: bool = False) -> str:
-    """What ``hnplus diff RUN_A RUN_B`` prints: datasets by id, ``latest``, a period or a path."""
-    result = diff_datasets(resolve_dataset(run_a, published_root), resolve_dataset(run_b, published_root))
+    """What ``hnplus diff DATASET_A DATASET_B`` prints: datasets by id, ``latest``, a period or a path."""
+    result = diff_datasets(resolve_dataset(dataset_a, published_root), resolve_dataset(dataset_b, published_root))
     if as_json:
         return json.dumps(result, ensure_ascii=False, indent=2) + "\n"
     return render_text(result, limit=limit, scope=None if scope == "all" else scope)
