@@ -316,21 +316,21 @@ from t left join ind on t.indicator_code = ind.indicator_code
 """
 
 
-def staged_facts_suite() -> gx.ExpectationSuite:
-    """Staged facts (``intermediate.int_indicator_values``): one value per (city, period, indicator)."""
-    what = "a staged fact"
+def indicator_values_suite() -> gx.ExpectationSuite:
+    """Indicator values (``intermediate.int_indicator_values``): one value per (city, period, indicator)."""
+    what = "an indicator value"
     n_ind = len(indicators())
-    return gx.ExpectationSuite(name="staged_facts", expectations=[
+    return gx.ExpectationSuite(name="indicator_values", expectations=[
         *_structure(["city_code", "period", "indicator_code", "is_applicable", "value", "value_status",
                      "value_source"], "intermediate.int_indicator_values"),
         *_types(["city_code", "period", "indicator_code", "value_status"], ["value"], "int_indicator_values"),
         *_codes("city_code", "period", "indicator_code", what),
         gxe.ExpectColumnValuesToBeInSet(
             column="value_status", value_set=FACT_VALUE_STATUSES,
-            meta=_meta("critical", "a staged fact has an unknown kind of absence")),
+            meta=_meta("critical", "an indicator value has an unknown kind of absence")),
         gxe.ExpectColumnValuesToBeInSet(
             column="value_source", value_set=["report", "feed"],
-            meta=_meta("critical", "a staged fact does not say whether it came from a report or a feed")),
+            meta=_meta("critical", "an indicator value does not say whether it came from a report or a feed")),
         *_ranges(what),
         gxe.ExpectCompoundColumnsToBeUnique(
             column_list=["city_code", "period", "indicator_code"],
@@ -345,11 +345,11 @@ def staged_facts_suite() -> gx.ExpectationSuite:
             meta=_meta("warning", "a city's own report covers fewer than half of its applicable indicators in a "
                                   "period (its report is late, rejected or mostly blank): its score rests on values "
                                   "carried forward or on nothing (completeness per city)")),
-        *_check_expectations("staged_facts"),
+        *_check_expectations("indicator_values"),
     ])
 
 
-STAGED_FACTS_SQL = f"""
+INDICATOR_VALUES_SQL = f"""
 with t as (select * from intermediate.int_indicator_values), ind as (select * from seeds.indicators),
 per_city as (
     select city_code, period, count(*) as rows_per_city_period,
@@ -592,8 +592,8 @@ def assets() -> dict[str, Asset]:
               report_rows_suite, row_level_quarantine=True),
         Asset("raw_feed_records", "raw.feed_records", "inputs", FEED_RECORDS_SQL,
               ("feed_id", "snapshot_id", "record_number"), feed_records_suite),
-        Asset("staged_facts", "intermediate.int_indicator_values", "audit", STAGED_FACTS_SQL,
-              ("city_code", "period", "indicator_code"), staged_facts_suite),
+        Asset("indicator_values", "intermediate.int_indicator_values", "audit", INDICATOR_VALUES_SQL,
+              ("city_code", "period", "indicator_code"), indicator_values_suite),
         Asset("league_table", f"{CANDIDATE_SCHEMA}.league_table", "audit",
               _mart_sql("league_table", "period, city_code, city_name, scope, score, rank, coverage, "
                                         "(score is not null) = coalesce(has_score, true) as score_presence_ok, "
