@@ -18,7 +18,7 @@ from pathlib import Path
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
-from transforms.catalog import MILESTONE_STATUSES, cities, indicators, read_seed
+from transforms.catalog import REPORT_KINDS, STATUS_STEPS, cities, indicators, read_seed
 from transforms.core.paths import SQL_DIR
 from transforms.core.schemas import CANDIDATE_SCHEMA
 
@@ -201,21 +201,21 @@ def _ranges(what: str, zh: bool = False) -> list[gxe.Expectation]:
         gxe.ExpectColumnValuesToBeInSet(
             column="unit_matches_kind", value_set=[True],
             meta=_meta("critical", f"{what}: the catalogue unit does not fit the indicator's kind (share in %, counts "
-                                   "in 个/家/人/类, milestones as status), so the range rules above would be wrong",
+                                   "in 个/家/人/类, status items as status), so the range rules above would be wrong",
                        "指标目录中的单位与指标类型不符" if zh else "")),
     ]
 
 
 _KIND_COLUMNS = """
     ind.unit,
-    ind.kind,
+    ind.kind as catalogue_kind,
     case when ind.kind = 'share' then t.{value} end as share_value,
     case when ind.kind in ('count', 'amount') then t.{value} end as quantity_value,
     case when ind.kind = 'count' and t.{value} is not null then t.{value} = round(t.{value}) end as count_is_whole,
     case ind.kind
         when 'share' then ind.unit = '%'
         when 'count' then ind.unit in ('个', '家', '人', '类')
-        when 'milestone' then ind.unit = 'status'
+        when 'status' then ind.unit = 'status'
         when 'amount' then ind.unit not in ('%', 'status')
     end as unit_matches_kind"""
 
@@ -224,8 +224,8 @@ def report_rows_suite() -> gx.ExpectationSuite:
     """Staged report rows (``raw.report_rows``) of files in force: what intake promised to the models."""
     what = "a staged report row"
     return gx.ExpectationSuite(name="raw_report_rows", expectations=[
-        *_structure(["file_id", "sheet", "row_number", "city_code", "period", "item_type", "indicator_code", "value",
-                     "value_status", "milestone_status"], "raw.report_rows"),
+        *_structure(["file_id", "sheet", "row_number", "city_code", "period", "kind", "indicator_code", "value",
+                     "value_status", "status_step"], "raw.report_rows"),
         *_types(["file_id", "city_code", "period", "indicator_code", "value_status"], ["value", "row_number"],
                 "raw.report_rows"),
         gxe.ExpectColumnValuesToNotBeNull(
@@ -238,13 +238,17 @@ def report_rows_suite() -> gx.ExpectationSuite:
             meta=_meta("critical", "an unknown kind of absence: reported / not_applicable / not_reported must stay "
                                    "apart", "取值状态不是 已填报/不适用/未填报 之一")),
         gxe.ExpectColumnValuesToBeInSet(
-            column="milestone_status", value_set=[*MILESTONE_STATUSES],
-            meta=_meta("critical", "a milestone status outside the four allowed: the dropdown was bypassed",
+            column="kind", value_set=list(REPORT_KINDS),
+            meta=_meta("critical", "a report row is neither a quantity nor a status item: intake changed",
+                       "数据行类型不是 数量/状态事项 之一")),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="status_step", value_set=[*STATUS_STEPS],
+            meta=_meta("critical", "a status step outside the four allowed: the dropdown was bypassed",
                        "专项推进状态不是 未启动/推进中/基本完成/已完成 之一")),
         gxe.ExpectColumnValuesToBeInSet(
             column="status_matches_value", value_set=[True],
             meta=_meta("critical", "value_status contradicts the value (reported without a value, or a value marked "
-                                   "not reported), or an indicator row is typed as a milestone or vice versa",
+                                   "not reported), or a quantity row is typed as a status item or vice versa",
                        "取值状态与数值矛盾,或指标/专项类型不符")),
         *_ranges(what, zh=True),
         gxe.ExpectCompoundColumnsToBeUnique(
@@ -269,12 +273,12 @@ t as (
 ind as (select * from seeds.indicators),
 per_period as (select period, count(distinct city_code) as cities_in_period from t group by period)
 select
-    t._rowid, t.file_id, t.sheet, t.row_number, t.city_code, t.period, t.item_type, t.indicator_code, t.value,
-    t.value_status, t.milestone_status,{_KIND_COLUMNS.format(value="value")},
+    t._rowid, t.file_id, t.sheet, t.row_number, t.city_code, t.period, t.kind, t.indicator_code, t.value,
+    t.value_status, t.status_step,{_KIND_COLUMNS.format(value="value")},
     case
         when ind.kind is null then null
-        when (ind.kind = 'milestone') is distinct from (t.item_type = 'milestone') then false
-        when t.item_type = 'milestone' then t.value_status <> 'reported' or t.milestone_status is not null
+        when (ind.kind = 'status') is distinct from (t.kind = 'status') then false
+        when t.kind = 'status' then t.value_status <> 'reported' or t.status_step is not null
         else (t.value_status = 'reported') = (t.value is not null)
     end as status_matches_value,
     per_period.cities_in_period

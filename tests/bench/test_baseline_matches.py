@@ -218,7 +218,7 @@ def test_the_edits_reach_the_rare_branches(both: tuple[Path, dict, dict]) -> Non
     assert {"city_claimed_not_applicable", "no_report_row", "blank", "partial_list"} <= set(ind["absence_reason"])
     assert {"listed", "absent_from_complete_list", "unknown_partial_list"} <= set(ind["list_evidence"].dropna())
     assert {"city_declared", "extended_city_path"} <= set(ind["target_source"])
-    assert {"target", "goalpost", "milestone", "zero_target", "context", "retired", "not_applicable",
+    assert {"target", "goalpost", "status", "zero_target", "context", "retired", "not_applicable",
             "unknown"} <= set(ind["score_basis"])
     assert {"achieved", "on_track", "moderately_improving", "stagnating", "decreasing",
             "no_new_data"} <= set(ind["on_track"].dropna())

@@ -110,8 +110,8 @@ class _Inputs:
         ai = {v: i for i, v in enumerate(self.actions)}
         meta = ind.drop_duplicates("indicator_code").set_index("indicator_code")
         self.w_ind = np.array([float(meta.loc[c, "weight"]) for c in self.indicators])
-        # the city's self-declared status items (milestones): a choice of the uncertainty analysis drops them
-        self.status_items = np.array([meta.loc[c, "kind"] == "milestone" for c in self.indicators], dtype=bool)
+        # the city's self-declared status items (状态事项): a choice of the uncertainty analysis drops them
+        self.status_items = np.array([meta.loc[c, "kind"] == "status" for c in self.indicators], dtype=bool)
         # a special's parts: its self-reported and its independent indicators (int_special_scores), each part an
         # arithmetic mean, the special their mean with the part weights of independent_weight
         units = sorted({(meta.loc[c, "special_code"], meta.loc[c, "evidence"]) for c in self.indicators})
