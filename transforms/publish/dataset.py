@@ -25,6 +25,7 @@ from transforms.core.formulas import sql_neutralise
 from transforms.core.periods import is_period
 from transforms.publish import layout
 from transforms.publish.bulletin import BulletinUnavailable, write_bulletins
+from transforms.publish.columns import FORMAT_VERSION
 from transforms.publish.datapackage import apply_comments, build_descriptor, table_schema
 from transforms.publish.excel import write_league_workbook
 from transforms.publish.records import dump_json, dump_records, json_records
@@ -123,7 +124,8 @@ def _write_dataset(con: duckdb.DuckDBPyConnection, out: Path, tables: list[str],
     method_version = metadata.get("method_version") or METHOD_VERSION
     if period is not None and "league_table" in tables:
         _write_bulletins(out, period, dict(metadata, dataset_id=dataset_id, method_version=method_version))
-    meta = dict(metadata, dataset_id=dataset_id, method_version=method_version, files=_file_list(out))
+    meta = dict(metadata, dataset_id=dataset_id, method_version=method_version, format_version=FORMAT_VERSION,
+                files=_file_list(out))
     if "validation" in meta:
         checks = meta["validation"]
         failed = [c for c in checks if not c.get("success")]
