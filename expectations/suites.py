@@ -18,7 +18,7 @@ from pathlib import Path
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
-from transforms.catalog import MILESTONE_STATUSES, cities, indicators, read_seed
+from transforms.catalog import REPORT_KINDS, STATUS_STEPS, cities, indicators, read_seed
 from transforms.core.paths import SQL_DIR
 from transforms.core.schemas import CANDIDATE_SCHEMA
 
@@ -201,21 +201,21 @@ def _ranges(what: str, zh: bool = False) -> list[gxe.Expectation]:
         gxe.ExpectColumnValuesToBeInSet(
             column="unit_matches_kind", value_set=[True],
             meta=_meta("critical", f"{what}: the catalogue unit does not fit the indicator's kind (share in %, counts "
-                                   "in 个/家/人/类, milestones as status), so the range rules above would be wrong",
+                                   "in 个/家/人/类, status items as status), so the range rules above would be wrong",
                        "指标目录中的单位与指标类型不符" if zh else "")),
     ]
 
 
 _KIND_COLUMNS = """
     ind.unit,
-    ind.kind,
+    ind.kind as catalogue_kind,
     case when ind.kind = 'share' then t.{value} end as share_value,
     case when ind.kind in ('count', 'amount') then t.{value} end as quantity_value,
     case when ind.kind = 'count' and t.{value} is not null then t.{value} = round(t.{value}) end as count_is_whole,
     case ind.kind
         when 'share' then ind.unit = '%'
         when 'count' then ind.unit in ('个', '家', '人', '类')
-        when 'milestone' then ind.unit = 'status'
+        when 'status' then ind.unit = 'status'
         when 'amount' then ind.unit not in ('%', 'status')
     end as unit_matches_kind"""
 
@@ -224,8 +224,8 @@ def report_rows_suite() -> gx.ExpectationSuite:
     """Staged report rows (``raw.report_rows``) of files in force: what intake promised to the models."""
     what = "a staged report row"
     return gx.ExpectationSuite(name="raw_report_rows", expectations=[
-        *_structure(["file_id", "sheet", "row_number", "city_code", "period", "item_type", "indicator_code", "value",
-                     "value_status", "milestone_status"], "raw.report_rows"),
+        *_structure(["file_id", "sheet", "row_number", "city_code", "period", "kind", "indicator_code", "value",
+                     "value_status", "status_step"], "raw.report_rows"),
         *_types(["file_id", "city_code", "period", "indicator_code", "value_status"], ["value", "row_number"],
                 "raw.report_rows"),
         gxe.ExpectColumnValuesToNotBeNull(
@@ -238,13 +238,17 @@ def report_rows_suite() -> gx.ExpectationSuite:
             meta=_meta("critical", "an unknown kind of absence: reported / not_applicable / not_reported must stay "
                                    "apart", "取值状态不是 已填报/不适用/未填报 之一")),
         gxe.ExpectColumnValuesToBeInSet(
-            column="milestone_status", value_set=[*MILESTONE_STATUSES],
-            meta=_meta("critical", "a milestone status outside the four allowed: the dropdown was bypassed",
+            column="kind", value_set=list(REPORT_KINDS),
+            meta=_meta("critical", "a report row is neither a quantity nor a status item: intake changed",
+                       "数据行类型不是 数量/状态事项 之一")),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="status_step", value_set=[*STATUS_STEPS],
+            meta=_meta("critical", "a status step outside the four allowed: the dropdown was bypassed",
                        "专项推进状态不是 未启动/推进中/基本完成/已完成 之一")),
         gxe.ExpectColumnValuesToBeInSet(
             column="status_matches_value", value_set=[True],
             meta=_meta("critical", "value_status contradicts the value (reported without a value, or a value marked "
-                                   "not reported), or an indicator row is typed as a milestone or vice versa",
+                                   "not reported), or a quantity row is typed as a status item or vice versa",
                        "取值状态与数值矛盾,或指标/专项类型不符")),
         *_ranges(what, zh=True),
         gxe.ExpectCompoundColumnsToBeUnique(
@@ -269,12 +273,12 @@ t as (
 ind as (select * from seeds.indicators),
 per_period as (select period, count(distinct city_code) as cities_in_period from t group by period)
 select
-    t._rowid, t.file_id, t.sheet, t.row_number, t.city_code, t.period, t.item_type, t.indicator_code, t.value,
-    t.value_status, t.milestone_status,{_KIND_COLUMNS.format(value="value")},
+    t._rowid, t.file_id, t.sheet, t.row_number, t.city_code, t.period, t.kind, t.indicator_code, t.value,
+    t.value_status, t.status_step,{_KIND_COLUMNS.format(value="value")},
     case
         when ind.kind is null then null
-        when (ind.kind = 'milestone') is distinct from (t.item_type = 'milestone') then false
-        when t.item_type = 'milestone' then t.value_status <> 'reported' or t.milestone_status is not null
+        when (ind.kind = 'status') is distinct from (t.kind = 'status') then false
+        when t.kind = 'status' then t.value_status <> 'reported' or t.status_step is not null
         else (t.value_status = 'reported') = (t.value is not null)
     end as status_matches_value,
     per_period.cities_in_period
@@ -316,21 +320,21 @@ from t left join ind on t.indicator_code = ind.indicator_code
 """
 
 
-def staged_facts_suite() -> gx.ExpectationSuite:
-    """Staged facts (``intermediate.int_indicator_values``): one value per (city, period, indicator)."""
-    what = "a staged fact"
+def indicator_values_suite() -> gx.ExpectationSuite:
+    """Indicator values (``intermediate.int_indicator_values``): one value per (city, period, indicator)."""
+    what = "an indicator value"
     n_ind = len(indicators())
-    return gx.ExpectationSuite(name="staged_facts", expectations=[
+    return gx.ExpectationSuite(name="indicator_values", expectations=[
         *_structure(["city_code", "period", "indicator_code", "is_applicable", "value", "value_status",
                      "value_source"], "intermediate.int_indicator_values"),
         *_types(["city_code", "period", "indicator_code", "value_status"], ["value"], "int_indicator_values"),
         *_codes("city_code", "period", "indicator_code", what),
         gxe.ExpectColumnValuesToBeInSet(
             column="value_status", value_set=FACT_VALUE_STATUSES,
-            meta=_meta("critical", "a staged fact has an unknown kind of absence")),
+            meta=_meta("critical", "an indicator value has an unknown kind of absence")),
         gxe.ExpectColumnValuesToBeInSet(
             column="value_source", value_set=["report", "feed"],
-            meta=_meta("critical", "a staged fact does not say whether it came from a report or a feed")),
+            meta=_meta("critical", "an indicator value does not say whether it came from a report or a feed")),
         *_ranges(what),
         gxe.ExpectCompoundColumnsToBeUnique(
             column_list=["city_code", "period", "indicator_code"],
@@ -345,11 +349,11 @@ def staged_facts_suite() -> gx.ExpectationSuite:
             meta=_meta("warning", "a city's own report covers fewer than half of its applicable indicators in a "
                                   "period (its report is late, rejected or mostly blank): its score rests on values "
                                   "carried forward or on nothing (completeness per city)")),
-        *_check_expectations("staged_facts"),
+        *_check_expectations("indicator_values"),
     ])
 
 
-STAGED_FACTS_SQL = f"""
+INDICATOR_VALUES_SQL = f"""
 with t as (select * from intermediate.int_indicator_values), ind as (select * from seeds.indicators),
 per_city as (
     select city_code, period, count(*) as rows_per_city_period,
@@ -469,9 +473,9 @@ def indicator_scores_suite() -> gx.ExpectationSuite:
     ])
 
 
-def action_scores_suite() -> gx.ExpectationSuite:
-    what = "action scores"
-    return gx.ExpectationSuite(name="action_scores", expectations=[
+def scope_scores_suite() -> gx.ExpectationSuite:
+    what = "scope scores"
+    return gx.ExpectationSuite(name="scope_scores", expectations=[
         *_structure(["period", "city_code", "scope", "score", "coverage"], what),
         *_codes("city_code", "period", None, what),
         gxe.ExpectColumnValuesToBeInSet(
@@ -486,7 +490,7 @@ def action_scores_suite() -> gx.ExpectationSuite:
             column_list=["period", "city_code", "scope"],
             meta=_meta("critical", "an action score appears twice for one city, period and scope: a join fanned "
                                    "out")),
-        *_check_expectations("action_scores"),
+        *_check_expectations("scope_scores"),
     ])
 
 
@@ -592,8 +596,8 @@ def assets() -> dict[str, Asset]:
               report_rows_suite, row_level_quarantine=True),
         Asset("raw_feed_records", "raw.feed_records", "inputs", FEED_RECORDS_SQL,
               ("feed_id", "snapshot_id", "record_number"), feed_records_suite),
-        Asset("staged_facts", "intermediate.int_indicator_values", "audit", STAGED_FACTS_SQL,
-              ("city_code", "period", "indicator_code"), staged_facts_suite),
+        Asset("indicator_values", "intermediate.int_indicator_values", "audit", INDICATOR_VALUES_SQL,
+              ("city_code", "period", "indicator_code"), indicator_values_suite),
         Asset("league_table", f"{CANDIDATE_SCHEMA}.league_table", "audit",
               _mart_sql("league_table", "period, city_code, city_name, scope, score, rank, coverage, "
                                         "(score is not null) = coalesce(has_score, true) as score_presence_ok, "
@@ -609,10 +613,10 @@ def assets() -> dict[str, Asset]:
               ("period", "city_code", "special_code"), special_scores_suite),
         Asset("indicator_scores", f"{CANDIDATE_SCHEMA}.indicator_scores", "audit", INDICATOR_SCORES_SQL,
               ("period", "city_code", "indicator_code"), indicator_scores_suite),
-        Asset("action_scores", f"{CANDIDATE_SCHEMA}.action_scores", "audit",
-              _mart_sql("action_scores", "period, city_code, scope, score, coverage, score_size_adjusted, "
+        Asset("scope_scores", f"{CANDIDATE_SCHEMA}.scope_scores", "audit",
+              _mart_sql("scope_scores", "period, city_code, scope, score, coverage, score_size_adjusted, "
                                          "rank_size_adjusted"),
-              ("period", "scope", "city_code"), action_scores_suite),
+              ("period", "scope", "city_code"), scope_scores_suite),
         Asset("score_changes", f"{CANDIDATE_SCHEMA}.score_changes", "audit",
               _mart_sql("score_changes", "period, city_code, scope, indicator_code, effective_weight, score_change, "
                                          "cause"),

@@ -1,4 +1,4 @@
--- failure means: a city's overall score for a period moved more than 15 points against the last published run
+-- failure means: a city's overall score for a period moved more than 15 points against the last published dataset
 -- although none of its indicator values for that period changed: a model or the method changed behaviour unnoticed.
 -- severity: critical
 -- keys: period, scope, city_code

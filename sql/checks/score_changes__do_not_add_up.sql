@@ -8,7 +8,7 @@ with changes as (
 ),
 
 scores as (
-    select * from intermediate.int_action_scores
+    select * from intermediate.int_scope_scores
 ),
 
 periods as (

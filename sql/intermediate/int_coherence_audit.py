@@ -12,7 +12,7 @@ import pandas as pd
 DEPENDS_ON = (
     "intermediate.int_indicator_scores",
     "intermediate.int_special_scores",
-    "intermediate.int_action_scores",
+    "intermediate.int_scope_scores",
     "intermediate.int_periods",
 )
 

@@ -29,7 +29,7 @@ reports_ranked as (
         ) as recency
     from staging.stg_report_values
     where
-        item_type = 'indicator'
+        kind = 'quantity'
         and indicator_code = 'maker_spaces'
         and value_status = 'reported'
         and period like '%Q4'

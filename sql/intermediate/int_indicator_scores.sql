@@ -1,8 +1,8 @@
 -- Indicator scores 0-100 per (city, period, indicator) on one yardstick, with progress to the next milestone,
 -- on-track status and provenance.
 -- score_basis: target (progress from the baseline to the 2025 target, capped at 100, overachievement apart),
--- goalpost (fixed goalposts of int_goalposts, after outlier treatment; also every rare count), milestone (status
--- steps), context (weight 0, or weight 0 from a dated change: shown, not scored), retired (reviewed out of the
+-- goalpost (fixed goalposts of int_goalposts, after outlier treatment; also every rare count), status (a status
+-- item's steps), context (weight 0, or weight 0 from a dated change: shown, not scored), retired (reviewed out of the
 -- method), not_applicable (catalogue, accepted city claim, or zero target), unknown (a partial list that does not
 -- name the city), no_variation (all reference values equal: carries no information, not scored).
 -- One yardstick: every period is scored against the 2025 target or goalposts, so a value scores the same in 2018Q4
@@ -126,7 +126,7 @@ joined as (
         end as value_per_million,
         baseline_cell.value as baseline_raw,
         anchor_cell.value as anchor_raw,
-        params.milestone_scores,
+        params.status_step_scores,
         params.missing_rule,
         params.missing_score,
         params.zero_target_not_applicable
@@ -163,7 +163,7 @@ based as (
             when value_status = 'unknown' then 'unknown'
             when target_method = 'retired' then 'retired'
             when weight = 0 or target_method = 'context' then 'context'
-            when kind = 'milestone' then 'milestone'
+            when kind = 'status' then 'status'
             when
                 target_method in ('apportioned', 'uniform') and not is_rare_count and target_2025 = 0
                 and zero_target_not_applicable
@@ -179,22 +179,22 @@ based as (
 scored as (
     select
         *,
-        score_basis in ('target', 'goalpost', 'milestone') as is_scored,
+        score_basis in ('target', 'goalpost', 'status') as is_scored,
         case when milestone_year = 2018 then target_2018 else target_2025 end as milestone_target,
         yardstick_score(
-            score_basis, value, milestone_scores, baseline_value, target_2025, direction,
+            score_basis, value, status_step_scores, baseline_value, target_2025, direction,
             treatment, treat_min, treat_max, goalpost_low, goalpost_high
         ) as observed_score,
         yardstick_score(
-            score_basis, baseline_raw, milestone_scores, baseline_value, target_2025, direction,
+            score_basis, baseline_raw, status_step_scores, baseline_value, target_2025, direction,
             treatment, treat_min, treat_max, goalpost_low, goalpost_high
         ) as baseline_score,
         yardstick_score(
-            score_basis, anchor_raw, milestone_scores, baseline_value, target_2025, direction,
+            score_basis, anchor_raw, status_step_scores, baseline_value, target_2025, direction,
             treatment, treat_min, treat_max, goalpost_low, goalpost_high
         ) as anchor_score,
         case
-            when score_basis = 'milestone' or milestone_year = 2025 then 100
+            when score_basis = 'status' or milestone_year = 2025 then 100
             when score_basis = 'target'
                 then 100 * least(greatest(target_progress(target_2018, baseline_value, target_2025, direction), 0), 1)
             when score_basis = 'goalpost'
@@ -288,7 +288,7 @@ final as (
         weight,
         change_reason,
         value,
-        milestone_status,
+        status_step,
         value_status,
         absence_reason,
         list_evidence,

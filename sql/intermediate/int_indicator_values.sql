@@ -6,7 +6,7 @@
 -- city: absence from a complete list is a fact (list_evidence = 'absent_from_complete_list').
 -- A city's own 不适用 for an applicable indicator is accepted only if accept_city_not_applicable; by default it is
 -- not_reported with absence_reason 'city_claimed_not_applicable'. A reported 0 is a true zero (is_true_zero).
--- Milestone indicators carry the status step 0..3 (未启动 .. 已完成) as value.
+-- Status items (状态事项) carry the status step 0..3 (未启动 .. 已完成) as value.
 with params as (
     select * from intermediate.int_scoring_parameters
 ),
@@ -47,7 +47,7 @@ reports as (
         arg_max(
             {
                 'value_status': value_status,
-                'milestone_status': milestone_status,
+                'status_step': status_step,
                 'value': value,
                 'file_id': file_id,
                 'original_name': original_name,
@@ -98,7 +98,7 @@ joined as (
         spine.data_source,
         spine.is_applicable,
         reports.latest.value_status as report_value_status,
-        reports.latest.milestone_status,
+        reports.latest.status_step,
         case when spine.data_source != 'feed' then reports.latest.file_id end as file_id,
         case when spine.data_source != 'feed' then reports.latest.original_name end as original_name,
         case when spine.data_source != 'feed' then reports.latest.sheet end as sheet,
@@ -107,9 +107,9 @@ joined as (
         case when spine.data_source = 'feed' then feed_matched.snapshot_id end as snapshot_id,
         case when spine.data_source = 'feed' then feed_matched.record_number end as record_number,
         case
-            when spine.kind = 'milestone'
+            when spine.kind = 'status'
                 then
-                    case reports.latest.milestone_status
+                    case reports.latest.status_step
                         when '未启动' then 0 when '推进中' then 1 when '基本完成' then 2 when '已完成' then 3
                     end
             when spine.data_source = 'feed'
@@ -191,7 +191,7 @@ last_reported as (
                 'period_index': previous.period_index,
                 'period': previous.period,
                 'value': previous.value,
-                'milestone_status': previous.milestone_status,
+                'status_step': previous.status_step,
                 'file_id': previous.file_id,
                 'original_name': previous.original_name,
                 'sheet': previous.sheet,
@@ -220,7 +220,7 @@ carried as (
         last_reported.previous.period_index as last_reported_index,
         last_reported.previous.period as carried_from_period,
         last_reported.previous.value as carried_value,
-        last_reported.previous.milestone_status as carried_milestone_status,
+        last_reported.previous.status_step as carried_status_step,
         last_reported.previous.file_id as carried_file_id,
         last_reported.previous.original_name as carried_original_name,
         last_reported.previous.sheet as carried_sheet,
@@ -244,7 +244,7 @@ final as (
         indicator_code,
         is_applicable,
         case when is_carried then carried_value else value end as value,
-        case when is_carried then carried_milestone_status else milestone_status end as milestone_status,
+        case when is_carried then carried_status_step else status_step end as status_step,
         case
             when observed_status = 'missing' and is_carried then 'carried_forward'
             when observed_status = 'missing' then 'not_reported'

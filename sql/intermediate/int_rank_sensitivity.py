@@ -12,7 +12,7 @@ import pandas as pd
 DEPENDS_ON = (
     "intermediate.int_indicator_scores",
     "intermediate.int_indicator_score_variants",
-    "intermediate.int_action_scores",
+    "intermediate.int_scope_scores",
     "intermediate.int_periods",
     "intermediate.int_scoring_parameters",
     "staging.stg_weights",

@@ -13,7 +13,7 @@ import pyarrow as pa
 DEPENDS_ON = (
     "intermediate.int_indicator_scores",
     "intermediate.int_indicator_score_variants",
-    "intermediate.int_action_scores",
+    "intermediate.int_scope_scores",
     "intermediate.int_periods",
     "intermediate.int_scoring_parameters",
     "staging.stg_weights",

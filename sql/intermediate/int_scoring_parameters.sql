@@ -30,11 +30,11 @@ final as (
         cast(max(value) filter (where parameter = 'independent_weight') as double) as independent_weight,
         cast(max(value) filter (where parameter = 'evidence_gap_threshold') as double) as evidence_gap_threshold,
         [
-            cast(max(value) filter (where parameter = 'milestone_score_0') as double),
-            cast(max(value) filter (where parameter = 'milestone_score_1') as double),
-            cast(max(value) filter (where parameter = 'milestone_score_2') as double),
-            cast(max(value) filter (where parameter = 'milestone_score_3') as double)
-        ] as milestone_scores,
+            cast(max(value) filter (where parameter = 'status_score_0') as double),
+            cast(max(value) filter (where parameter = 'status_score_1') as double),
+            cast(max(value) filter (where parameter = 'status_score_2') as double),
+            cast(max(value) filter (where parameter = 'status_score_3') as double)
+        ] as status_step_scores,
         cast(max(value) filter (where parameter = 'progress_on_track') as double) as progress_on_track,
         cast(max(value) filter (where parameter = 'progress_moderate') as double) as progress_moderate,
         cast(max(value) filter (where parameter = 'score_rounding') as integer) as score_rounding,

@@ -9,7 +9,7 @@ create or replace temp macro yardstick_score(
 case
     -- nothing to score: null, never the score of a clamped null (greatest(null, 0) is 0 in DuckDB)
     when scored_value is null then null
-    when score_basis = 'milestone' then milestone_step_score(step_scores, scored_value)
+    when score_basis = 'status' then status_step_score(step_scores, scored_value)
     when score_basis = 'target'
         then 100 * least(greatest(target_progress(scored_value, baseline_value, target_2025, direction), 0), 1)
     when score_basis = 'goalpost'

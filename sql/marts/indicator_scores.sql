@@ -28,7 +28,7 @@ final as (
         scores.weight,
         scores.change_reason,
         scores.value,
-        scores.milestone_status,
+        scores.status_step,
         scores.value_per_million,
         scores.value_status,
         scores.absence_reason,

@@ -7,7 +7,7 @@
 -- residents for goalpost indicators with size_denominator 'population'; see docs/methodology.md).
 -- median_rank / rank_p05 / rank_p95 come from the Monte Carlo (the Python model intermediate/int_rank_uncertainty).
 with scores as (
-    select * from intermediate.int_action_scores
+    select * from intermediate.int_scope_scores
 ),
 
 uncertainty as (

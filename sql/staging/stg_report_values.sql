@@ -16,11 +16,11 @@ final as (
         report_rows.row_number as source_row,
         report_rows.city_code,
         report_rows.period,
-        report_rows.item_type,
+        report_rows.kind,
         report_rows.indicator_code,
         report_rows.value,
         report_rows.value_status,
-        report_rows.milestone_status,
+        report_rows.status_step,
         report_rows.city_target_2018,
         report_rows.city_target_2025,
         files.received_at

@@ -26,7 +26,7 @@ from tools.bench.generate import Scale, bench_periods, generate
 
 TINY = Scale("T", 20, 14, 20_000)  # 2015Q4 .. 2019Q1: both milestone phases
 PERIODS = bench_periods(TINY.quarters)
-MARTS = {"league_table": ["period", "city_code", "scope"], "action_scores": ["period", "city_code", "scope"],
+MARTS = {"league_table": ["period", "city_code", "scope"], "scope_scores": ["period", "city_code", "scope"],
          "special_scores": ["period", "city_code", "special_code"],
          "indicator_scores": ["period", "city_code", "indicator_code"]}
 INTERVALS = [f"{q}{basis}" for basis in ("", "_size_adjusted") for q in ("median_rank", "rank_p05", "rank_p95")]
@@ -143,8 +143,8 @@ ACTION_UNROUNDED = {"score": "score_unpublished", "score_size_adjusted": "score_
 UNROUNDED = {
     "special_scores": ("int_special_scores", "special_code",
                        {"score": "score", "score_size_adjusted": "score_size_adjusted", "coverage": "coverage"}),
-    "action_scores": ("int_action_scores", "scope", ACTION_UNROUNDED),
-    "league_table": ("int_action_scores", "scope", ACTION_UNROUNDED),
+    "scope_scores": ("int_scope_scores", "scope", ACTION_UNROUNDED),
+    "league_table": ("int_scope_scores", "scope", ACTION_UNROUNDED),
 }
 
 
@@ -218,7 +218,7 @@ def test_the_edits_reach_the_rare_branches(both: tuple[Path, dict, dict]) -> Non
     assert {"city_claimed_not_applicable", "no_report_row", "blank", "partial_list"} <= set(ind["absence_reason"])
     assert {"listed", "absent_from_complete_list", "unknown_partial_list"} <= set(ind["list_evidence"].dropna())
     assert {"city_declared", "extended_city_path"} <= set(ind["target_source"])
-    assert {"target", "goalpost", "milestone", "zero_target", "context", "retired", "not_applicable",
+    assert {"target", "goalpost", "status", "zero_target", "context", "retired", "not_applicable",
             "unknown"} <= set(ind["score_basis"])
     assert {"achieved", "on_track", "moderately_improving", "stagnating", "decreasing",
             "no_new_data"} <= set(ind["on_track"].dropna())

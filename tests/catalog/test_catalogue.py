@@ -103,16 +103,16 @@ def test_quantified_2018_targets_are_complete_and_consistent() -> None:
 def test_every_special_has_a_city_level_indicator() -> None:
     specials = {s["special_code"] for s in seed("plan_specials.csv")}
     inds = seed("indicators.csv")
-    measured = {i["special_code"] for i in inds if i["kind"] != "milestone" and float(i["weight"]) > 0}
+    measured = {i["special_code"] for i in inds if i["kind"] != "status" and float(i["weight"]) > 0}
     # a special without a scored quantitative indicator has had its indicator retired by review, with the reason
     retired = {i["special_code"]: i["review_note"] for i in inds if i["target_method"] == "retired"}
     assert specials - measured <= set(retired) and all("retired" in retired[s] for s in specials - measured)
-    assert specials <= {i["special_code"] for i in inds if i["kind"] == "milestone"}
+    assert specials <= {i["special_code"] for i in inds if i["kind"] == "status"}
     codes = [i["indicator_code"] for i in inds]
     assert len(codes) == len(set(codes))
     for i in inds:
         assert i["direction"] in {"higher", "lower"}
-        assert i["kind"] in {"count", "share", "amount", "milestone"}
+        assert i["kind"] in {"count", "share", "amount", "status"}
         assert i["source"] in {"report", "feed", "both"}
 
 

@@ -96,8 +96,8 @@ def latest_id(paths: DataPaths) -> str | None:
 
 
 def dataset_ids(paths: DataPaths) -> set[str]:
-    runs = paths.published / "datasets"
-    return {p.name for p in runs.iterdir() if not p.name.startswith(".")} if runs.is_dir() else set()
+    datasets = paths.published / "datasets"
+    return {p.name for p in datasets.iterdir() if not p.name.startswith(".")} if datasets.is_dir() else set()
 
 
 class Analyst(threading.Thread):

@@ -110,16 +110,16 @@ def test_reconciliation_flags_differences(loaded: tuple[duckdb.DuckDBPyConnectio
     con.execute("insert into raw.report_files values ('f1', 'zz.json', 'accepted', '2019-01-10'), "
                 "('f0', 'old.json', 'superseded', '2019-01-01')")
     con.execute("create table raw.report_rows (file_id varchar, sheet varchar, row_number integer, "
-                "city_code varchar, period varchar, item_type varchar, indicator_code varchar, value double, "
-                "value_text varchar, value_status varchar, milestone_status varchar, city_target_2018 double, "
+                "city_code varchar, period varchar, kind varchar, indicator_code varchar, value double, "
+                "value_text varchar, value_status varchar, status_step varchar, city_target_2018 double, "
                 "city_target_2025 double, evidence varchar, note varchar)")
     feed_zz = con.execute("select value from raw.feed_records where feed_id = 'maker_space_registry' and "
                           "city_code = '410100' and period = '2018Q4'").fetchone()[0]
     rows = [("f1", "410100", "2018Q4", feed_zz * 1.1), ("f1", "410300", "2018Q4", 100.0),
             ("f1", "410100", "2018Q3", 1.0), ("f0", "410200", "2018Q4", 999.0)]
     for fid, city, period, value in rows:
-        con.execute("insert into raw.report_rows (file_id, city_code, period, item_type, indicator_code, value, "
-                    "value_status) values (?, ?, ?, 'indicator', 'maker_spaces', ?, 'reported')",
+        con.execute("insert into raw.report_rows (file_id, city_code, period, kind, indicator_code, value, "
+                    "value_status) values (?, ?, ?, 'quantity', 'maker_spaces', ?, 'reported')",
                     [fid, city, period, value])
     con.execute("create schema staging")
     con.execute("create schema intermediate")

@@ -22,7 +22,7 @@ import openpyxl
 import xlsxwriter
 
 from transforms.ingest.reports.lookup import catalog_lookup
-from transforms.ingest.reports.template import INDICATOR_HEADER, MILESTONE_HEADER, write_template
+from transforms.ingest.reports.template import INDICATOR_HEADER, STATUS_HEADER, write_template
 
 CSV_HEADER = [
     "模板版本",
@@ -63,11 +63,11 @@ class Report:
     period: Any
     version: str = "HNPLUS-R1"
     indicators: list[list[Any]] | None = None  # [code, name, unit, value, t2018, t2025, note]
-    milestones: list[list[Any]] | None = None  # [code, name, status, evidence]
+    status_items: list[list[Any]] | None = None  # [code, name, status, evidence]
 
     @property
     def n_rows(self) -> int:
-        return len(self.indicators or []) + len(self.milestones or [])
+        return len(self.indicators or []) + len(self.status_items or [])
 
 
 def base_report(city_code: str, period: Any, seed: int = 0) -> Report:
@@ -77,7 +77,7 @@ def base_report(city_code: str, period: Any, seed: int = 0) -> Report:
     inds = []
     for ind in seeds.indicators.values():
         if (
-            ind.kind == "milestone"
+            ind.kind == "status"
             or ind.source not in ("report", "both")
             or not (ind.applies_to == "all" or city_code in ind.applies_to.split("|"))
         ):
@@ -94,7 +94,7 @@ def base_report(city_code: str, period: Any, seed: int = 0) -> Report:
         [sp.code, sp.name_zh, STATUSES[rnd.randint(0, 3)], f"{sp.name_zh}实施方案.pdf"]
         for sp in sorted(seeds.specials.values(), key=lambda s: s.code)
     ]
-    return Report(city_code, seeds.cities[city_code], period, indicators=inds, milestones=mss)
+    return Report(city_code, seeds.cities[city_code], period, indicators=inds, status_items=mss)
 
 
 # --------------------------------------------------------------------------------------------- writers
@@ -145,8 +145,8 @@ def write_openpyxl(
     for row in extra_rows or []:
         ind.append(row)
     ms = wb.create_sheet("专项进展")
-    ms.append(list(MILESTONE_HEADER))
-    for row in rep.milestones or []:
+    ms.append(list(STATUS_HEADER))
+    for row in rep.status_items or []:
         ms.append(row)
     wb.create_sheet("填报说明").append(["请按说明填写"])
     wb.save(path)
@@ -190,8 +190,8 @@ def write_xlsxwriter(
                 ind.write(r, c, v)
         r += 1
     ms = wb.add_worksheet("专项进展")
-    ms.write_row(0, 0, list(MILESTONE_HEADER))
-    for i, row in enumerate(rep.milestones or [], start=1):
+    ms.write_row(0, 0, list(STATUS_HEADER))
+    for i, row in enumerate(rep.status_items or [], start=1):
         ms.write_row(i, 0, [v if v is not None else "" for v in row])
     wb.add_worksheet("填报说明").write(0, 0, "说明")
     wb.close()
@@ -203,7 +203,7 @@ def csv_text(rep: Report, extra: list[list[Any]] | None = None) -> str:
     w.writerow(CSV_HEADER)
     for code, name, unit, value, t18, t25, note in rep.indicators or []:
         w.writerow([rep.version, rep.city_code, rep.period, "指标", code, name, unit, value, t18, t25, "", "", note])
-    for code, name, status, evidence in rep.milestones or []:
+    for code, name, status, evidence in rep.status_items or []:
         w.writerow([rep.version, rep.city_code, rep.period, "专项", code, name, "", "", "", "", status, evidence, ""])
     for row in extra or []:
         w.writerow(row)
@@ -221,7 +221,7 @@ def json_doc(rep: Report) -> dict[str, Any]:
             {"code": c, "value": v, "unit": u, "city_target_2018": t18, "city_target_2025": t25, "note": n}
             for c, _, u, v, t18, t25, n in rep.indicators or []
         ],
-        "milestones": [{"special_code": c, "status": s, "evidence": e} for c, _, s, e in rep.milestones or []],
+        "milestones": [{"special_code": c, "status": s, "evidence": e} for c, _, s, e in rep.status_items or []],
     }
 
 
@@ -394,8 +394,8 @@ def build_corpus(root: Path) -> list[Case]:
     xlsx_case("xw_bad_values.xlsx", rep, write_xlsxwriter, q=len(bad))
 
     rep = base_report("410700", "2019Q1")
-    (rep.milestones or [])[0][2] = "快完成了"
-    (rep.milestones or [])[5][2] = "done"
+    (rep.status_items or [])[0][2] = "快完成了"
+    (rep.status_items or [])[5][2] = "done"
     _put(root, "csv_bad_status.csv").write_text(csv_text(rep), "utf-8")
     add(Case("csv_bad_status.csv", "accepted", rep.n_rows - 2, 2, writer="csv-utf-8"))
 
@@ -479,7 +479,7 @@ def build_corpus(root: Path) -> list[Case]:
     rep.version = "HNPLUS-R0"
     rejected_xlsx("old_template.xlsx", rep, "wrong_template_version", write_xlsxwriter)
     rep = base_report("410200", "2018Q1")
-    rep.indicators, rep.milestones = [], []
+    rep.indicators, rep.status_items = [], []
     rejected_xlsx("empty_template.xlsx", rep, "no_data_rows")
     rejected_xlsx("410100/luoyang_sent_by_zhengzhou.xlsx", base_report("410300", "2018Q1"), "city_mismatch")
     rejected_xlsx(

@@ -29,7 +29,7 @@ import xlsxwriter
 from corpus import Report, _cover, base_report, csv_text, json_doc, write_openpyxl, write_xlsxwriter
 
 from transforms.ingest.reports.lookup import catalog_lookup
-from transforms.ingest.reports.template import INDICATOR_HEADER, MILESTONE_HEADER
+from transforms.ingest.reports.template import INDICATOR_HEADER, STATUS_HEADER
 
 FW = str.maketrans("0123456789.", "０１２３４５６７８９．")
 
@@ -61,7 +61,7 @@ def _xlsx_bytes(writer: Callable[..., None], rep: Report, **kw: Any) -> bytes:
 
 
 def _rows(rep: Report, ind: str = "指标", ms: str = "专项进展", extra: int = 0) -> dict[str, int]:
-    return {ind: len(rep.indicators or []) + extra, ms: len(rep.milestones or [])}
+    return {ind: len(rep.indicators or []) + extra, ms: len(rep.status_items or [])}
 
 
 def _long_rows(rep: Report, sheet: str = "csv") -> dict[str, int]:
@@ -89,12 +89,12 @@ def metamorphic_cases() -> list[ReaderCase]:
             (f"{stem}_gbk.csv", csv_text(rep).encode("gb18030"), _long_rows(rep)),
             (f"{stem}_utf16.txt", _utf16_tab(rep).encode("utf-16"), _long_rows(rep)),
             (f"{stem}.json", json.dumps(json_doc(rep), ensure_ascii=False).encode(), {
-                "indicators": len(rep.indicators or []), "milestones": len(rep.milestones or [])}),
+                "indicators": len(rep.indicators or []), "milestones": len(rep.status_items or [])}),
         ]
         short = Report(rep.city_code, city[:-1] if city.endswith("市") else city, rep.period,
                        indicators=[[c, n, u, (str(v).translate(FW) if isinstance(v, int | float) else v), t18, t25,
                                     note] for c, n, u, v, t18, t25, note in rep.indicators or []],
-                       milestones=rep.milestones)
+                       status_items=rep.status_items)
         variants.append((f"{stem}_short_fullwidth.xlsx", _xlsx_bytes(write_openpyxl, short, title_rows=1),
                          _rows(short)))
         cases += [ReaderCase(n, d, "metamorphic", "accepted", r, same_as=rep) for n, d, r in variants]
@@ -185,7 +185,7 @@ def _template_sheets(rep: Report, suffix: str = "") -> list[tuple[str, list[list
     return [
         (f"封面{suffix}", _cover(rep), False),
         (f"指标{suffix}", [list(INDICATOR_HEADER), *rep.indicators], False),  # type: ignore[misc]
-        (f"专项进展{suffix}", [list(MILESTONE_HEADER), *rep.milestones], False),  # type: ignore[misc]
+        (f"专项进展{suffix}", [list(STATUS_HEADER), *rep.status_items], False),  # type: ignore[misc]
     ]
 
 
@@ -201,7 +201,7 @@ def sheet_cases() -> list[ReaderCase]:
         ReaderCase("hidden_filled_and_copy.xlsx", _workbook([cover, (ind[0], ind[1], True), filled_copy, ms]),
                    "nasty", "rejected:ambiguous_sheets", {"指标": len(rep.indicators or []),
                                                           "指标 (2)": len(rep.indicators or []),
-                                                          "专项进展": len(rep.milestones or [])}),
+                                                          "专项进展": len(rep.status_items or [])}),
         ReaderCase("two_cities.xlsx", _workbook(_template_sheets(rep) + _template_sheets(other, " (2)")),
                    "nasty", "rejected:ambiguous_sheets", {**_rows(rep), **_rows(other, "指标 (2)", "专项进展 (2)")}),
         ReaderCase("two_cities_named.xlsx", _workbook(_template_sheets(rep, "-郑州") + _template_sheets(other,
@@ -214,7 +214,7 @@ def sheet_cases() -> list[ReaderCase]:
                    + list(INDICATOR_HEADER), *[list(a) + [None] + list(b) for a, b in
                    zip(rep.indicators or [], other.indicators or [], strict=False)]], False), ms]), "nasty",
                    "rejected:repeated_columns", {"指标": min(len(rep.indicators or []), len(other.indicators or [])),
-                                                  "专项进展": len(rep.milestones or [])}),
+                                                  "专项进展": len(rep.status_items or [])}),
         ReaderCase("cover_with_data.xlsx", _workbook([(cover[0], [*cover[1], [], list(INDICATOR_HEADER),
                    *(other.indicators or [])[:4]], False), ind, ms]), "nasty", "rejected:unread_data_sheet",
                    {**_rows(rep), "封面": 4}),
@@ -229,7 +229,7 @@ def _with_values(rep: Report, values: dict[int, Any]) -> Report:
     inds = [list(r) for r in rep.indicators or []]
     for i, v in values.items():
         inds[i][3] = v
-    return Report(rep.city_code, rep.city_name, rep.period, indicators=inds, milestones=rep.milestones)
+    return Report(rep.city_code, rep.city_name, rep.period, indicators=inds, status_items=rep.status_items)
 
 
 def error_cases() -> list[ReaderCase]:
@@ -240,7 +240,7 @@ def error_cases() -> list[ReaderCase]:
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf)
     for title, rows in (("封面", _cover(rep)), ("指标", [list(INDICATOR_HEADER), *rep.indicators]),  # type: ignore
-                        ("专项进展", [list(MILESTONE_HEADER), *rep.milestones])):  # type: ignore[misc]
+                        ("专项进展", [list(STATUS_HEADER), *rep.status_items])):  # type: ignore[misc]
         ws = wb.add_worksheet(title)
         for r, row in enumerate(rows):
             for c, v in enumerate(row):
@@ -253,8 +253,8 @@ def error_cases() -> list[ReaderCase]:
     wb.close()
     csv_err = _with_values(rep, {0: "#DIV/0!", 4: "#REF!", 5: "#NAME?"})
     ms_err = Report(rep.city_code, rep.city_name, rep.period, indicators=rep.indicators,
-                    milestones=[[c, n, "#N/A" if i == 0 else s, e] for i, (c, n, s, e) in
-                                enumerate(rep.milestones or [])])
+                    status_items=[[c, n, "#N/A" if i == 0 else s, e] for i, (c, n, s, e) in
+                                enumerate(rep.status_items or [])])
     codes = ("excel_error", "formula_no_value")
     return [
         ReaderCase("errors_openpyxl.xlsx", _xlsx_bytes(write_openpyxl, ox), "nasty", "accepted", _rows(rep), 4, codes),
@@ -339,7 +339,7 @@ def value_cases() -> list[ReaderCase]:
     ctl = Report(rep.city_code, rep.city_name, rep.period,
                  indicators=[[c, n, u, v, t18, t25, "备注\x00含\x07控制\x1b字符" if i == 0 else note]
                              for i, (c, n, u, v, t18, t25, note) in enumerate(rep.indicators or [])],
-                 milestones=rep.milestones)
+                 status_items=rep.status_items)
 
     def no_control(report: Any) -> None:
         notes = [r["note"] for r in report.rows if r["note"]]
@@ -348,7 +348,7 @@ def value_cases() -> list[ReaderCase]:
     doc = json_doc(ctl)
     nul = csv_text(Report(rep.city_code, rep.city_name, rep.period,
                           indicators=[[*r[:3], "3\x004" if i == 1 else r[3], *r[4:6], "注\x00释" if i == 0 else r[6]]
-                                      for i, r in enumerate(rep.indicators or [])], milestones=rep.milestones))
+                                      for i, r in enumerate(rep.indicators or [])], status_items=rep.status_items))
 
     def nul_note(report: Any) -> None:
         assert "注释" in [r["note"] for r in report.rows]
@@ -367,7 +367,7 @@ def value_cases() -> list[ReaderCase]:
         ReaderCase("nul_bytes.csv", nul.encode(), "nasty", "accepted", _long_rows(rep), 1, ("value_invalid",),
                    check=nul_note),
         ReaderCase("utf16.json", json.dumps(json_doc(rep), ensure_ascii=False).encode("utf-16"), "nasty",
-                   "accepted", {"indicators": len(rep.indicators or []), "milestones": len(rep.milestones or [])},
+                   "accepted", {"indicators": len(rep.indicators or []), "milestones": len(rep.status_items or [])},
                    same_as=rep),
         ReaderCase("magnitude_words.xlsx", _xlsx_bytes(write_openpyxl, mag), "nasty", "accepted", _rows(rep), 2,
                    ("magnitude_ambiguous",), check=values_are({"maker_spaces": 12000})),
@@ -380,10 +380,10 @@ def value_cases() -> list[ReaderCase]:
         ReaderCase("utf16be_bom.csv", "\ufeff".encode("utf-16-be") + csv_text(rep).encode("utf-16-be"), "nasty",
                    "accepted", _long_rows(rep), same_as=rep),
         ReaderCase("control_chars.json", json.dumps(doc).encode(), "nasty", "accepted", {
-            "indicators": len(rep.indicators or []), "milestones": len(rep.milestones or [])}, check=no_control),
+            "indicators": len(rep.indicators or []), "milestones": len(rep.status_items or [])}, check=no_control),
         ReaderCase("control_chars.csv", csv_text(Report(ctl.city_code, ctl.city_name, ctl.period,
                    indicators=[[*r[:6], (r[6] or "").replace("\x00", "")] for r in ctl.indicators or []],
-                   milestones=ctl.milestones)).encode(), "nasty", "accepted", _long_rows(rep), check=no_control),
+                   status_items=ctl.status_items)).encode(), "nasty", "accepted", _long_rows(rep), check=no_control),
     ]
 
 

@@ -167,7 +167,7 @@ def test_blank_na_and_true_zero(corpus: dict) -> None:
         corpus["con"]
         .execute("""
         SELECT value_text, value, value_status FROM raw.report_rows r JOIN raw.report_files f USING (file_id)
-        WHERE f.original_name = 'json_text_values.json' AND item_type = 'indicator'""")
+        WHERE f.original_name = 'json_text_values.json' AND kind = 'quantity'""")
         .fetchall()
     )
     by_text: dict = {}

@@ -142,9 +142,9 @@ def test_template_round_trips_through_the_reader(tmp_path: Path) -> None:
         filled = read_report(path.read_bytes(), path.name)
         assert not filled.quarantined
         assert len(filled.rows) == (ws.max_row - 1) + 43
-        inds = [r for r in filled.rows if r["item_type"] == "indicator"]
+        inds = [r for r in filled.rows if r["kind"] == "quantity"]
         assert all(r["value"] == r["row_number"] and r["city_target_2018"] == r["row_number"] + 1 for r in inds)
-        assert {r["milestone_status"] for r in filled.rows if r["item_type"] == "milestone"} == {"已完成"}
+        assert {r["status_step"] for r in filled.rows if r["kind"] == "status"} == {"已完成"}
 
 
 def test_template_only_lists_indicators_for_the_city(tmp_path: Path) -> None:
@@ -157,7 +157,7 @@ def test_template_only_lists_indicators_for_the_city(tmp_path: Path) -> None:
 def test_csv_and_json_say_the_same_as_xlsx(tmp_path: Path) -> None:
     rep = base_report("410300", "2018Q4")
     write_xlsxwriter(tmp_path / "a.xlsx", rep)
-    key = lambda rows: sorted((r["indicator_code"], r["value"], r["milestone_status"]) for r in rows)  # noqa: E731
+    key = lambda rows: sorted((r["indicator_code"], r["value"], r["status_step"]) for r in rows)  # noqa: E731
     a = read_report((tmp_path / "a.xlsx").read_bytes(), "a.xlsx")
     b = read_report(csv_text(rep).encode("gbk"), "b.csv")
     c = read_report(json.dumps(json_doc(rep), ensure_ascii=False).encode("utf-8"), "c.json")

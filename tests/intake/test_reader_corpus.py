@@ -28,6 +28,7 @@ from transforms.core.paths import REPO_ROOT
 from transforms.ingest.reports.errors import ReportRejected
 from transforms.ingest.reports.model import ParsedReport
 from transforms.ingest.reports.reader import read_report
+from transforms.ingest.reports.text import is_blank
 
 DOC = REPO_ROOT / "docs" / "reliability.md"
 START, END = "<!-- reader-corpus:start (tests/intake/test_reader_corpus.py) -->", "<!-- reader-corpus:end -->"
@@ -43,13 +44,13 @@ def _expected_rows(rep: Report) -> dict[str, tuple[Any, ...]]:
     out: dict[str, tuple[Any, ...]] = {}
     for code, _, _, value, t18, t25, _ in rep.indicators or []:
         out[code] = tuple(None if v is None else round(float(v), 10) for v in (value, t18, t25)) + (None,)
-    for code, _, status, _ in rep.milestones or []:
+    for code, _, status, _ in rep.status_items or []:
         out[f"ms_{code}"] = (None, None, None, status)
     return out
 
 
 def _got_rows(report: ParsedReport) -> dict[str, tuple[Any, ...]]:
-    return {r["indicator_code"]: (r["value"], r["city_target_2018"], r["city_target_2025"], r["milestone_status"])
+    return {r["indicator_code"]: (r["value"], r["city_target_2018"], r["city_target_2025"], r["status_step"])
             for r in report.rows}
 
 
@@ -200,6 +201,7 @@ def test_property_rows_in_equal_staged_plus_quarantined(rows: list[tuple[Any, ..
         except (ValueError, openpyxl.utils.exceptions.IllegalCharacterError):
             return  # openpyxl refuses some values itself (not a reader case)
         got, rejected = _read_counts(path.read_bytes(), path.name)
-    expect = {"指标": len(rep.indicators), "专项进展": len(rep.milestones or [])}
+    # a row whose every cell is empty is no row (the reader reads the non-blank rows below the header)
+    expect = {"指标": sum(not is_blank(r) for r in rep.indicators), "专项进展": len(rep.status_items or [])}
     assert rejected or got == {k: v for k, v in expect.items() if v}, (got, expect)
 

@@ -43,10 +43,10 @@ def published(tmp_path_factory: pytest.TempPathFactory, warehouse_db: Path) -> P
 
 
 @pytest.fixture(scope="session")
-def diff_runs_root(tmp_path_factory: pytest.TempPathFactory, base_frame: pd.DataFrame) -> Path:
-    """Four runs: ``run-a`` (up to 2017Q2), ``run-old`` (one quarter fewer), ``run-rev`` (a revised report) and
+def diff_datasets_root(tmp_path_factory: pytest.TempPathFactory, base_frame: pd.DataFrame) -> Path:
+    """Four datasets: ``run-a`` (up to 2017Q2), ``run-old`` (one quarter fewer), ``run-rev`` (a revised report) and
     ``run-method`` (same inputs, a different weight of one special and a new method version)."""
-    root = tmp_path_factory.mktemp("diffruns")
+    root = tmp_path_factory.mktemp("diffdatasets")
     pub = root / "published"
     seeds = root / "seeds-method"
     shutil.copytree(SEEDS_DIR, seeds)

@@ -22,7 +22,7 @@ def sample_frame() -> pd.DataFrame:
     df["file_id"] = [hashlib.sha256(f"{c}{p}".encode()).hexdigest() for c, p in zip(df.city_code, df.period,
                                                                                     strict=True)]
     df["indicator_code"] = df.code
-    df["milestone_status"] = df["status"].replace("", None)
+    df["status_step"] = df["status"].replace("", None)
     return df
 
 
@@ -41,9 +41,9 @@ def _models(con: duckdb.DuckDBPyConnection, seeds_dir: Path, sql_dir: Path, df: 
                 "city_code || '-' || period || '.xlsx' as original_name, city_code, period, 'accepted' as status, "
                 "timestamp '2021-01-01' as received_at from df")
     con.execute("create or replace table raw.report_rows as select file_id, 'x' as sheet, "
-                "row_number() over (order by file_id, item_type, indicator_code) as row_number, city_code, period, "
-                "item_type, indicator_code, value, cast(value as varchar) as value_text, value_status, "
-                "milestone_status, null::double as city_target_2018, null::double as city_target_2025 from df")
+                "row_number() over (order by file_id, kind, indicator_code) as row_number, city_code, period, "
+                "kind, indicator_code, value, cast(value as varchar) as value_text, value_status, "
+                "status_step, null::double as city_target_2018, null::double as city_target_2025 from df")
     con.execute("create or replace table raw.feed_records (feed_id varchar, snapshot_id varchar, record_number int, "
                 "city_code varchar, period varchar, indicator_code varchar, value double, value_status varchar)")
     con.unregister("df")
@@ -71,7 +71,7 @@ def revised_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Luoyang re-sends its 2016Q3 report with every reported indicator value 60 % higher (a revision)."""
     out = df.copy()
     sel = (out.city_code == REVISED[0]) & (out.period == REVISED[1])
-    num = sel & (out.item_type == "indicator") & out.value.notna()
+    num = sel & (out.kind == "quantity") & out.value.notna()
     out.loc[num, "value"] = out.loc[num, "value"] * 1.6
     out.loc[sel, "file_id"] = hashlib.sha256(f"{REVISED[0]}{REVISED[1]}-v2".encode()).hexdigest()
     return out

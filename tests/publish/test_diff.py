@@ -21,8 +21,8 @@ def test_identical_datasets_have_no_changes(published: Path) -> None:
     assert d["changes"] == [] and not d["method_changed"] and d["inputs_changed"] == []
 
 
-def test_new_quarter_is_new_inputs(diff_runs_root: Path) -> None:
-    d = diff_datasets(resolve_dataset("run-old", diff_runs_root), resolve_dataset("run-a", diff_runs_root))
+def test_new_quarter_is_new_inputs(diff_datasets_root: Path) -> None:
+    d = diff_datasets(resolve_dataset("run-old", diff_datasets_root), resolve_dataset("run-a", diff_datasets_root))
     added = [c for c in d["changes"] if c["status"] == "added"]
     assert len(added) == 18 * N_SCOPES and {c["period"] for c in added} == {DIFF_LAST}
     assert all("inputs_changed" in c["reasons"] and "revision" not in c["reasons"] for c in added)
@@ -31,8 +31,8 @@ def test_new_quarter_is_new_inputs(diff_runs_root: Path) -> None:
     assert all(c["reasons"] == ["later_periods"] for c in d["changes"] if c["period"] != DIFF_LAST)
 
 
-def test_revised_old_report(diff_runs_root: Path) -> None:
-    d = diff_datasets(diff_runs_root / "datasets" / "run-a", diff_runs_root / "datasets" / "run-rev")
+def test_revised_old_report(diff_datasets_root: Path) -> None:
+    d = diff_datasets(diff_datasets_root / "datasets" / "run-a", diff_datasets_root / "datasets" / "run-rev")
     assert d["inputs_changed"] == [{"city_code": REVISED[0], "period": REVISED[1], "revision": True}]
     own = {(c["period"], c["scope"]): c for c in d["changes"] if c["city_code"] == REVISED[0]}
     overall = own[(REVISED[1], "overall")]
@@ -55,8 +55,8 @@ def test_revised_old_report(diff_runs_root: Path) -> None:
     assert abs(top) > 0 and (top > 0) == (overall["score_b"] > overall["score_a"])
 
 
-def test_method_change(diff_runs_root: Path) -> None:
-    d = diff_datasets(diff_runs_root / "datasets" / "run-a", diff_runs_root / "datasets" / "run-method")
+def test_method_change(diff_datasets_root: Path) -> None:
+    d = diff_datasets(diff_datasets_root / "datasets" / "run-a", diff_datasets_root / "datasets" / "run-method")
     assert d["method_changed"] and d["inputs_changed"] == []
     assert d["b"]["method_version"] == "0.1.0+weights-test"
     ecommerce = [c for c in d["changes"] if c["scope"] == "ecommerce"]
@@ -66,35 +66,62 @@ def test_method_change(diff_runs_root: Path) -> None:
     assert "(CHANGED)" in render_text(d, scope=None)
 
 
-def test_latest_follows_the_last_publish(diff_runs_root: Path) -> None:
-    assert os.readlink(diff_runs_root / "latest") == "datasets/run-method"
-    assert os.readlink(diff_runs_root / DIFF_LAST) == f"datasets/run-method/periods/{DIFF_LAST}"
-    assert resolve_dataset("run-re", diff_runs_root).name == "run-rev"  # unique prefix of a dataset id
-    assert resolve_dataset("latest", diff_runs_root).name == "run-method"
-    assert resolve_dataset(str(diff_runs_root / "datasets" / "run-old"), diff_runs_root).name == "run-old"
-    # older runs stay complete for later comparisons
-    assert (diff_runs_root / "datasets" / "run-old" / "league_table.xlsx").is_file()
+def test_latest_follows_the_last_publish(diff_datasets_root: Path) -> None:
+    assert os.readlink(diff_datasets_root / "latest") == "datasets/run-method"
+    assert os.readlink(diff_datasets_root / DIFF_LAST) == f"datasets/run-method/periods/{DIFF_LAST}"
+    assert resolve_dataset("run-re", diff_datasets_root).name == "run-rev"  # unique prefix of a dataset id
+    assert resolve_dataset("latest", diff_datasets_root).name == "run-method"
+    assert resolve_dataset(str(diff_datasets_root / "datasets" / "run-old"), diff_datasets_root).name == "run-old"
+    # older datasets stay complete for later comparisons
+    assert (diff_datasets_root / "datasets" / "run-old" / "league_table.xlsx").is_file()
 
 
-def test_cli_text_and_json(diff_runs_root: Path) -> None:
-    text = cli_diff("run-a", "run-rev", diff_runs_root, scope="all", limit=5)
+def test_cli_text_and_json(diff_datasets_root: Path) -> None:
+    text = cli_diff("run-a", "run-rev", diff_datasets_root, scope="all", limit=5)
     lines = text.splitlines()
     assert lines[0] == "hnplus diff run-a -> run-rev" and "... " in lines[-1] and "more" in lines[-1]
-    data = json.loads(cli_diff("run-a", "latest", diff_runs_root, as_json=True))
+    data = json.loads(cli_diff("run-a", "latest", diff_datasets_root, as_json=True))
     assert data["b"]["dataset_id"] == "run-method" and data["method_changed"]
     with pytest.raises(FileNotFoundError):
-        cli_diff("no-such-run", "latest", diff_runs_root)
+        cli_diff("no-such-run", "latest", diff_datasets_root)
 
 
-def test_prune_keeps_linked_and_recent_datasets(diff_runs_root: Path, tmp_path: Path) -> None:
+def test_prune_keeps_linked_and_recent_datasets(diff_datasets_root: Path, tmp_path: Path) -> None:
     import shutil
 
     from transforms.publish.layout import prune_datasets
 
     root = tmp_path / "published"
-    shutil.copytree(diff_runs_root, root, symlinks=True)
+    shutil.copytree(diff_datasets_root, root, symlinks=True)
     for i, name in enumerate(["run-old", "run-a", "run-rev", "run-method"]):  # publication order
         os.utime(root / "datasets" / name, ns=(10**18 + i, 10**18 + i))
     os.symlink("datasets/run-old/periods/2016Q1", root / "2016Q1-pinned")  # an old run still linked stays
     assert prune_datasets(root, keep=1) == ["run-rev", "run-a"]
     assert sorted(p.name for p in (root / "datasets").iterdir()) == ["run-method", "run-old"]
+
+
+def test_a_format_1_dataset_compares_with_format_2(diff_datasets_root: Path, tmp_path: Path) -> None:
+    """A dataset published before the renames of format 2 (action_scores, milestone_status, no format_version)
+    compares with today's: same values, so no change, and the text says the formats differ."""
+    import shutil
+
+    import pandas as pd
+
+    from transforms.publish.columns import FORMAT_VERSION
+
+    old = tmp_path / "run-f1"
+    shutil.copytree(diff_datasets_root / "datasets" / "run-a", old)
+    for ext in ("csv", "parquet", "json"):
+        (old / f"scope_scores.{ext}").rename(old / f"action_scores.{ext}")
+    ind = pd.read_parquet(old / "indicator_scores.parquet").rename(columns={"status_step": "milestone_status"})
+    ind["kind"] = ind["kind"].replace({"status": "milestone"})
+    ind.to_parquet(old / "indicator_scores.parquet")
+    meta = json.loads((old / "metadata.json").read_text(encoding="utf-8"))
+    assert meta.pop("format_version") == FORMAT_VERSION == 2
+    (old / "metadata.json").write_text(json.dumps(meta), encoding="utf-8")
+    d = diff_datasets(old, diff_datasets_root / "datasets" / "run-a")
+    assert d["format_changed"] and (d["a"]["format_version"], d["b"]["format_version"]) == (1, 2)
+    same = diff_datasets(diff_datasets_root / "datasets" / "run-a", diff_datasets_root / "datasets" / "run-a")
+    assert d["changes"] == [] and d["rows_compared"] == same["rows_compared"] > 0
+    assert "format: 1 -> 2" in render_text(d)
+    assert not diff_datasets(diff_datasets_root / "datasets" / "run-a", diff_datasets_root / "latest")["format_changed"]

@@ -30,7 +30,7 @@ def test_layout_and_links(published: Path) -> None:
     latest = published / "latest"
     assert latest.is_symlink() and os.readlink(latest) == "datasets/run-a"
     for name in ("league_table.csv", "league_table.parquet", "league_table.json", "league_table.xlsx",
-                 "action_scores.csv", "action_scores.parquet", "action_scores.json",
+                 "scope_scores.csv", "scope_scores.parquet", "scope_scores.json",
                  "special_scores.csv", "special_scores.parquet", "special_scores.json", "indicator_scores.csv",
                  "indicator_scores.parquet", "datapackage.json", "metadata.json", "index.html", "data.js"):
         assert (latest / name).is_file(), name
@@ -122,7 +122,7 @@ def test_datapackage_shape(published: Path) -> None:
 
 
 def test_every_published_column_is_documented(published: Path) -> None:
-    for table in ("league_table", "action_scores", "special_scores", "indicator_scores"):
+    for table in ("league_table", "scope_scores", "special_scores", "indicator_scores"):
         cols = pd.read_parquet(published / "latest" / f"{table}.parquet").columns
         missing = [c for c in cols if c not in COLUMNS]
         assert not missing, f"{table}: document {missing} in transforms/publish/datapackage.py"

@@ -94,7 +94,7 @@ REPORT_CASES: list[tuple[str, bytes, str]] = [
                              _row(code="broadband_users", value="-5")]), "rows:any"),
     ("formula_cells.csv", _csv([_row(value="=1+1"), _row(code="xborder_ecommerce_trade", value="@SUM(A1)")]),
      "rows:0+2"),
-    ("bad_milestone.csv", _csv([_row(kind="专项", code="ecommerce_01", value="", status="快好了")]), "rows:0+1"),
+    ("bad_status_item.csv", _csv([_row(kind="专项", code="ecommerce_01", value="", status="快好了")]), "rows:0+1"),
     ("duplicate_rows.csv", _csv([_row(), _row(value="4")]), "rows:any"),
     ("nul_in_cells.csv", _csv([_row(value="3\x004")]), "rows:0+1"),  # issue 17: read; the glued value quarantined
     ("ragged_row.csv", _csv([_row() + ["extra", "cells"], _row(code="xborder_ecommerce_trade")[:5]]), "rows:any"),
@@ -133,7 +133,7 @@ EXACT: dict[str, str] = {
     "unknown_indicator.csv": "rows:1+1",
     "bad_values.csv": "rows:0+3",
     "formula_cells.csv": "rows:0+2",
-    "bad_milestone.csv": "rows:0+1",
+    "bad_status_item.csv": "rows:0+1",
     "duplicate_rows.csv": "rows:1+1",
     "nul_in_cells.csv": "rows:0+1",
     "ragged_row.csv": "rows:2+0",

@@ -36,11 +36,11 @@ def indicator(code: str, special: str, action: str, *, direction: str = "higher"
 
 
 def row(city: str, period: str, code: str, value: float | None = None, status: str = "reported",
-        milestone: str | None = None, t18: float | None = None, t25: float | None = None) -> dict:
+        step: str | None = None, t18: float | None = None, t25: float | None = None) -> dict:
     """One staged report row (raw.report_rows)."""
     return dict(city_code=city, period=period, indicator_code=code, value=value, value_status=status,
-                milestone_status=milestone, city_target_2018=t18, city_target_2025=t25,
-                item_type="milestone" if code.startswith("ms_") else "indicator")
+                status_step=step, city_target_2018=t18, city_target_2025=t25,
+                kind="status" if code.startswith("ms_") else "quantity")
 
 
 def _replace(con: duckdb.DuckDBPyConnection, table: str, records: list[dict]) -> None:
@@ -92,8 +92,8 @@ def make_warehouse(
                 "'accepted' as status, timestamp '2021-01-01' as received_at from tmp_rows")
     con.execute("create or replace table raw.report_rows as select file_id, '指标' as sheet, "
                 "cast(row_number() over (order by city_code, period, indicator_code) as integer) as row_number, "
-                "city_code, period, item_type, indicator_code, cast(value as double) as value, "
-                "cast(value as varchar) as value_text, value_status, milestone_status, "
+                "city_code, period, kind, indicator_code, cast(value as double) as value, "
+                "cast(value as varchar) as value_text, value_status, status_step, "
                 "cast(city_target_2018 as double) as city_target_2018, "
                 "cast(city_target_2025 as double) as city_target_2025 from tmp_rows")
     con.unregister("tmp_rows")
@@ -126,15 +126,15 @@ def build_sample_warehouse(db_path: Path) -> tuple[duckdb.DuckDBPyConnection, di
         df = pd.DataFrame(samples.generate_rows())
         df["file_id"] = df.city_code + df.period
         df["indicator_code"] = df.code
-        df["milestone_status"] = df["status"].replace("", None)
+        df["status_step"] = df["status"].replace("", None)
         con.execute("create schema if not exists raw")
         con.register("df", df)
         con.execute("create or replace table raw.report_files as select distinct file_id, "
                     "file_id as original_name, 'accepted' as status, timestamp '2021-01-01' as received_at from df")
         con.execute("create or replace table raw.report_rows as select file_id, 'x' as sheet, "
                     "cast(row_number() over (order by city_code, period, indicator_code) as integer) as row_number, "
-                    "city_code, period, item_type, indicator_code, value, cast(value as varchar) as value_text, "
-                    "value_status, milestone_status, null::double as city_target_2018, "
+                    "city_code, period, kind, indicator_code, value, cast(value as varchar) as value_text, "
+                    "value_status, status_step, null::double as city_target_2018, "
                     "null::double as city_target_2025 from df")
         con.unregister("df")
     con.execute("create or replace table raw.feed_records (feed_id varchar, snapshot_id varchar, record_number int, "

@@ -20,7 +20,7 @@ def _cell(con, city: str, period: str, code: str) -> dict:
 
 
 def _scope(con, city: str, period: str, scope: str) -> dict:
-    cur = con.execute("select * from intermediate.int_action_scores where city_code = ? and period = ? "
+    cur = con.execute("select * from intermediate.int_scope_scores where city_code = ? and period = ? "
                       "and scope = ?", [city, period, scope])
     names = [d[0] for d in cur.description]
     return dict(zip(names, cur.fetchone(), strict=True))
@@ -129,7 +129,7 @@ def yardstick_case(tiny):
     no 2019Q2 report at all."""
     inds = [indicator("parks", "s1", "a1", target_method="apportioned", target_code="T1", apportion_key="population"),
             indicator("platforms", "s2", "a1"),
-            indicator("ms_s2", "s2", "a1", kind="milestone", target_method="milestone", weight=0.5)]
+            indicator("ms_s2", "s2", "a1", kind="status", target_method="status", weight=0.5)]
     data = {"410100": ((10, 30, 60), (1, 4, 9), ("未启动", "推进中", "已完成")),
             "410200": ((4, 10, 28), (0, 2, 6), ("未启动", "推进中", "基本完成")),
             "410300": ((2, 12, 14), (2, 3, 4), ("未启动", "基本完成", "基本完成"))}
@@ -137,18 +137,18 @@ def yardstick_case(tiny):
     for c, (parks, platforms, steps) in data.items():
         for i, p in enumerate(("2015Q4", "2016Q4", "2018Q4")):
             rows += [row(c, p, "parks", parks[i]), row(c, p, "platforms", platforms[i]),
-                     row(c, p, "ms_s2", milestone=steps[i])]
+                     row(c, p, "ms_s2", step=steps[i])]
         # 2019Q1 = 2018Q4, sent again unchanged
         rows += [row(c, "2019Q1", "parks", parks[2]), row(c, "2019Q1", "platforms", platforms[2]),
-                 row(c, "2019Q1", "ms_s2", milestone=steps[2])]
+                 row(c, "2019Q1", "ms_s2", step=steps[2])]
         if c != "410300":
             rows += [row(c, "2019Q2", "parks", parks[2] + 5), row(c, "2019Q2", "platforms", platforms[2] + 1),
-                     row(c, "2019Q2", "ms_s2", milestone=steps[2])]
+                     row(c, "2019Q2", "ms_s2", step=steps[2])]
     return tiny(cities=CITIES, indicators=inds, targets={"T1": 100}, weights=WEIGHTS, rows=rows)
 
 
 def test_unchanged_data_across_the_milestone_change_changes_no_score_or_rank(yardstick_case):
-    q = ("select city_code, scope, score, rank from intermediate.int_action_scores where period = ? "
+    q = ("select city_code, scope, score, rank from intermediate.int_scope_scores where period = ? "
          "order by city_code, scope")
     before, after = yardstick_case.execute(q, ["2018Q4"]).fetchall(), yardstick_case.execute(q, ["2019Q1"]).fetchall()
     assert before == after
@@ -176,10 +176,10 @@ def test_nothing_new_is_never_on_track(yardstick_case):
 
 
 def test_a_dated_weight_change_applies_from_its_period(tiny):
-    inds = [indicator("lending", "s1", "a1"), indicator("ms_s1", "s1", "a1", kind="milestone",
-                                                        target_method="milestone")]
+    inds = [indicator("lending", "s1", "a1"), indicator("ms_s1", "s1", "a1", kind="status",
+                                                        target_method="status")]
     rows = [row(c, p, "lending", v) for c in CITIES for p, v in (("2015Q4", 1), ("2016Q4", 3), ("2017Q4", 5))]
-    rows += [row(c, p, "ms_s1", milestone="推进中") for c in CITIES for p in ("2015Q4", "2016Q4", "2017Q4")]
+    rows += [row(c, p, "ms_s1", step="推进中") for c in CITIES for p in ("2015Q4", "2016Q4", "2017Q4")]
     change = [dict(indicator_code="lending", effective_from="2017Q1", field="weight", value="0",
                    reason="policy reversed", source="test")]
     con = tiny(cities=CITIES, indicators=inds, weights=WEIGHTS[:1] + WEIGHTS[2:], rows=rows,

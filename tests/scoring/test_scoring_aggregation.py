@@ -10,9 +10,9 @@ from scoring_helpers import indicator, row
 CITIES4 = {"410100": 0.4, "410200": 0.3, "410300": 0.2, "410400": 0.1}
 TREE = [("special", "s1", "a1", 1.0), ("special", "s2", "a1", 1.0), ("special", "s3", "a2", 1.0),
         ("action", "a1", "overall", 1.0), ("action", "a2", "overall", 1.0)]
-MS = [indicator("ms_s1", "s1", "a1", kind="milestone", target_method="milestone"),
-      indicator("ms_s2", "s2", "a1", kind="milestone", target_method="milestone"),
-      indicator("ms_s3", "s3", "a2", kind="milestone", target_method="milestone")]
+MS = [indicator("ms_s1", "s1", "a1", kind="status", target_method="status"),
+      indicator("ms_s2", "s2", "a1", kind="status", target_method="status"),
+      indicator("ms_s3", "s3", "a2", kind="status", target_method="status")]
 S = {0: "未启动", 1: "推进中", 2: "基本完成", 3: "已完成"}
 
 
@@ -25,7 +25,7 @@ def _milestone_rows(plan: dict[str, dict[str, tuple[int | None, int | None, int 
                 if step is None:
                     rows.append(row(city, period, f"ms_s{k}", status="not_reported"))
                 else:
-                    rows.append(row(city, period, f"ms_s{k}", milestone=S[step]))
+                    rows.append(row(city, period, f"ms_s{k}", step=S[step]))
     return rows
 
 
@@ -39,7 +39,7 @@ PLAN = {
 
 
 def _scopes(con, period: str) -> dict[tuple[str, str], dict]:
-    cur = con.execute("select * from intermediate.int_action_scores where period = ?", [period])
+    cur = con.execute("select * from intermediate.int_scope_scores where period = ?", [period])
     names = [d[0] for d in cur.description]
     return {(r["city_code"], r["scope"]): r for r in (dict(zip(names, t, strict=True)) for t in cur.fetchall())}
 
@@ -145,12 +145,12 @@ def test_exclude_rule_renormalises(tiny):
 def test_not_applicable_kinds(tiny):
     inds = [indicator("cargo", "s1", "a1", applies_to="410100"),  # applies to 郑州 only
             indicator("parks", "s1", "a1"),
-            indicator("ms_s3", "s3", "a2", kind="milestone", target_method="milestone")]
+            indicator("ms_s3", "s3", "a2", kind="status", target_method="status")]
     rows = []
     for p, k in (("2015Q4", 0), ("2016Q4", 1)):
         rows += [row("410100", p, "cargo", 10 + k), row("410200", p, "cargo", status="not_applicable"),
                  row("410100", p, "parks", 2 + k), row("410300", p, "parks", 1 + k),
-                 *[row(c, p, "ms_s3", milestone=S[k]) for c in ("410100", "410200", "410300")]]
+                 *[row(c, p, "ms_s3", step=S[k]) for c in ("410100", "410200", "410300")]]
     # 410200 claims 不适用 for parks, which applies to it
     rows += [row("410200", "2015Q4", "parks", status="not_applicable"),
              row("410200", "2016Q4", "parks", status="not_applicable")]

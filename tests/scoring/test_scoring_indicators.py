@@ -1,5 +1,5 @@
 """Indicator-level formulas on hand-computed cases (method 2.0): targets and the one yardstick to 2025, goalposts
-and outlier treatment, milestones, progress to the next milestone."""
+and outlier treatment, status items, progress to the next milestone."""
 
 from __future__ import annotations
 
@@ -123,7 +123,7 @@ def test_special_score_is_the_weighted_mean(target_case):
     parks = 100 * 20 / (0.5 * T25_PARKS - 10)
     assert sp == pytest.approx(parks)
     a1 = target_case.execute(
-        "select score_arithmetic from intermediate.int_action_scores where city_code = '410100' "
+        "select score_arithmetic from intermediate.int_scope_scores where city_code = '410100' "
         "and period = '2016Q4' and scope = 'a1'").fetchone()[0]
     assert a1 == pytest.approx((parks + 50.0) / 2)
 
@@ -149,15 +149,15 @@ def test_declared_city_target_wins_and_2025_extends_the_city_path(tiny):
 
 def test_milestone_steps_and_goalposts(tiny):
     inds = [
-        indicator("ms_s1", "s1", "a1", kind="milestone", target_method="milestone"),
+        indicator("ms_s1", "s1", "a1", kind="status", target_method="status"),
         indicator("platforms", "s2", "a1"),
         indicator("complaints", "s2", "a1", direction="lower"),
     ]
     steps = {"410100": "基本完成", "410200": "推进中", "410300": "未启动"}
     rows = []
     for c, st in steps.items():
-        rows += [row(c, "2015Q4", "ms_s1", status="reported", milestone="未启动"),
-                 row(c, "2016Q4", "ms_s1", status="reported", milestone=st)]
+        rows += [row(c, "2015Q4", "ms_s1", status="reported", step="未启动"),
+                 row(c, "2016Q4", "ms_s1", status="reported", step=st)]
     for c, (p0, p1, c0, c1) in {"410100": (0, 5, 12, 4), "410200": (2, 10, 10, 2), "410300": (1, 3, 6, 12)}.items():
         rows += [row(c, "2015Q4", "platforms", p0), row(c, "2016Q4", "platforms", p1),
                  row(c, "2015Q4", "complaints", c0), row(c, "2016Q4", "complaints", c1)]
@@ -229,17 +229,17 @@ def test_log_transform_when_five_points_are_not_enough(tiny):
 
 def test_a_later_quarter_never_moves_published_scores(tiny):
     """Goalposts are frozen at goalpost_reference_to (2018Q4): 2020Q4 data, however extreme, leaves history alone."""
-    inds = [indicator("platforms", "s1", "a1"), indicator("ms_s2", "s2", "a1", kind="milestone",
-                                                           target_method="milestone")]
+    inds = [indicator("platforms", "s1", "a1"), indicator("ms_s2", "s2", "a1", kind="status",
+                                                           target_method="status")]
     base = []
     for c, vals in {"410100": (0, 4, 8, 9), "410200": (1, 2, 3, 5), "410300": (0, 1, 6, 7)}.items():
         for p, v in zip(("2015Q4", "2016Q4", "2018Q4", "2019Q4"), vals, strict=True):
-            base += [row(c, p, "platforms", v), row(c, p, "ms_s2", milestone="推进中")]
+            base += [row(c, p, "platforms", v), row(c, p, "ms_s2", step="推进中")]
     later = [row(c, "2020Q4", "platforms", 500) for c in CITIES] + [
-        row(c, "2020Q4", "ms_s2", milestone="已完成") for c in CITIES]
+        row(c, "2020Q4", "ms_s2", step="已完成") for c in CITIES]
     old = tiny(cities=CITIES, indicators=inds, weights=WEIGHTS, rows=base)
     new = tiny(cities=CITIES, indicators=inds, weights=WEIGHTS, rows=base + later)
-    q = ("select period, city_code, scope, score, rank from intermediate.int_action_scores "
+    q = ("select period, city_code, scope, score, rank from intermediate.int_scope_scores "
          "where period <= '2019Q4' order by all")
     assert old.execute(q).fetchall() == new.execute(q).fetchall()
     # one yardstick: goalposts 0..8 in the reference period, scored on 0..8 * 10 / 3 = 26.67: 9 scores 33.75

@@ -19,8 +19,8 @@ def _rerun(con, draws: int, seed: int) -> None:
 
 PROVENANCE_SQL = """
 select
-    s.period, s.city_code, s.indicator_code, s.value_status, s.value, s.milestone_status, s.score,
-    f.original_name, r.sheet, r.row_number, r.value_text, r.value as raw_value, r.milestone_status as raw_status
+    s.period, s.city_code, s.indicator_code, s.value_status, s.value, s.status_step, s.score,
+    f.original_name, r.sheet, r.row_number, r.value_text, r.value as raw_value, r.status_step as raw_status
 from {schema}.indicator_scores as s
 inner join raw.report_rows as r
     on r.file_id = s.file_id and r.sheet = s.sheet and r.row_number = s.source_row
@@ -59,7 +59,7 @@ def test_sql_scores_equal_the_numpy_recomputation(sample_warehouse):
     n = score.nominal_scores(con)  # noqa: F841 (DuckDB replacement scan)
     diff, rows = con.execute(
         "select max(abs(n.score - s.score_unpublished)), count(*) from n "
-        "inner join intermediate.int_action_scores as s using (period, city_code, scope)").fetchone()
+        "inner join intermediate.int_scope_scores as s using (period, city_code, scope)").fetchone()
     assert rows == 4320 and diff < 1e-9
 
 
@@ -97,7 +97,7 @@ def test_every_indicator_score_traces_to_its_input_row(sample_warehouse):
     numeric = traced[traced.raw_value.notna()]
     assert (numeric.raw_value == numeric.value).all()
     ms = traced[traced.indicator_code.str.startswith("ms_")]
-    assert (ms.raw_status == ms.milestone_status).all() and len(ms) > 10000
+    assert (ms.raw_status == ms.status_step).all() and len(ms) > 10000
     carried = traced[traced.value_status == "carried_forward"]
     assert len(carried) > 0 and (carried.raw_value == carried.value).all()
 
@@ -115,7 +115,7 @@ def test_absence_kinds_and_context_in_the_sample(sample_warehouse):
     context = df[df.score_basis == "context"]
     assert len(context) > 0 and context.score.isna().all()
     # no silent mean fill: every not-reported scored indicator scores exactly the penalty
-    nr = df[(df.value_status == "not_reported") & (df.score_basis.isin(["target", "goalpost", "milestone"]))]
+    nr = df[(df.value_status == "not_reported") & (df.score_basis.isin(["target", "goalpost", "status"]))]
     assert (nr.score == 0).all()
 
 

@@ -74,7 +74,7 @@ def test_small_city_ranks_higher_on_the_size_adjusted_view(size_case):
     sp = size_case.execute("select score, score_size_adjusted from marts_candidate.special_scores "
                            "where period = '2018Q4' and city_code = '410300' and special_code = 's1'").fetchone()
     assert sp == pytest.approx((round(0.3 * 900 / 17, 4), 30.0))
-    act = size_case.execute("select score, score_size_adjusted, rank_size_adjusted from marts_candidate.action_scores "
+    act = size_case.execute("select score, score_size_adjusted, rank_size_adjusted from marts_candidate.scope_scores "
                             "where period = '2018Q4' and city_code = '410300' and scope = 'a1'").fetchone()
     assert act == pytest.approx((round((0.3 * 900 / 17 + 22.5) / 2, 4), 26.25, 1))
 

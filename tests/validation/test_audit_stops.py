@@ -67,7 +67,7 @@ def assert_stopped(paths: DataPaths, run_id: str, expected: tuple[str, str], mat
 def test_falling_cumulative_count(data: DataPaths) -> None:
     sql(data, "update raw.report_rows set value = 0, value_text = '0' where city_code = '410300' "
               "and period = '2018Q4' and indicator_code = 'ecommerce_parks'")
-    assert_stopped(data, "r-fall", ("staged_facts", "check__cumulative_count_falls"), "cumulative count")
+    assert_stopped(data, "r-fall", ("indicator_values", "check__cumulative_count_falls"), "cumulative count")
     sample = sql(data, "select sample from meta.validation_results where run_id = 'r-fall' "
                        "and \"column\" = 'check__cumulative_count_falls'")[0][0]
     assert '"410300"' in sample and "ecommerce_parks" in sample and "2018Q4" in sample
@@ -81,7 +81,7 @@ def test_city_missing_with_nothing_to_carry_forward_is_contained(data: DataPaths
     checks = sql(data, "select severity, success, unexpected_count from meta.validation_results "
                        "where run_id = 'r-missing' and \"column\" = 'check__city_without_data'")
     assert checks and all(sev == "warning" and not ok and n > 0 for sev, ok, n in checks)
-    assert ("staged_facts", "check__city_without_data") not in failed(data, "r-missing")
+    assert ("indicator_values", "check__city_without_data") not in failed(data, "r-missing")
     warn = sql(data, "select outcome, unexpected_count from meta.validation_results where run_id = 'r-missing' "
                      "and \"column\" = 'cities_in_period'")
     rows_2015q4 = sql(data, "select count(*) from raw.report_rows join raw.report_files using (file_id) "
@@ -124,7 +124,7 @@ def test_explained_changes_do_not_stop_the_run(data: DataPaths) -> None:
     """Two changes the audit must let through (one build and audit for both, to keep the suite fast):
 
     * a late report within the carry-forward window: values are carried, the completeness warning names the city;
-    * a big jump against the published run for a city whose inputs changed too: the jump is explained.
+    * a big jump against the published dataset for a city whose inputs changed too: the jump is explained.
     """
     sql(data, "update raw.report_files set status = 'rejected' where city_code = '411100' and period = '2018Q3'")
     sql(data, "update marts.league_table set score = case when score > 50 then score - 20 else score + 20 end "

@@ -9,7 +9,7 @@ from validation_helpers import GOOD_RUN, sql
 from transforms.core.paths import DataPaths
 from transforms.validate import build_data_docs, load_results, results_dir
 
-RAN = ["raw_report_rows", "raw_feed_records", "staged_facts", "league_table", "special_scores", "indicator_scores"]
+RAN = ["raw_report_rows", "raw_feed_records", "indicator_values", "league_table", "special_scores", "indicator_scores"]
 
 
 def test_data_docs_list_every_suite(good_data_dir: Path) -> None:

@@ -34,15 +34,15 @@ def stage_sample_reports(db_path: Path) -> None:
     df = df[df.period <= LAST_PERIOD]  # 13 of the 21 sample periods: every rule is exercised, runs are faster
     df["file_id"] = df.city_code + df.period
     df["indicator_code"] = df.code
-    df["milestone_status"] = df["status"].replace("", None)
+    df["status_step"] = df["status"].replace("", None)
     con = duckdb.connect(str(db_path))
     try:
         catalog.load_seeds(con)
         con.execute("create schema if not exists raw")
         con.execute(
             "create or replace table raw.report_rows as select file_id, 'x' as sheet, "
-            "row_number() over () as row_number, city_code, period, item_type, indicator_code, value, "
-            "cast(value as varchar) as value_text, value_status, milestone_status, "
+            "row_number() over () as row_number, city_code, period, kind, indicator_code, value, "
+            "cast(value as varchar) as value_text, value_status, status_step, "
             "null::double as city_target_2018, null::double as city_target_2025 from df")
         con.execute(
             "create or replace table raw.report_files as select file_id, file_id || '.xlsx' as original_name, "

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from tools.bench.generate import feed_glob, report_glob
-from transforms.catalog import MILESTONE_STATUSES, TEMPLATE_VERSION
+from transforms.catalog import STATUS_STEPS, TEMPLATE_VERSION
 
 FEED_ID = "bench_registrations"  # lstages.FEED_ID
 RECEIVED_AT = "2026-01-01 00:00:00"  # lstages.ingest_reports' received_at, as DuckDB prints the timestamp
@@ -137,7 +137,7 @@ def _params(seeds: Path) -> dict:
         "winsor_max_points": int(p["winsor_max_points"]), "range_target_reading": p["range_target_reading"],
         "rare_count_threshold": float(p["rare_count_threshold"]), "independent_weight": float(p["independent_weight"]),
         "evidence_gap_threshold": float(p["evidence_gap_threshold"]),
-        "milestone_scores": [float(p[f"milestone_score_{i}"]) for i in range(4)],
+        "status_step_scores": [float(p[f"milestone_score_{i}"]) for i in range(4)],
         "progress_on_track": float(p["progress_on_track"]), "progress_moderate": float(p["progress_moderate"]),
         "score_rounding": int(p["score_rounding"]),
         "mc_draws": int(p.get("mc_draws", 1000)), "mc_seed": int(p.get("mc_seed", 2015)),
@@ -177,7 +177,7 @@ def _parse(raw: pd.DataFrame, files: pd.DataFrame, ind: pd.DataFrame) -> tuple[p
     p["value_text"], p["status_text"] = raw["本期数值"], raw["推进状态"]
     p = p.merge(files[["filename", "file_id"]], on="filename", how="left")
     is_ms, is_ind = p["kind_zh"] == "专项", p["kind_zh"] == "指标"
-    p["item_type"] = p["kind_zh"].map({"专项": "milestone", "指标": "indicator"})
+    p["kind"] = p["kind_zh"].map({"专项": "status", "指标": "quantity"})
     p["indicator_code"] = ("ms_" + p["code"]).where(is_ms, p["code"])
     p["value"] = pd.to_numeric(p["value_text"], errors="coerce")
     p["value_status"] = case_str([
@@ -190,10 +190,10 @@ def _parse(raw: pd.DataFrame, files: pd.DataFrame, ind: pd.DataFrame) -> tuple[p
     ind_unit = cat["ind_unit"].to_numpy(dtype=object)
     unit_differs = (p["unit"].fillna("").to_numpy(dtype=object) != ind_unit) & pd.notna(ind_unit)
     p["reason_code"] = case_str([
-        (~(is_ms | is_ind), "unknown_item_type"),
+        (~(is_ms | is_ind), "unknown_kind"),
         (p["template_version"] != TEMPLATE_VERSION, "template_version"),
         (~known, "unknown_indicator"),
-        (is_ms & ~p["status_text"].isin(["", "不适用", *MILESTONE_STATUSES]), "unknown_milestone_status"),
+        (is_ms & ~p["status_text"].isin(["", "不适用", *STATUS_STEPS]), "unknown_status_step"),
         (is_ind & ~p["value_text"].isin(["", "不适用"]) & p["value"].isna(), "not_a_number"),
         (is_ind.to_numpy() & unit_differs, "unit_not_canonical"),
     ])
@@ -201,10 +201,10 @@ def _parse(raw: pd.DataFrame, files: pd.DataFrame, ind: pd.DataFrame) -> tuple[p
     ok = p[~bad]
     rows = pd.DataFrame({
         "file_id": ok["file_id"], "sheet": "csv", "row_number": ok["row_number"], "city_code": ok["city_code"],
-        "period": ok["period"], "item_type": ok["item_type"], "indicator_code": ok["indicator_code"],
-        "value": ok["value"].where((ok["value_status"] == "reported") & (ok["item_type"] == "indicator")),
+        "period": ok["period"], "kind": ok["kind"], "indicator_code": ok["indicator_code"],
+        "value": ok["value"].where((ok["value_status"] == "reported") & (ok["kind"] == "quantity")),
         "value_text": ok["value_text"], "value_status": ok["value_status"],
-        "milestone_status": ok["status_text"].where(ok["status_text"].isin(MILESTONE_STATUSES)),
+        "status_step": ok["status_text"].where(ok["status_text"].isin(STATUS_STEPS)),
         "city_target_2018": pd.to_numeric(ok["t2018"], errors="coerce"),
         "city_target_2025": pd.to_numeric(ok["t2025"], errors="coerce"),
         "evidence": ok["evidence"], "note": ok["note"],
@@ -266,13 +266,14 @@ def _gx_reports(ctx: object, rows: pd.DataFrame, ind: pd.DataFrame, cities: list
     import great_expectations.expectations as gxe
     from great_expectations.expectations.row_conditions import Column as C
 
-    df = rows.merge(ind[["indicator_code", "kind", "unit"]], on="indicator_code", how="left")
+    df = rows.merge(ind[["indicator_code", "kind", "unit"]].rename(columns={"kind": "catalogue_kind"}),
+                    on="indicator_code", how="left")
     df["value_fraction"] = df["value"] % 1  # count_is_whole: GX has no "is a whole number"
 
     def rule(name: str, severity: str = "critical") -> dict:
         return {"meta": {"rule": name, "severity": severity}}
 
-    kind, item, status = C("kind"), C("item_type"), C("value_status")
+    kind, item, status = C("catalogue_kind"), C("kind"), C("value_status")
     exps = [
         gxe.ExpectColumnValuesToNotBeNull(column="city_code", **rule("city_code_not_null")),
         gxe.ExpectColumnValuesToBeInSet(column="city_code", value_set=cities, **rule("city_code_in_catalogue")),
@@ -284,20 +285,20 @@ def _gx_reports(ctx: object, rows: pd.DataFrame, ind: pd.DataFrame, cities: list
         gxe.ExpectColumnValuesToBeInSet(column="value_status", value_set=["reported", "not_applicable",
                                                                            "not_reported"],
                                         **rule("value_status_in_set")),
-        gxe.ExpectColumnValuesToBeInSet(column="milestone_status", value_set=list(MILESTONE_STATUSES),
-                                        **rule("milestone_status_in_set")),
-        # status_matches_value: the item type agrees with the catalogue, a reported item has its value
-        gxe.ExpectColumnValuesToBeInSet(column="item_type", value_set=["milestone"], row_condition=kind == "milestone",
+        gxe.ExpectColumnValuesToBeInSet(column="status_step", value_set=list(STATUS_STEPS),
+                                        **rule("status_step_in_set")),
+        # status_matches_value: the row's kind agrees with the catalogue, a reported item has its value
+        gxe.ExpectColumnValuesToBeInSet(column="kind", value_set=["status"], row_condition=kind == "status",
                                         **rule("status_matches_value")),
-        gxe.ExpectColumnValuesToBeInSet(column="item_type", value_set=["indicator"],
-                                        row_condition=kind.is_not_null() & (kind != "milestone"),
+        gxe.ExpectColumnValuesToBeInSet(column="kind", value_set=["quantity"],
+                                        row_condition=kind.is_not_null() & (kind != "status"),
                                         **rule("status_matches_value")),
-        gxe.ExpectColumnValuesToNotBeNull(column="milestone_status",
-                                          row_condition=(item == "milestone") & (status == "reported"),
+        gxe.ExpectColumnValuesToNotBeNull(column="status_step",
+                                          row_condition=(item == "status") & (status == "reported"),
                                           **rule("status_matches_value")),
-        gxe.ExpectColumnValuesToNotBeNull(column="value", row_condition=(item != "milestone") & (status == "reported"),
+        gxe.ExpectColumnValuesToNotBeNull(column="value", row_condition=(item != "status") & (status == "reported"),
                                           **rule("status_matches_value")),
-        gxe.ExpectColumnValuesToBeNull(column="value", row_condition=(item != "milestone") & (status != "reported"),
+        gxe.ExpectColumnValuesToBeNull(column="value", row_condition=(item != "status") & (status != "reported"),
                                        **rule("status_matches_value")),
         gxe.ExpectColumnValuesToBeBetween(column="value", min_value=0, max_value=100, row_condition=kind == "share",
                                           **rule("share_between_0_100")),
@@ -309,7 +310,7 @@ def _gx_reports(ctx: object, rows: pd.DataFrame, ind: pd.DataFrame, cities: list
                                         **rule("unit_matches_kind")),
         gxe.ExpectColumnValuesToBeInSet(column="unit", value_set=["个", "家", "人", "类"],
                                         row_condition=kind == "count", **rule("unit_matches_kind")),
-        gxe.ExpectColumnValuesToBeInSet(column="unit", value_set=["status"], row_condition=kind == "milestone",
+        gxe.ExpectColumnValuesToBeInSet(column="unit", value_set=["status"], row_condition=kind == "status",
                                         **rule("unit_matches_kind")),
         gxe.ExpectColumnValuesToNotBeInSet(column="unit", value_set=["%", "status"], row_condition=kind == "amount",
                                            **rule("unit_matches_kind")),
@@ -401,7 +402,7 @@ def _indicator_values(cities: pd.DataFrame, periods: pd.DataFrame, ind: pd.DataF
 
     # the latest report row per cell
     latest = (stg.sort_values(["received_at", "file_id", "source_row"], ascending=False)
-              .drop_duplicates(keys)[[*keys, "value_status", "milestone_status", "value", "file_id", "original_name",
+              .drop_duplicates(keys)[[*keys, "value_status", "status_step", "value", "file_id", "original_name",
                                       "sheet", "source_row"]]
               .rename(columns={"value_status": "report_value_status", "value": "report_value"}))
     v = spine.merge(latest, on=keys, how="left")
@@ -422,9 +423,9 @@ def _indicator_values(cities: pd.DataFrame, periods: pd.DataFrame, ind: pd.DataF
         v[c] = v[c].where(~is_feed)
 
     complete, v["list_evidence"] = _list_evidence(v, lists, is_feed)
-    step = {s: float(i) for i, s in enumerate(MILESTONE_STATUSES)}
+    step = {s: float(i) for i, s in enumerate(STATUS_STEPS)}
     v["value"] = case_num([
-        (v["kind"] == "milestone", v["milestone_status"].map(step).to_numpy(dtype=float)),
+        (v["kind"] == "status", v["status_step"].map(step).to_numpy(dtype=float)),
         (is_feed, np.where(v["feed_value"].notna(), v["feed_value"].to_numpy(dtype=float),
                            np.where(complete, 0.0, np.nan))),
         (v["report_value_status"] == "reported", v["report_value"].to_numpy(dtype=float)),
@@ -450,7 +451,7 @@ def _indicator_values(cities: pd.DataFrame, periods: pd.DataFrame, ind: pd.DataF
                & (v["period_index"] - v["last_reported_index"] <= prm["carry_forward_quarters"]))
     src = last_pos[carried.to_numpy()]
     out = v.copy()
-    carry_cols = ["value", "milestone_status", "file_id", "original_name", "sheet", "source_row", "feed_id",
+    carry_cols = ["value", "status_step", "file_id", "original_name", "sheet", "source_row", "feed_id",
                   "snapshot_id", "record_number"]
     for c in carry_cols:
         out.loc[carried, c] = v[c].to_numpy()[src]
@@ -470,7 +471,7 @@ def _indicator_values(cities: pd.DataFrame, periods: pd.DataFrame, ind: pd.DataF
     ], "blank")
     out["is_true_zero"] = reported & (v["value"] == 0)
     out["value_source"] = np.where(v["data_source"] == "feed", "feed", "report")
-    return out[["city_code", "period", "period_index", "indicator_code", "is_applicable", "value", "milestone_status",
+    return out[["city_code", "period", "period_index", "indicator_code", "is_applicable", "value", "status_step",
                 "value_status", "absence_reason", "city_claimed_not_applicable", "is_true_zero",
                 "carried_from_period", "quarters_carried", "value_source", "list_evidence", "file_id", "original_name",
                 "sheet",
@@ -643,7 +644,7 @@ def _yardstick(basis: pd.Series, x: object, s: pd.DataFrame, ms: dict) -> np.nda
     tp = _target_progress(x, s["baseline_value"], s["target_2025"], lower)
     treated = _treat(x, s["treatment"], s["treat_min"], s["treat_max"])
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = case_num([(basis == "milestone", x.map(ms).to_numpy(dtype=float)),
+        out = case_num([(basis == "status", x.map(ms).to_numpy(dtype=float)),
                         (basis == "target", 100 * least(greatest(tp, 0), 1)),
                         (basis == "goalpost", _goalpost_score(treated, s["goalpost_low"], s["goalpost_high"], lower))])
     return np.where(x.isna().to_numpy(), np.nan, out)  # nothing to score: null (the macro's first branch)
@@ -695,7 +696,7 @@ def _indicator_frame(values: pd.DataFrame, periods: pd.DataFrame, ind: pd.DataFr
         (s["value_status"] == "not_applicable", "not_applicable"), (s["value_status"] == "unknown", "unknown"),
         (s["target_method"] == "retired", "retired"), ((s["weight"] == 0) | (s["target_method"] == "context"),
                                                        "context"),
-        (s["kind"] == "milestone", "milestone"),
+        (s["kind"] == "status", "status"),
         (has_target & (s["target_2025"] == 0) & prm["zero_target_not_applicable"], "zero_target"),
         (has_target & s["target_2025"].notna(), "target"), (s["goalpost_high"] > s["goalpost_low"], "goalpost"),
     ], "no_variation")
@@ -708,14 +709,14 @@ def _indicator_scores(values: pd.DataFrame, periods: pd.DataFrame, ind: pd.DataF
     its anchor, on-track status, light and arrow."""
     s = _indicator_frame(values, periods, ind, tg, gp, keys, changes, prm)
     basis, v, lower = s["score_basis"], s["value"], s["direction"] == "lower"
-    ms = dict(enumerate(prm["milestone_scores"]))
-    s["is_scored"] = basis.isin(["target", "goalpost", "milestone"])
+    ms = dict(enumerate(prm["status_step_scores"]))
+    s["is_scored"] = basis.isin(["target", "goalpost", "status"])
     s["milestone_target"] = s["target_2018"].where(s["milestone_year"] == 2018, s["target_2025"])
     obs = _yardstick(basis, v, s, ms)
     anchor = _yardstick(basis, s["anchor_raw"], s, ms)
     tgt = basis == "target"
     milestone = case_num([
-        ((basis == "milestone") | (s["milestone_year"] == 2025), 100.0),
+        ((basis == "status") | (s["milestone_year"] == 2025), 100.0),
         (tgt, 100 * least(greatest(_target_progress(s["target_2018"], s["baseline_value"], s["target_2025"],
                                                     lower), 0), 1)),
         (basis == "goalpost", _goalpost_score(s["goalpost_good_2018"], s["goalpost_low"], s["goalpost_high"],
@@ -821,7 +822,7 @@ def _weighted_mean(df: pd.DataFrame, by: list[str], col: str, geometric: bool, f
 
 
 def _aggregate(df: pd.DataFrame, by: list[str], cols: dict[str, str], prm: dict) -> pd.DataFrame:
-    """One level of ``int_action_scores`` (specials -> action, actions -> overall), weights ``w``: both means of
+    """One level of ``int_scope_scores`` (specials -> action, actions -> overall), weights ``w``: both means of
     the score, the selected method's mean of the size-adjusted, milestone, self-reported and independent scores,
     the independent share and the coverages. ``cols`` names the parts' columns."""
     floor, geo = prm["geometric_floor"], prm["aggregation"] == "geometric"
@@ -841,7 +842,7 @@ def _aggregate(df: pd.DataFrame, by: list[str], cols: dict[str, str], prm: dict)
 
 
 def _scope_scores(sp: pd.DataFrame, weights: pd.DataFrame, prm: dict) -> pd.DataFrame:
-    """``int_action_scores``' actions and overall: the scope scores before the threshold, progress and ranks."""
+    """``int_scope_scores``' actions and overall: the scope scores before the threshold, progress and ranks."""
     geo = prm["aggregation"] == "geometric"
     wsp = weights[weights["weight_level"] == "special"][["code", "weight"]].rename(columns={"weight": "w"})
     a = sp.merge(wsp, left_on="special_code", right_on="code").rename(columns={"action_code": "scope"})
@@ -861,8 +862,8 @@ def _scope_scores(sp: pd.DataFrame, weights: pd.DataFrame, prm: dict) -> pd.Data
     return u
 
 
-def _action_scores(sp: pd.DataFrame, weights: pd.DataFrame, periods: pd.DataFrame, prm: dict) -> pd.DataFrame:
-    """``int_action_scores``: action and overall scores, coverage threshold, progress to the milestone from the
+def _scope_scores(sp: pd.DataFrame, weights: pd.DataFrame, periods: pd.DataFrame, prm: dict) -> pd.DataFrame:
+    """``int_scope_scores``: action and overall scores, coverage threshold, progress to the milestone from the
     anchor, status, evidence parts, ranks."""
     u = _scope_scores(sp, weights, prm).merge(
         periods[["period", "is_baseline", "milestone_year", "is_milestone_change", "anchor_period", "period_index",
@@ -905,7 +906,7 @@ def _action_scores(sp: pd.DataFrame, weights: pd.DataFrame, periods: pd.DataFram
 
 
 def _evidence_columns(u: pd.DataFrame, prm: dict) -> pd.DataFrame:
-    """``int_action_scores``' final: the self-reported and independent scores, their gap and agreement."""
+    """``int_scope_scores``' final: the self-reported and independent scores, their gap and agreement."""
     r, has = prm["score_rounding"], u["has_score"]
     self_all, ind_all = u["self_report_all"], u["independent_all"]
     u["self_report_score"] = np.where(has, sql_round(self_all, r), np.nan)
@@ -971,7 +972,7 @@ def _mc_tree(scores: pd.DataFrame, weights: pd.DataFrame, periods: pd.DataFrame)
     out = pd.concat([ac[["period", "city_code", "scope"]], ov], ignore_index=True)
     return {"x": x, "units": units, "sp": sp, "ac": ac, "out": out,
             "w_ind": meta.loc[indicators, "weight"].to_numpy(dtype=float),
-            "status": (meta.loc[indicators, "kind"] == "milestone").to_numpy(),
+            "status": (meta.loc[indicators, "kind"] == "status").to_numpy(),
             "w_sp": wsp["weight"].to_numpy(dtype=float),
             "w_ac": wac_all.set_index("code").loc[act_codes, "weight"].to_numpy(dtype=float)}
 
@@ -1058,7 +1059,7 @@ def _marts(scores: pd.DataFrame, sp: pd.DataFrame, acts: pd.DataFrame, unc: pd.D
             "anchor_score", "milestone_score", "achieved_share", "elapsed_share", "progress_ratio", "on_track",
             "trend_arrow", "traffic_light", "rank", "rank_change", "score_size_adjusted", "rank_size_adjusted",
             "self_report_score", "independent_score", "independent_share", "evidence_gap", "evidence_agreement"]
-    action_scores = (a[cols].assign(**{c: sql_round(a[c], 4) for c in r4}, method_version=mv)
+    scope_scores = (a[cols].assign(**{c: sql_round(a[c], 4) for c in r4}, method_version=mv)
                      .sort_values(["period", "city_code", "scope"], ignore_index=True))
 
     scored = actions_seed[actions_seed["scored"].str.lower().isin(["true", "t", "1"])]
@@ -1090,7 +1091,7 @@ def _marts(scores: pd.DataFrame, sp: pd.DataFrame, acts: pd.DataFrame, unc: pd.D
                          "indicators_reported", "indicators_carried_forward", "indicators_not_reported"]]
                       .assign(**{c: sql_round(s[c], 4) for c in r4}, method_version=mv)
                       .sort_values(["period", "city_code", "special_code"], ignore_index=True))
-    return {"league_table": league, "action_scores": action_scores, "special_scores": special_scores,
+    return {"league_table": league, "scope_scores": scope_scores, "special_scores": special_scores,
             "indicator_scores": _indicator_mart(scores, not_base, mv),
             "rank_uncertainty": unc[unc["period"].isin(not_base)].assign(method_version=mv).sort_values(
                 ["period", "scope", "city_code"], ignore_index=True)}
@@ -1099,7 +1100,7 @@ def _marts(scores: pd.DataFrame, sp: pd.DataFrame, acts: pd.DataFrame, unc: pd.D
 def _indicator_mart(scores: pd.DataFrame, not_base: set, mv: str) -> pd.DataFrame:
     """``marts.indicator_scores``."""
     cols = ["period", "city_code", "indicator_code", "special_code", "action_code", "kind", "direction", "evidence",
-            "score_basis", "is_scored", "weight", "change_reason", "value", "milestone_status", "value_per_million",
+            "score_basis", "is_scored", "weight", "change_reason", "value", "status_step", "value_per_million",
             "value_status", "absence_reason", "list_evidence", "is_true_zero", "is_carried_forward",
             "carried_from_period", "quarters_carried", "value_source", "baseline_value", "baseline_source",
             "milestone_year", "is_milestone_change", "milestone_target", "target_value", "target_2018",
@@ -1143,7 +1144,7 @@ def _score(rows: pd.DataFrame, files: pd.DataFrame, feed: pd.DataFrame, seeds: P
     gp = _goalposts(values, ind, keys, tg, prm)
     scores = _indicator_scores(values, periods, ind, tg, gp, keys, _seed(seeds, "indicator_changes.csv"), prm)
     sp = _special_scores(scores, prm)
-    acts = _action_scores(sp, weights, periods, prm)
+    acts = _scope_scores(sp, weights, periods, prm)
     return prm, {"cities": cities, "periods": periods, "scores": scores, "special": sp, "actions": acts,
                  "weights": weights, "plan_actions": _seed(seeds, "plan_actions.csv")}
 

@@ -142,23 +142,23 @@ select
     '{template}' as 模板版本,
     city_code as 城市代码,
     period as 报告期,
-    case when kind = 'milestone' then '专项' else '指标' end as 类型,
-    case when kind = 'milestone' then valued.special_code else indicator_code end as 代码,
+    case when kind = 'status' then '专项' else '指标' end as 类型,
+    case when kind = 'status' then valued.special_code else indicator_code end as 代码,
     coalesce(s.name_zh, valued.name_zh) as 名称,
-    case when kind = 'milestone' then '' else unit end as 单位,
+    case when kind = 'status' then '' else unit end as 单位,
     case
-        when kind = 'milestone' then ''
+        when kind = 'status' then ''
         when not i_applies then '不适用'
         when u3 < 5 then ''
         else regexp_replace(cast(num as varchar), '\\.0$', '')
     end as 本期数值,
     '' as 本市目标2018, '' as 本市目标2025,
-    case when kind = 'milestone' then (case when i_applies then ms_status else '不适用' end) else '' end as 推进状态,
+    case when kind = 'status' then (case when i_applies then ms_status else '不适用' end) else '' end as 推进状态,
     '' as 佐证材料, '' as 备注,
     city_code as c, period as q
 from valued
-left join b_specials as s on valued.kind = 'milestone' and valued.special_code = s.special_code
-order by city_code, period, kind = 'milestone', indicator_code
+left join b_specials as s on valued.kind = 'status' and valued.special_code = s.special_code
+order by city_code, period, kind = 'status', indicator_code
 """
 
 FEEDS_SQL = """

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from tools.bench.generate import FEED_KINDS, feed_glob, report_glob
 from transforms.build import build_models, promote_candidate
-from transforms.catalog import MILESTONE_STATUSES, load_seeds
+from transforms.catalog import STATUS_STEPS, load_seeds
 from transforms.core.paths import SQL_DIR
 from transforms.ingest.reports.tables import ensure_tables
 from transforms.pipeline.gate import hash_code_files
@@ -111,7 +111,7 @@ select
     files.file_id,
     landed.*,
     cast(rid - min(rid) over (partition by landed.filename) + 2 as integer) as row_number,
-    case kind_zh when '专项' then 'milestone' when '指标' then 'indicator' end as item_type,
+    case kind_zh when '专项' then 'status' when '指标' then 'quantity' end as kind,
     case when kind_zh = '专项' then 'ms_' || code else code end as indicator_code,
     try_cast(value_text as double) as value,
     case
@@ -123,10 +123,10 @@ select
         else 'reported'
     end as value_status,
     case
-        when kind_zh not in ('专项', '指标') or kind_zh is null then 'unknown_item_type'
+        when kind_zh not in ('专项', '指标') or kind_zh is null then 'unknown_kind'
         when template_version is distinct from 'HNPLUS-R1' then 'template_version'
         when ind.indicator_code is null then 'unknown_indicator'
-        when kind_zh = '专项' and status_text not in ('', '不适用', $statuses) then 'unknown_milestone_status'
+        when kind_zh = '专项' and status_text not in ('', '不适用', $statuses) then 'unknown_status_step'
         when kind_zh = '指标' and value_text not in ('', '不适用') and try_cast(value_text as double) is null
             then 'not_a_number'
         when kind_zh = '指标' and coalesce(landed.unit, '') <> ind.unit then 'unit_not_canonical'
@@ -170,7 +170,7 @@ def ingest_reports(db: Path, root: Path, incremental: bool = True, received_at: 
                     "all_varchar = true, filename = true, files_to_sniff = 1)", params)
         steps["read_csv"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
-        con.execute(PARSE_SQL.replace("$statuses", ", ".join(f"'{s}'" for s in MILESTONE_STATUSES)))
+        con.execute(PARSE_SQL.replace("$statuses", ", ".join(f"'{s}'" for s in STATUS_STEPS)))
         steps["parse"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
         con.execute("begin transaction")
@@ -180,10 +180,10 @@ def ingest_reports(db: Path, root: Path, incremental: bool = True, received_at: 
         con.execute("delete from raw.report_rows where file_id in (select file_id from raw.report_files "
                     "where status = 'superseded')")
         con.execute("""
-            insert into raw.report_rows (file_id, sheet, row_number, city_code, period, item_type, indicator_code,
-                value, value_text, value_status, milestone_status, city_target_2018, city_target_2025, evidence, note)
-            select file_id, 'csv', row_number, city_code, period, item_type, indicator_code,
-                case when value_status = 'reported' and item_type = 'indicator' then value end, value_text,
+            insert into raw.report_rows (file_id, sheet, row_number, city_code, period, kind, indicator_code,
+                value, value_text, value_status, status_step, city_target_2018, city_target_2025, evidence, note)
+            select file_id, 'csv', row_number, city_code, period, kind, indicator_code,
+                case when value_status = 'reported' and kind = 'quantity' then value end, value_text,
                 value_status, case when status_text in ('未启动', '推进中', '基本完成', '已完成') then status_text end,
                 try_cast(t2018 as double), try_cast(t2025 as double), evidence, note
             from parsed where reason_code is null""")
@@ -271,7 +271,8 @@ per_period as (select period, count(distinct city_code) as n from t group by per
 dup as (select count(*) - count(distinct (city_code, period, indicator_code)) as n from t),
 x as (
     select
-        t.*, ind.kind, ind.unit, ind.indicator_code is not null as known_indicator,
+        t.* exclude (kind), t.kind as report_kind, ind.kind, ind.unit,
+        ind.indicator_code is not null as known_indicator,
         t.city_code in (select city_code from cit) as known_city
     from t left join ind on t.indicator_code = ind.indicator_code
 )
@@ -283,18 +284,18 @@ select
         or period < '2015Q4') as period_in_range,
     count(*) filter (where not known_indicator) as indicator_in_catalogue,
     count(*) filter (where value_status not in ('reported', 'not_applicable', 'not_reported')) as value_status_in_set,
-    count(*) filter (where milestone_status is not null and milestone_status not in ($statuses))
-        as milestone_status_in_set,
+    count(*) filter (where status_step is not null and status_step not in ($statuses))
+        as status_step_in_set,
     count(*) filter (where known_indicator and (
-        (kind = 'milestone') is distinct from (item_type = 'milestone')
-        or (item_type = 'milestone' and value_status = 'reported' and milestone_status is null)
-        or (item_type <> 'milestone' and (value_status = 'reported') <> (value is not null))
+        (kind = 'status') is distinct from (report_kind = 'status')
+        or (report_kind = 'status' and value_status = 'reported' and status_step is null)
+        or (report_kind <> 'status' and (value_status = 'reported') <> (value is not null))
     )) as status_matches_value,
     count(*) filter (where kind = 'share' and (value < 0 or value > 100)) as share_between_0_100,
     count(*) filter (where kind in ('count', 'amount') and value < 0) as quantity_not_negative,
     count(*) filter (where kind = 'count' and value is not null and value <> round(value)) as count_is_whole,
     count(*) filter (where case kind when 'share' then unit <> '%'
-        when 'count' then unit not in ('个', '家', '人', '类') when 'milestone' then unit <> 'status'
+        when 'count' then unit not in ('个', '家', '人', '类') when 'status' then unit <> 'status'
         when 'amount' then unit in ('%', 'status') end) as unit_matches_kind,
     (select n from dup) as city_period_indicator_unique,
     (select count(*) from per_period where n <> (select count(*) from cit)) as periods_missing_cities
@@ -323,7 +324,7 @@ def validate(db: Path, root: Path, force: bool = False) -> dict:
             return {"skipped": "inputs unchanged"}
         load_seeds(con, root / "seeds")
         out: dict = {}
-        for sql in (VALIDATE_SQL.replace("$statuses", ", ".join(f"'{s}'" for s in MILESTONE_STATUSES)),
+        for sql in (VALIDATE_SQL.replace("$statuses", ", ".join(f"'{s}'" for s in STATUS_STEPS)),
                     FEED_VALIDATE_SQL):
             cur = con.execute(sql)
             names = [d[0] for d in cur.description]

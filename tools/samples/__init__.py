@@ -16,7 +16,7 @@ from typing import Any
 
 import xlsxwriter
 
-from transforms.catalog import MILESTONE_STATUSES, TEMPLATE_VERSION, cities, indicators, read_seed
+from transforms.catalog import STATUS_STEPS, TEMPLATE_VERSION, cities, indicators, read_seed
 
 SEED = 20151008  # the plan's publication date
 FIRST_YEAR, LAST_YEAR = 2015, 2020
@@ -146,28 +146,28 @@ def generate_rows() -> list[dict]:
             t = _t(period)
             for ind in inds:
                 code = ind["indicator_code"]
-                if ind["kind"] == "milestone":
+                if ind["kind"] == "status":
                     continue
                 applies = ind["applies_to"] == "all" or c.code in ind["applies_to"].split("|")
                 e = effort[(c.code, ind["action_code"])]
                 base = _path_value(PATHS[code], min(t * pace[c.code], t + 1.0))
                 value, status = _indicator_value(ind, c.code, base, e, shares) if applies else (None, "not_applicable")
-                rows.append(dict(city_code=c.code, period=period, item_type="indicator", code=code,
+                rows.append(dict(city_code=c.code, period=period, kind="quantity", code=code,
                                  value=value, value_status=status, unit=ind["unit"]))
             for ind in inds:
-                if ind["kind"] != "milestone":
+                if ind["kind"] != "status":
                     continue
                 applies = ind["applies_to"] == "all" or c.code in ind["applies_to"].split("|")
                 e = effort[(c.code, ind["action_code"])]
                 progress = t * pace[c.code] * e / 5 * 4  # 0..~4 over five years
                 stage = 0 if t == 0 else min(3, int(progress + 0.5))
-                rows.append(dict(city_code=c.code, period=period, item_type="milestone", code=ind["indicator_code"],
+                rows.append(dict(city_code=c.code, period=period, kind="status", code=ind["indicator_code"],
                                  value=None, value_status="reported" if applies else "not_applicable",
-                                 status=MILESTONE_STATUSES[stage] if applies else ""))
+                                 status=STATUS_STEPS[stage] if applies else ""))
     _stocks_never_fall(rows, {i["indicator_code"] for i in inds if i["measure"] == "stock"})
     # a few cities miss a few cells (not reported), deterministic
     for r in rows:
-        if r["item_type"] == "indicator" and r["value_status"] == "reported" and rng.random() < 0.01:
+        if r["kind"] == "quantity" and r["value_status"] == "reported" and rng.random() < 0.01:
             r["value"] = None
             r["value_status"] = "not_reported"
     return rows
@@ -199,10 +199,10 @@ def _write_json(path: Path, city: Any, period: str, submitter: str, items: list[
             {"code": r["code"],
              "value": ("不适用" if r["value_status"] == "not_applicable" else r["value"]),
              "unit": r["unit"], "city_target_2018": None, "city_target_2025": None, "note": ""}
-            for r in items if r["item_type"] == "indicator"],
+            for r in items if r["kind"] == "quantity"],
         "milestones": [
             {"special_code": r["code"][3:], "status": r["status"] or "不适用", "evidence": ""}
-            for r in items if r["item_type"] == "milestone"],
+            for r in items if r["kind"] == "status"],
     }
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
 
@@ -213,7 +213,7 @@ def _write_csv(path: Path, city: Any, period: str, items: list[dict], names: dic
         w.writerow(["模板版本", "城市代码", "报告期", "类型", "代码", "名称", "单位", "本期数值",
                     "本市目标2018", "本市目标2025", "推进状态", "佐证材料", "备注"])
         for r in items:
-            if r["item_type"] == "indicator":
+            if r["kind"] == "quantity":
                 name = names[r["code"]]["name_zh"]
                 w.writerow([TEMPLATE_VERSION, city.code, period, "指标", r["code"], name,
                             r["unit"], _fmt(r["value"], r["value_status"]), "", "", "", "", ""])
@@ -236,7 +236,7 @@ def _write_xlsx(path: Path, city: Any, period: str, submitter: str, items: list[
         cover.write_string(i, 1, v)
     ws = wb.add_worksheet("指标")
     ws.write_row(0, 0, ["指标代码", "指标名称", "单位", "本期数值", "本市目标2018", "本市目标2025", "备注"])
-    for n, r in enumerate((r for r in items if r["item_type"] == "indicator"), start=1):
+    for n, r in enumerate((r for r in items if r["kind"] == "quantity"), start=1):
         ws.write_string(n, 0, r["code"])
         ws.write_string(n, 1, names[r["code"]]["name_zh"])
         ws.write_string(n, 2, r["unit"])
@@ -246,7 +246,7 @@ def _write_xlsx(path: Path, city: Any, period: str, submitter: str, items: list[
             ws.write_string(n, 3, "不适用")
     ms = wb.add_worksheet("专项进展")
     ms.write_row(0, 0, ["专项代码", "专项名称", "推进状态", "佐证材料"])
-    for n, r in enumerate((r for r in items if r["item_type"] == "milestone"), start=1):
+    for n, r in enumerate((r for r in items if r["kind"] == "status"), start=1):
         sc = r["code"][3:]
         ms.write_row(n, 0, [sc, specials[sc]["name_zh"], r["status"] or "不适用", ""])
     wb.add_worksheet("填报说明").write_string(0, 0, SYNTHETIC_NOTE)

@@ -116,7 +116,7 @@ def coherence_audit(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         "select s.period, s.city_code, s.special_code, s.action_code, s.score from intermediate.int_special_scores "
         "as s join intermediate.int_periods as p using (period) where not p.is_baseline").df()
     sc = con.execute(
-        "select s.period, s.city_code, s.scope, s.score from intermediate.int_action_scores as s "
+        "select s.period, s.city_code, s.scope, s.score from intermediate.int_scope_scores as s "
         "join intermediate.int_periods as p using (period) where not p.is_baseline and s.has_score").df()
     rows: list[dict] = []
     for period in sorted(set(sc["period"])):

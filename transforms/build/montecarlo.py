@@ -45,7 +45,7 @@ _SCORED = """
 """
 _SCOPES = """
     select s.period, s.city_code, s.scope, s.has_score
-    from intermediate.int_action_scores as s
+    from intermediate.int_scope_scores as s
     inner join intermediate.int_periods as p on s.period = p.period
     where not p.is_baseline
 """
@@ -131,8 +131,8 @@ class _Inputs:
         ki = {v: i for i, v in enumerate(self.specials)}
         ai = {v: i for i, v in enumerate(self.actions)}
         self.w_ind = meta["weight"].astype(float).to_numpy()
-        # the city's self-declared status items (milestones): a choice of the uncertainty analysis drops them
-        self.status_items = (meta["kind"] == "milestone").to_numpy(dtype=bool)
+        # the city's self-declared status items (状态事项): a choice of the uncertainty analysis drops them
+        self.status_items = (meta["kind"] == "status").to_numpy(dtype=bool)
         # a special's parts: its self-reported and its independent indicators (int_special_scores), each part an
         # arithmetic mean, the special their mean with the part weights of independent_weight
         units = sorted({(meta.loc[c, "special_code"], meta.loc[c, "evidence"]) for c in self.indicators})

@@ -11,7 +11,11 @@ import duckdb
 
 from transforms.core.paths import SEEDS_DIR
 
-MILESTONE_STATUSES = ("未启动", "推进中", "基本完成", "已完成")
+#: The steps of a status item (状态事项), in order: its value is the step's index 0..3.
+STATUS_STEPS = ("未启动", "推进中", "基本完成", "已完成")
+#: What a report row is (``raw.report_rows.kind``): a quantity or a status item. The catalogue's ``kind``
+#: (seeds/indicators.csv) refines a quantity as ``amount``, ``count`` or ``share``; ``status`` is the same word.
+REPORT_KINDS = ("quantity", "status")
 TEMPLATE_VERSION = "HNPLUS-R1"
 
 

@@ -105,8 +105,8 @@ def intake(paths: list[Path] = typer.Argument(None, help="Files or folders (defa
 
 @app.command()
 def diff(
-    run_a: str = typer.Argument(..., help="Older dataset: an id under data/published/datasets/, 'latest', or a path"),
-    run_b: str = typer.Argument("latest", help="Newer dataset (default: latest)"),
+    dataset_a: str = typer.Argument(..., help="Older dataset: an id under published/datasets/, 'latest', or a path"),
+    dataset_b: str = typer.Argument("latest", help="Newer dataset (default: latest)"),
     scope: str = typer.Option("overall", help="Scope to list: 'overall', an action code, or 'all'"),
     limit: int = typer.Option(40, help="How many changed rows to list"),
     as_json: bool = typer.Option(False, "--json", help="Print the full comparison as JSON"),
@@ -115,7 +115,7 @@ def diff(
     from transforms.publish.diff import cli_diff
 
     try:
-        out = cli_diff(run_a, run_b, data_paths().published, scope=scope, limit=limit, as_json=as_json)
+        out = cli_diff(dataset_a, dataset_b, data_paths().published, scope=scope, limit=limit, as_json=as_json)
     except FileNotFoundError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc

@@ -106,12 +106,12 @@ def build(paths: DataPaths | None = None) -> dict:
 
 
 def audit(run_id: str, paths: DataPaths | None = None) -> dict:
-    """Validate the staged facts and the candidate marts; only a clean audit lets publish run."""
+    """Validate the indicator values and the candidate marts; only a clean audit lets publish run."""
     from transforms import validate as v
 
     paths = (paths or data_paths()).ensure()
     with warehouse(paths) as con:
-        results = v.validate_stage(con, "audit", run_id)  # staged facts + marts_candidate.*
+        results = v.validate_stage(con, "audit", run_id)  # indicator values + marts_candidate.*
         v.record_results(con, results)
     v.save_results(results, v.results_dir(paths, run_id))
     docs = v.build_data_docs(v.load_results(v.results_dir(paths, run_id)), v.results_dir(paths, run_id) / "data_docs")

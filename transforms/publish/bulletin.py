@@ -77,10 +77,10 @@ def _frames(folder: Path, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 @cache
 def _names() -> dict[str, tuple[str, str]]:
-    """Indicator names; a special's milestone item (``ms_<special>``) is named after its special."""
+    """Indicator names; a special's status item (``ms_<special>``) is named after its special."""
     names = {i["indicator_code"]: (i["name_zh"], i["name_en"]) for i in indicators()}
     for s in read_seed("plan_specials.csv"):
-        names[f"ms_{s['special_code']}"] = (f"{s['name_zh']}推进状态", f"{s['name_en']}: progress status")
+        names[f"ms_{s['special_code']}"] = (f"{s['name_zh']}推进状态", f"{s['name_en']}: implementation status")
     return names
 
 
@@ -126,7 +126,7 @@ def _heat(league: pd.DataFrame, lang: str) -> dict:
 
 
 def _value(code: str, v: object, lang: str) -> str:
-    """A value as the reader knows it: a special's milestone item by its status word, a number otherwise."""
+    """A value as the reader knows it: a special's status item by its step, a number otherwise."""
     if code.startswith("ms_") and fmt_num(v) != "–" and 0 <= int(float(v)) <= 3:
         return TEXT[lang]["statuses"][int(float(v))]
     return fmt_num(v, 2)

@@ -34,10 +34,11 @@ TABLES: dict[str, Doc] = {
         "One row per (period, city, scope); scope is 'overall' or an action code; score 0-100, ranked per period "
         "and scope.",
     ),
-    "action_scores": Doc(
-        "行动得分", "Action scores",
-        "每个报告期、城市和范围一行:算术与几何平均得分、覆盖率门槛、进度状态。",
-        "One row per (period, city, scope): arithmetic and geometric scores, coverage threshold, progress status.",
+    "scope_scores": Doc(
+        "范围得分", "Scope scores",
+        "每个报告期、城市和范围(总体或某一行动)一行:算术与几何平均得分、覆盖率门槛、进度状态。",
+        "One row per (period, city, scope); scope is 'overall' or an action code: arithmetic and geometric scores, "
+        "coverage threshold, progress status.",
     ),
     "special_scores": Doc(
         "专项得分", "Special scores",
@@ -76,7 +77,7 @@ TABLES: dict[str, Doc] = {
     "rank_sensitivity": Doc(
         "排名敏感性", "Rank sensitivity",
         "每个报告期、城市、名次类型和方法选择一行:总体名次方差中由该选择解释的一阶与总效应 Sobol 指数"
-        "(SALib,Saltelli/Jansen 估计),选择包括权重、汇总方法、缺失规则、自报进展事项、独立证据权重、"
+        "(SALib,Saltelli/Jansen 估计),选择包括权重、汇总方法、缺失规则、自报状态事项、独立证据权重、"
         "异常值处理、计分区间、稀有计数规则。",
         "One row per (period, city, rank basis, choice): the first-order and total Sobol indices of the overall "
         "rank's variance due to the choice (SALib, Saltelli/Jansen estimators): weights, aggregation, missing-data "
@@ -100,7 +101,7 @@ COLUMNS: dict[str, Doc] = {
     "rank_basis": Doc("名次类型", "Rank basis", "raw 原始名次或 size_adjusted 按人口调整名次。",
                       "raw or size_adjusted rank."),
     "choice": Doc("方法选择", "Choice",
-                  "weights 权重、aggregation 汇总方法、missing_rule 缺失规则、status_items 自报进展事项、"
+                  "weights 权重、aggregation 汇总方法、missing_rule 缺失规则、status_items 自报状态事项、"
                   "independent_weight 独立证据权重、outlier_treatment 异常值处理、goalposts 计分区间、"
                   "rare_counts 稀有计数规则。",
                   "weights, aggregation, missing_rule, status_items, independent_weight, outlier_treatment, "
@@ -296,14 +297,14 @@ COLUMNS: dict[str, Doc] = {
                                    "Indicators not reported this period."),
     "direction": Doc("方向", "Direction", "higher 越高越好 / lower 越低越好。", "higher or lower is better."),
     "score_basis": Doc("计分依据", "Score basis",
-                       "target、goalpost、milestone、context、retired、unknown、not_applicable、zero_target、"
-                       "no_variation。",
-                       "target, goalpost, milestone, context, retired, unknown, not_applicable, zero_target, "
-                       "no_variation."),
+                       "target、goalpost、status(状态事项)、context、retired、unknown、not_applicable、"
+                       "zero_target、no_variation。",
+                       "target, goalpost, status (a status item), context, retired, unknown, not_applicable, "
+                       "zero_target, no_variation."),
     "is_scored": Doc("是否计分", "Is scored", "该指标是否进入汇总。", "Whether the indicator enters the aggregation."),
     "weight": Doc("权重", "Weight", "指标在专项内的权重。", "Weight of the indicator within its special."),
-    "milestone_status": Doc("推进状态", "Milestone status", "未启动 / 推进中 / 基本完成 / 已完成。",
-                            "Not started / in progress / largely done / done."),
+    "status_step": Doc("推进状态", "Status step", "状态事项的推进状态:未启动 / 推进中 / 基本完成 / 已完成。",
+                       "Step of a status item: not started / in progress / largely done / done."),
     "value_per_million": Doc("每百万常住人口", "Value per million", "每百万常住人口的数值。",
                              "Value per 1 million residents."),
     "absence_reason": Doc("缺失原因", "Absence reason", "数值缺失的原因。", "Why a value is absent."),
@@ -336,8 +337,8 @@ COLUMNS: dict[str, Doc] = {
                                "Of those, indicators with a reported value."),
     "indicator_code": Doc("指标代码", "Indicator code", "指标代码(见 seeds/indicators.csv)。",
                           "Indicator code (see seeds/indicators.csv)."),
-    "kind": Doc("指标类型", "Indicator kind", "amount / count / share / milestone 等。",
-                "amount / count / share / milestone, etc."),
+    "kind": Doc("指标类型", "Indicator kind", "amount 金额/数量、count 计数、share 比例(三者为数量),status 状态事项。",
+                "amount, count or share (quantities), or status (a status item)."),
     "value": Doc("数值", "Value", "本期数值,已换算为标准单位。", "Value of the period in the canonical unit."),
     "value_status": Doc("数值状态", "Value status",
                         "reported 已报告 / carried_forward 沿用 / not_reported 未报告 / not_applicable 不适用 / "
@@ -371,20 +372,20 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
                      "no_score_reason", "milestone_year", "is_milestone_change", "progress_ratio", "on_track",
                      "trend_arrow", "traffic_light", "self_report_score", "independent_score", "independent_share",
                      "evidence_gap", "evidence_agreement", "aggregation", "method_version"),
-    "action_scores": ("period", "city_code", "scope", "score", "score_arithmetic", "score_geometric", "aggregation",
-                      "coverage", "carried_forward_share", "coverage_threshold", "has_score", "no_score_reason",
-                      "parts_applicable", "parts_scored", "baseline_score", "milestone_year", "is_milestone_change",
-                      "anchor_period", "anchor_score", "milestone_score", "achieved_share", "elapsed_share",
-                      "progress_ratio", "on_track", "trend_arrow", "traffic_light", "rank", "rank_change",
-                      "score_size_adjusted", "rank_size_adjusted", "self_report_score", "independent_score",
-                      "independent_share", "evidence_gap", "evidence_agreement", "method_version"),
+    "scope_scores": ("period", "city_code", "scope", "score", "score_arithmetic", "score_geometric", "aggregation",
+                     "coverage", "carried_forward_share", "coverage_threshold", "has_score", "no_score_reason",
+                     "parts_applicable", "parts_scored", "baseline_score", "milestone_year", "is_milestone_change",
+                     "anchor_period", "anchor_score", "milestone_score", "achieved_share", "elapsed_share",
+                     "progress_ratio", "on_track", "trend_arrow", "traffic_light", "rank", "rank_change",
+                     "score_size_adjusted", "rank_size_adjusted", "self_report_score", "independent_score",
+                     "independent_share", "evidence_gap", "evidence_agreement", "method_version"),
     "special_scores": ("period", "city_code", "special_code", "action_code", "score", "score_size_adjusted",
                        "milestone_score", "self_report_score", "independent_score", "independent_share", "coverage",
                        "carried_forward_share", "indicators_applicable", "indicators_reported",
                        "indicators_carried_forward", "indicators_not_reported", "method_version"),
     "indicator_scores": ("period", "city_code", "indicator_code", "special_code", "action_code", "kind", "direction",
                          "evidence", "score_basis", "is_scored", "weight", "change_reason", "value",
-                         "milestone_status", "value_per_million", "value_status", "absence_reason", "list_evidence",
+                         "status_step", "value_per_million", "value_status", "absence_reason", "list_evidence",
                          "is_true_zero", "is_carried_forward", "carried_from_period", "quarters_carried",
                          "value_source", "baseline_value", "baseline_source", "milestone_year", "is_milestone_change",
                          "milestone_target", "target_value", "target_2018", "target_2025", "target_source",
@@ -404,4 +405,26 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "evidence_pairs": ("period", "city_code", "reported_indicator", "independent_indicator", "reported_value",
                        "independent_value", "difference", "relative_difference", "threshold", "pair_status", "file_id",
                        "feed_id", "snapshot_id", "method_version"),
+}
+
+#: The version of the published dataset's format: its file, table and column names and code values. A rename
+#: bumps it; metadata.json and datapackage.json carry it; a dataset published before it was recorded is format 1.
+FORMAT_VERSION = 2
+
+#: What each format renamed, (what, old, new), for readers of older datasets (docs/data_dictionary.md lists it).
+#: One word per concept: the mart holding the overall scope and the actions is a scope mart; "milestone" means
+#: only the milestone year of a target (2018/2025), a self-declared item is a status item (状态事项).
+RENAMED: dict[int, tuple[tuple[str, str, str], ...]] = {
+    2: (
+        ("file", "action_scores.csv / .parquet / .json", "scope_scores.csv / .parquet / .json"),
+        ("table", "marts.action_scores", "marts.scope_scores"),
+        ("column", "indicator_scores.milestone_status", "indicator_scores.status_step"),
+        ("value", "indicator_scores.kind = 'milestone'", "indicator_scores.kind = 'status'"),
+        ("value", "indicator_scores.score_basis = 'milestone'", "indicator_scores.score_basis = 'status'"),
+        ("value", "metadata.json validation asset marts_candidate.action_scores",
+         "marts_candidate.scope_scores"),
+        ("value", "metadata.json validation column milestone_status (asset raw.report_rows)", "status_step"),
+        ("value", "data_docs/ suite staged_facts (on intermediate.int_indicator_values)", "indicator_values"),
+        ("value", "data_docs/ suite action_scores", "scope_scores"),
+    ),
 }

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 
 from transforms.core.files import sha256_file
-from transforms.publish.columns import COLUMNS, TABLE_COLUMNS, TABLES, Doc
+from transforms.publish.columns import COLUMNS, FORMAT_VERSION, RENAMED, TABLE_COLUMNS, TABLES, Doc
 
 __all__ = ["COLUMNS", "TABLES", "TABLE_COLUMNS", "Doc", "apply_comments", "build_descriptor", "column_doc",
            "render_data_dictionary", "table_schema"]
@@ -97,6 +97,7 @@ def build_descriptor(root: Path, columns: dict[str, list[tuple[str, str]]], data
                         "Scores and ranks of Henan's 18 cities for implementing the provincial Internet+ action plan "
                         "(2015)."),
         "version": method_version,
+        "format_version": FORMAT_VERSION,
         "licenses": [LICENSE],
         "keywords": ["Henan", "河南", "Internet+", "互联网+", "league table", "排名"],
         "resources": resources,
@@ -145,7 +146,22 @@ def render_data_dictionary() -> str:
             d = COLUMNS[name]
             lines.append(f"| `{name}` | {d.title_zh} | {d.title_en} | {d.desc_zh} | {d.desc_en} |")
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + _renamed_section())
+
+
+def _renamed_section() -> list[str]:
+    """The renames of every format (old -> new), newest first: what a reader of an older dataset maps."""
+    lines = ["## Renames between formats / 格式更名", "",
+             f"`metadata.json` and `datapackage.json` carry `format_version` ({FORMAT_VERSION} today); a dataset "
+             "without it is format 1. A rename changes names and code words only: scores, ranks and every number "
+             "stay as they were. `hnplus diff` compares datasets of different formats (it reads the league table and "
+             "the score changes, and says when the formats differ).", ""]
+    for version in sorted(RENAMED, reverse=True):
+        lines += [f"### Renamed in format {version} (from format {version - 1})", "",
+                  "| what | old | new |", "|---|---|---|"]
+        lines += [f"| {what} | `{old}` | `{new}` |" for what, old, new in RENAMED[version]]
+        lines.append("")
+    return lines
 
 
 

@@ -25,6 +25,7 @@ from transforms.core.formulas import sql_neutralise
 from transforms.core.periods import is_period
 from transforms.publish import layout
 from transforms.publish.bulletin import BulletinUnavailable, write_bulletins
+from transforms.publish.columns import FORMAT_VERSION
 from transforms.publish.datapackage import apply_comments, build_descriptor, table_schema
 from transforms.publish.excel import write_league_workbook
 from transforms.publish.records import dump_json, dump_records, json_records
@@ -32,11 +33,11 @@ from transforms.publish.site import build_site
 from transforms.publish.warehouse_docs import tidy_warehouse
 
 log = logging.getLogger(__name__)
-PUBLISHED_TABLES = ("league_table", "action_scores", "special_scores", "indicator_scores", "score_changes",
+PUBLISHED_TABLES = ("league_table", "scope_scores", "special_scores", "indicator_scores", "score_changes",
                     "evidence_pairs", "coherence_audit", "rank_sensitivity")
 ORDER_BY = {
     "league_table": "period, scope, rank, city_code",
-    "action_scores": "period, scope, city_code",
+    "scope_scores": "period, scope, city_code",
     "special_scores": "period, city_code, special_code",
     "indicator_scores": "period, city_code, indicator_code",
     "score_changes": "period, city_code, scope, indicator_code",
@@ -44,7 +45,7 @@ ORDER_BY = {
     "coherence_audit": "period, scope, item_level, measure, item_code",
     "rank_sensitivity": "period, city_code, rank_basis, choice",
 }
-JSON_TABLES = ("league_table", "action_scores", "special_scores")  # indicator_scores is large: CSV and Parquet only
+JSON_TABLES = ("league_table", "scope_scores", "special_scores")  # indicator_scores is large: CSV and Parquet only
 
 
 def _sql_path(path: Path) -> str:
@@ -123,7 +124,8 @@ def _write_dataset(con: duckdb.DuckDBPyConnection, out: Path, tables: list[str],
     method_version = metadata.get("method_version") or METHOD_VERSION
     if period is not None and "league_table" in tables:
         _write_bulletins(out, period, dict(metadata, dataset_id=dataset_id, method_version=method_version))
-    meta = dict(metadata, dataset_id=dataset_id, method_version=method_version, files=_file_list(out))
+    meta = dict(metadata, dataset_id=dataset_id, method_version=method_version, format_version=FORMAT_VERSION,
+                files=_file_list(out))
     if "validation" in meta:
         checks = meta["validation"]
         failed = [c for c in checks if not c.get("success")]

@@ -3,7 +3,9 @@
 Why: when a city asks "why did we drop three places?", the answer is one of a few things: its own inputs
 changed, an old report was revised (a report for an earlier period replaced), the method changed, or only the
 other cities moved. The published ``metadata.json`` carries the input checksums and the method version, so the
-reasons can be told apart without the warehouse.
+reasons can be told apart without the warehouse. Datasets of different formats (``format_version``: a file or
+column renamed, see docs/data_dictionary.md) compare too: only the league table's key, score and rank and the score
+changes' contributions are read, and those names are the same in every format.
 
 Reasons per (period, city, scope) row, most specific first:
 
@@ -36,6 +38,11 @@ def _load(ds: Path) -> tuple[pd.DataFrame, dict]:
     pq, csv = ds / "league_table.parquet", ds / "league_table.csv"
     df = pd.read_parquet(pq) if pq.exists() else pd.read_csv(csv, dtype={"city_code": str, "period": str})
     return df, meta
+
+
+def _format(meta: dict) -> int:
+    """The dataset's format version; datasets published before it was recorded are format 1."""
+    return int(meta.get("format_version") or 1)
 
 
 def _reports(meta: dict) -> dict[tuple[str, str], frozenset[str]]:
@@ -141,9 +148,12 @@ def diff_datasets(a: Path, b: Path) -> dict:
         for r in c["reasons"]:
             by_reason[r] = by_reason.get(r, 0) + 1
     return {
-        "a": {"dataset_id": meta_a.get("dataset_id"), "method_version": meta_a.get("method_version"), "path": str(a)},
-        "b": {"dataset_id": meta_b.get("dataset_id"), "method_version": meta_b.get("method_version"), "path": str(b)},
+        "a": {"dataset_id": meta_a.get("dataset_id"), "method_version": meta_a.get("method_version"),
+              "format_version": _format(meta_a), "path": str(a)},
+        "b": {"dataset_id": meta_b.get("dataset_id"), "method_version": meta_b.get("method_version"),
+              "format_version": _format(meta_b), "path": str(b)},
         "method_changed": method_changed,
+        "format_changed": _format(meta_a) != _format(meta_b),
         "inputs_changed": [{"city_code": c, "period": p, "revision": (c, p) in revised}
                            for c, p in sorted(changed_inputs)],
         "feeds_changed": changed_feeds,
@@ -165,6 +175,8 @@ def render_text(diff: dict, limit: int = 40, scope: str | None = "overall") -> s
     lines = [f"hnplus diff {a['dataset_id']} -> {b['dataset_id']}",
              f"method: {a['method_version']} -> {b['method_version']}"
              + (" (CHANGED)" if diff["method_changed"] else ""),
+             *([f"format: {a['format_version']} -> {b['format_version']} (names changed, values not: see the "
+                "data dictionary's renames)"] if diff["format_changed"] else []),
              f"rows compared: {diff['rows_compared']}, changed: {diff['summary']['rows_changed']}"]
     for reason, n in diff["summary"]["by_reason"].items():
         lines.append(f"  {reason}: {n}")
@@ -191,10 +203,10 @@ def render_text(diff: dict, limit: int = 40, scope: str | None = "overall") -> s
     return "\n".join(lines) + "\n"
 
 
-def cli_diff(run_a: str, run_b: str, published_root: Path, scope: str = "overall", limit: int = 40,
+def cli_diff(dataset_a: str, dataset_b: str, published_root: Path, scope: str = "overall", limit: int = 40,
              as_json: bool = False) -> str:
-    """What ``hnplus diff RUN_A RUN_B`` prints: datasets by id, ``latest``, a period or a path."""
-    result = diff_datasets(resolve_dataset(run_a, published_root), resolve_dataset(run_b, published_root))
+    """What ``hnplus diff DATASET_A DATASET_B`` prints: datasets by id, ``latest``, a period or a path."""
+    result = diff_datasets(resolve_dataset(dataset_a, published_root), resolve_dataset(dataset_b, published_root))
     if as_json:
         return json.dumps(result, ensure_ascii=False, indent=2) + "\n"
     return render_text(result, limit=limit, scope=None if scope == "all" else scope)

@@ -207,7 +207,7 @@ def validate_asset(con: duckdb.DuckDBPyConnection, suite_name: str, run_id: str)
 
 
 def validate_stage(con: duckdb.DuckDBPyConnection, stage: str, run_id: str) -> list[SuiteResult]:
-    """Validate every asset of a stage: ``inputs`` (raw tables) or ``audit`` (staged facts and candidate marts)."""
+    """Validate every asset of a stage: ``inputs`` (raw tables) or ``audit`` (indicator values and candidate marts)."""
     from expectations.suites import assets
 
     return [validate_asset(con, name, run_id) for name, a in assets().items() if a.stage == stage]

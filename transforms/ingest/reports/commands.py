@@ -25,14 +25,16 @@ def previous_period(period: str) -> str:
 
 def previous_values(published: Path, city: str, period: str) -> dict[str, object]:
     """Last period's accepted values of ``city`` (reported, not carried forward) from the published dataset of
-    the previous period, keyed by indicator code; a milestone item by its status. Empty before a publication."""
+    the previous period, keyed by indicator code; a status item by its step. Empty before a publication."""
     path = published / previous_period(period) / "indicator_scores.parquet"
     if not path.is_file():
         return {}
     con = duckdb.connect()
     try:
+        cols = {r[0] for r in con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()}
+        step = "status_step" if "status_step" in cols else "milestone_status"  # a dataset of format 1
         rows = con.execute(
-            "select indicator_code, value, milestone_status from read_parquet(?) where city_code = ? "
+            f"select indicator_code, value, {step} from read_parquet(?) where city_code = ? "
             "and value_status = 'reported' and not coalesce(is_carried_forward, false)", [str(path), city]).fetchall()
     finally:
         con.close()

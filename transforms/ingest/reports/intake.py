@@ -39,11 +39,11 @@ _COUNTS = ("files_seen", "files_new", "files_known", "accepted", "rejected", "du
            "rows_staged", "rows_quarantined")
 # the columns that say what a file reports (not how it was written): the content fingerprint of a report
 _CONTENT_KEYS = (
-    "item_type",
+    "kind",
     "indicator_code",
     "value",
     "value_status",
-    "milestone_status",
+    "status_step",
     "city_target_2018",
     "city_target_2025",
     "evidence",

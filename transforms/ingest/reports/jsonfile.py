@@ -1,4 +1,5 @@
-"""JSON reports as in docs/contracts.md (``indicators`` and ``milestones`` lists); Chinese keys are tolerated."""
+"""JSON reports as in docs/contracts.md (``indicators`` and ``milestones`` lists: quantities and status items);
+Chinese keys are tolerated."""
 
 from __future__ import annotations
 
@@ -22,12 +23,13 @@ _COVER_KEYS = {
     "submitted_on": ("submitted_on", "填报日期"),
     "submitter": ("submitter", "填报人"),
 }
-# (section key, its Chinese key, item type, logical field -> accepted keys; the first names the column)
+# (section key, its Chinese key, kind of item, logical field -> accepted keys; the first names the column);
+# the section keys are the clerks' words of the contract (``milestones`` stays), the kind is ours
 _SECTIONS: tuple[tuple[str, str, str, dict[str, tuple[str, ...]]], ...] = (
     (
         "indicators",
         "指标",
-        "indicator",
+        "quantity",
         {
             "code": ("code", "indicator_code", "指标代码"),
             "name": ("name", "指标名称"),
@@ -41,7 +43,7 @@ _SECTIONS: tuple[tuple[str, str, str, dict[str, tuple[str, ...]]], ...] = (
     (
         "milestones",
         "专项进展",
-        "milestone",
+        "status",
         {
             "code": ("special_code", "code", "专项代码"),
             "name": ("name", "专项名称"),
@@ -61,11 +63,11 @@ def read_json(data: bytes, name: str, report: ParsedReport) -> list[RawRow]:
     cover = {field: get(*keys) for field, keys in _COVER_KEYS.items()}
     apply_cover(report, {k: v for k, v in cover.items() if v is not None}, name)
     out: list[RawRow] = []
-    for section, section_zh, item_type, mapping in _SECTIONS:
+    for section, section_zh, kind, mapping in _SECTIONS:
         items = _section_items(get(section, section_zh), section, name)
         for idx, item in enumerate(items, start=1):
             labels = {f: f"{section}[{idx}].{mapping.get(f, (f,))[0]}" for f in _LABELLED}
-            out.append(RawRow(section, idx, item_type, _item_fields(item, mapping), labels))
+            out.append(RawRow(section, idx, kind, _item_fields(item, mapping), labels))
     return out
 
 

@@ -153,7 +153,7 @@ def cover_from_rows(rows: list[list[Any]]) -> dict[str, Any]:
     return cover
 
 
-def data_rows(rows: list[list[Any]], sheet: str, item_type: str | None) -> Iterator[RawRow]:
+def data_rows(rows: list[list[Any]], sheet: str, kind: str | None) -> Iterator[RawRow]:
     """The non-blank rows below the header of a 指标 or 专项进展 sheet."""
     found = find_header(rows)
     if found is None:
@@ -170,7 +170,7 @@ def data_rows(rows: list[list[Any]], sheet: str, item_type: str | None) -> Itera
         if all(cell_text(v) == "" for v in fields.values()):
             # content only outside the known columns (e.g. a signature line) still counts as a row
             fields = {"code": None, "extra": " | ".join(cell_text(c) for c in row if cell_text(c))}
-        yield RawRow(sheet, i + 1, item_type, fields, col_names)
+        yield RawRow(sheet, i + 1, kind, fields, col_names)
 
 
 def long_cover(rows: list[list[Any]], found: Header) -> dict[str, Any]:
@@ -189,9 +189,13 @@ def long_cover(rows: list[list[Any]], found: Header) -> dict[str, Any]:
     return cover
 
 
-def _long_item_type(cell: Any) -> str | None:
+def _long_kind(cell: Any) -> str | None:
+    """The kind of a long table's row from its type cell: the clerks' words (专项/指标, and the English
+    milestone/indicator of older files) or ours (status/quantity)."""
     t = norm_key(cell_text(cell))
-    return "milestone" if t in ("专项", "milestone") else "indicator" if t in ("指标", "indicator") else None
+    if t in ("专项", "milestone", "status"):
+        return "status"
+    return "quantity" if t in ("指标", "indicator", "quantity") else None
 
 
 def long_rows(rows: list[list[Any]], sheet: str, found: Header) -> Iterator[RawRow]:
@@ -205,9 +209,9 @@ def long_rows(rows: list[list[Any]], sheet: str, found: Header) -> Iterator[RawR
         if is_blank(row):
             continue
         get = {f: (row[j] if j < len(row) and row[j] != "" else None) for f, j in cols.items()}
-        item_type = _long_item_type(get.get("type"))
+        kind = _long_kind(get.get("type"))
         fields = {f: v for f, v in get.items() if f not in (*_ROW_CONTEXT, "type")}
-        if item_type == "milestone" and cell_text(fields.get("value")) and not cell_text(fields.get("status")):
+        if kind == "status" and cell_text(fields.get("value")) and not cell_text(fields.get("status")):
             fields["status"] = fields.pop("value")
         city = get.get("city_code") if get.get("city_code") is not None else get.get("city")
-        yield RawRow(sheet, i + 1, item_type, fields, col_names, city=city, period=get.get("period"))
+        yield RawRow(sheet, i + 1, kind, fields, col_names, city=city, period=get.get("period"))

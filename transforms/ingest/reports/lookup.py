@@ -67,7 +67,7 @@ def _indicator_keys() -> tuple[dict[str, Indicator], dict[str, str]]:
             r["indicator_code"], r["name_zh"], r["unit"], r["kind"], r["special_code"], r["applies_to"], r["source"]
         )
         by_code[ind.code] = ind
-        if ind.kind != "milestone":
+        if ind.kind != "status":
             by_name[norm_key(ind.name_zh)] = ind.code
     return by_code, by_name
 

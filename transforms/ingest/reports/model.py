@@ -31,7 +31,7 @@ class RawRow:
 
     sheet: str
     row_number: int
-    item_type: str | None  # indicator | milestone | None (decide from the code)
+    kind: str | None  # quantity | status | None (decide from the code)
     fields: dict[str, Any]  # logical field -> raw cell value
     columns: dict[str, str]  # logical field -> header text as sent (for messages)
     city: Any = None

@@ -52,7 +52,7 @@ def read_report(data: bytes, original_name: str) -> ParsedReport:
         raise ReportRejected(
             "no_data_rows",
             f"文件“{original_name}”没有任何指标或专项数据行。请在“指标”“专项进展”表中填报后重新报送。",
-            f"file '{original_name}' has no indicator or milestone rows. Please fill the 指标 and 专项进展 sheets.",
+            f"file '{original_name}' has no indicator or status rows. Please fill the 指标 and 专项进展 sheets.",
         )
     build_rows(report, raw_rows, original_name)
     return report

@@ -19,7 +19,7 @@ from transforms.ingest.reports.lookup import catalog_lookup
 RECEIPT_VERSION = 2  # 2: local time (Asia/Shanghai), blank required cells named
 TEXT_PROBLEM_LIMIT = 1000  # every problem of every row (the JSON keeps them all in any case)
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-_REQUIRED_COLUMN = {"indicator": "本期数值", "milestone": "推进状态"}
+_REQUIRED_COLUMN = {"quantity": "本期数值", "status": "推进状态"}
 
 
 def local_time(received: object) -> object:
@@ -39,14 +39,14 @@ def blank_cells(staged: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if r.get("value_status") != "not_reported" or "row_number" not in r:
             continue
         code = r.get("indicator_code") or ""
-        if r.get("item_type") == "milestone":
+        if r.get("kind") == "status":
             sp = look.specials.get(code[3:])
             name = sp.name_zh if sp else code
         else:
             ind = look.indicators.get(code)
             name = ind.name_zh if ind else code
         out.append({"sheet": r.get("sheet"), "row_number": r["row_number"], "indicator_code": code, "name": name,
-                    "column_name": _REQUIRED_COLUMN.get(r.get("item_type") or "", "本期数值")})
+                    "column_name": _REQUIRED_COLUMN.get(r.get("kind") or "", "本期数值")})
     return sorted(out, key=lambda b: (str(b["sheet"]), b["row_number"]))
 
 _STATUS_ZH = {

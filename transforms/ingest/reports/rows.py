@@ -54,9 +54,9 @@ class RowBuilder:
         resolved = self._resolve_or_quarantine(r)
         if resolved is None or self._is_repeat(r, resolved[1]):
             return
-        item_type, code = resolved
-        rec = self._record(r, item_type, code)
-        ok = self._read_status(r, rec) if item_type == "milestone" else self._read_values(r, rec, code)
+        kind, code = resolved
+        rec = self._record(r, kind, code)
+        ok = self._read_status(r, rec) if kind == "status" else self._read_values(r, rec, code)
         if ok:
             self.seen[code] = (r.sheet, r.row_number)
             self.report.rows.append(rec)
@@ -111,24 +111,24 @@ class RowBuilder:
         return True
 
     def _resolve_code(self, r: RawRow) -> tuple[str, str] | None:
-        """(item_type, indicator_code) from the code cell, or the name cell when the code is missing."""
+        """(kind, indicator_code) from the code cell, or the name cell when the code is missing."""
         code_raw = cell_text(r.fields.get("code"))
         key = to_halfwidth(code_raw).strip().lower().replace(" ", "")
-        want = r.item_type
+        want = r.kind
         if not key:
             return self._by_name(norm_key(cell_text(r.fields.get("name"))), want)
-        if key in self.lookup.indicators and not key.startswith("ms_") and want != "milestone":
-            return "indicator", key
+        if key in self.lookup.indicators and not key.startswith("ms_") and want != "status":
+            return "quantity", key
         sp = key[3:] if key.startswith("ms_") else key
-        if sp in self.lookup.specials and want != "indicator":
-            return "milestone", f"ms_{sp}"
+        if sp in self.lookup.specials and want != "quantity":
+            return "status", f"ms_{sp}"
         return self._by_name(norm_key(code_raw), want)  # a Chinese name typed into the code column
 
     def _by_name(self, name_key: str, want: str | None) -> tuple[str, str] | None:
-        if name_key in self.lookup.indicator_by_name and want != "milestone":
-            return "indicator", self.lookup.indicator_by_name[name_key]
-        if name_key in self.lookup.special_by_name and want != "indicator":
-            return "milestone", f"ms_{self.lookup.special_by_name[name_key]}"
+        if name_key in self.lookup.indicator_by_name and want != "status":
+            return "quantity", self.lookup.indicator_by_name[name_key]
+        if name_key in self.lookup.special_by_name and want != "quantity":
+            return "status", f"ms_{self.lookup.special_by_name[name_key]}"
         return None
 
     def _resolve_or_quarantine(self, r: RawRow) -> tuple[str, str] | None:
@@ -167,19 +167,19 @@ class RowBuilder:
         )
         return True
 
-    def _record(self, r: RawRow, item_type: str, code: str) -> dict[str, Any]:
+    def _record(self, r: RawRow, kind: str, code: str) -> dict[str, Any]:
         """A ``raw.report_rows`` record with nothing read yet."""
         return {
             "sheet": r.sheet,
             "row_number": r.row_number,
             "city_code": self.report.city_code,
             "period": self.report.period,
-            "item_type": item_type,
+            "kind": kind,
             "indicator_code": code,
             "value": None,
             "value_text": None,
             "value_status": "not_reported",
-            "milestone_status": None,
+            "status_step": None,
             "city_target_2018": None,
             "city_target_2025": None,
             "evidence": cell_text(r.fields.get("evidence")) or None,
@@ -187,7 +187,7 @@ class RowBuilder:
         }
 
     def _read_status(self, r: RawRow, rec: dict[str, Any]) -> bool:
-        """A milestone's status (from the status column, else the value column); False if quarantined."""
+        """A status item's step (from the status column, else the value column); False if quarantined."""
         raw = r.fields.get("status", r.fields.get("value"))
         col = "status" if "status" in r.fields else "value"
         try:
@@ -195,7 +195,7 @@ class RowBuilder:
         except ValueProblem as p:
             self.quarantine(r, col, p.reason_code, p.zh, p.en)
             return False
-        rec.update(milestone_status=st, value_status=vs, value_text=cell_text(raw) or None)
+        rec.update(status_step=st, value_status=vs, value_text=cell_text(raw) or None)
         return True
 
     def _read_values(self, r: RawRow, rec: dict[str, Any], code: str) -> bool:

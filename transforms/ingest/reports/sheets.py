@@ -16,9 +16,9 @@ from transforms.ingest.reports.text import is_blank, norm_key
 ROLE_KEYS = {
     "cover": ("封面", "cover"),
     "indicator": ("指标", "indicators"),
-    "milestone": ("专项进展", "专项", "milestones"),
+    "status": ("专项进展", "专项", "milestones"),
 }
-ROLE_LABELS = {"cover": "封面", "indicator": "指标", "milestone": "专项进展"}
+ROLE_LABELS = {"cover": "封面", "indicator": "指标", "status": "专项进展"}
 Rows = list[list[Any]]
 
 

@@ -37,12 +37,12 @@ ROW_SCHEMA = pa.schema(
         ("row_number", _I),
         ("city_code", _S),
         ("period", _S),
-        ("item_type", _S),
+        ("kind", _S),
         ("indicator_code", _S),
         ("value", _D),
         ("value_text", _S),
         ("value_status", _S),
-        ("milestone_status", _S),
+        ("status_step", _S),
         ("city_target_2018", _D),
         ("city_target_2025", _D),
         ("evidence", _S),
@@ -72,9 +72,25 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create the schemas and the three contract tables if they are missing."""
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     con.execute("CREATE SCHEMA IF NOT EXISTS quarantine")
+    _rename_old_row_columns(con)
     for name, schema in TABLES.items():
         cols = ", ".join(f"{f.name} {_SQL_TYPES[f.type]}" for f in schema)
         con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
+
+
+def _rename_old_row_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """A working warehouse from before the renames of format 2 (docs/data_dictionary.md) holds ``item_type``
+    (indicator | milestone) and ``milestone_status`` in raw.report_rows: rename them in place to ``kind``
+    (quantity | status) and ``status_step``, so old rows keep their content fingerprint and the models one schema."""
+    cols = {r[0] for r in con.execute(
+        "select column_name from duckdb_columns() where database_name = current_database() "
+        "and schema_name = 'raw' and table_name = 'report_rows'").fetchall()}
+    if "item_type" in cols:
+        con.execute("ALTER TABLE raw.report_rows RENAME COLUMN item_type TO kind")
+        con.execute("UPDATE raw.report_rows SET kind = CASE kind WHEN 'indicator' THEN 'quantity' "
+                    "WHEN 'milestone' THEN 'status' ELSE kind END")
+    if "milestone_status" in cols:
+        con.execute("ALTER TABLE raw.report_rows RENAME COLUMN milestone_status TO status_step")
 
 
 def write_intake(

@@ -16,17 +16,17 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from transforms.catalog import MILESTONE_STATUSES, TEMPLATE_VERSION
+from transforms.catalog import STATUS_STEPS, TEMPLATE_VERSION
 from transforms.ingest.reports.lookup import Indicator, catalog_lookup, resolve_city
 from transforms.ingest.reports.periods import parse_period
 
 # The columns of R1 as first issued (files in circulation use them; the reader finds columns by header, so any
 # order reads). The template now writes Chinese names first and last period's values beside the input cells.
 INDICATOR_HEADER = ("指标代码", "指标名称", "单位", "本期数值", "本市目标2018", "本市目标2025", "备注")
-MILESTONE_HEADER = ("专项代码", "专项名称", "推进状态", "佐证材料")
+STATUS_HEADER = ("专项代码", "专项名称", "推进状态", "佐证材料")
 TEMPLATE_INDICATOR_HEADER = ("指标名称", "指标代码", "单位", "上期数值（参考）", "本期数值", "本市目标2018",
                              "本市目标2025", "备注")
-TEMPLATE_MILESTONE_HEADER = ("专项名称", "专项代码", "上期状态（参考）", "推进状态", "佐证材料")
+TEMPLATE_STATUS_HEADER = ("专项名称", "专项代码", "上期状态（参考）", "推进状态", "佐证材料")
 COVER_LABELS = ("模板版本", "城市代码", "城市", "报告期", "填报单位", "填报人", "填报日期")
 INPUT_COVER = ("填报单位", "填报人", "填报日期")
 # Excel's check of a value cell agrees with the reader (values.parse_value): a number >= 0, 不适用, or text that
@@ -64,7 +64,7 @@ def _report_indicators(city_code: str) -> list[Indicator]:
     return [
         ind
         for ind in catalog_lookup().indicators.values()
-        if ind.kind != "milestone"
+        if ind.kind != "status"
         and ind.source in ("report", "both")
         and (ind.applies_to == "all" or city_code in ind.applies_to.split("|"))
     ]
@@ -85,7 +85,7 @@ def write_template(city_code: str, period: str, out_path: Path, previous: dict[s
     wb = Workbook()
     _fill_cover(wb.active, code, canon)
     _fill_indicators(wb.create_sheet("指标"), code, previous or {})
-    _fill_milestones(wb.create_sheet("专项进展"), previous or {})
+    _fill_status_items(wb.create_sheet("专项进展"), previous or {})
     for ws in wb.worksheets:
         ws.protection.sheet = True  # structure protected (no password): only the input cells are unlocked
         ws.protection.formatColumns = False
@@ -170,9 +170,9 @@ def _fill_indicators(ws: Worksheet, code: str, previous: dict[str, object]) -> N
     _print_setup(ws, landscape=True)
 
 
-def _fill_milestones(ms: Worksheet, previous: dict[str, object]) -> None:
+def _fill_status_items(ms: Worksheet, previous: dict[str, object]) -> None:
     """One row per special; the status column is a dropdown of the four statuses."""
-    _header(ms, TEMPLATE_MILESTONE_HEADER)
+    _header(ms, TEMPLATE_STATUS_HEADER)
     specials = sorted(catalog_lookup().specials.values(), key=lambda s: s.code)
     for sp in specials:
         ms.append([sp.name_zh, sp.code, previous.get(f"ms_{sp.code}"), None, None])
@@ -184,11 +184,11 @@ def _fill_milestones(ms: Worksheet, previous: dict[str, object]) -> None:
             ms.cell(r, c).fill = LOCKED_FILL
     sdv = DataValidation(
         type="list",
-        formula1='"' + ",".join(MILESTONE_STATUSES) + '"',
+        formula1='"' + ",".join(STATUS_STEPS) + '"',
         allow_blank=True,
         showErrorMessage=True,
         errorTitle="推进状态无效",
-        error="请从下拉框选择：" + "/".join(MILESTONE_STATUSES),
+        error="请从下拉框选择：" + "/".join(STATUS_STEPS),
     )
     sdv.add(f"D2:D{len(specials) + 1}")
     ms.add_data_validation(sdv)

@@ -1,4 +1,4 @@
-"""Value cells: numbers with units and magnitudes (1.2万, 3亿元, 70%, 百分之七十) and milestone statuses.
+"""Value cells: numbers with units and magnitudes (1.2万, 3亿元, 70%, 百分之七十) and the steps of status items.
 
 A bare number is read in the row's own unit column (default: the indicator's unit); a number with a unit or
 magnitude inside the cell is converted. Anything that cannot be read raises :class:`ValueProblem`, which the
@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from transforms.catalog import MILESTONE_STATUSES
+from transforms.catalog import STATUS_STEPS
 from transforms.ingest.reports.cells import MarkedCell, is_error_text
 from transforms.ingest.reports.errors import ValueProblem
 from transforms.ingest.reports.text import cell_text, chinese_number, has_control, norm_key, to_halfwidth
@@ -200,14 +200,14 @@ def _check_range(value: float, raw: Any, canonical_unit: str) -> None:
 
 
 def parse_status(raw: Any) -> tuple[str | None, str]:
-    """Milestone status -> (status, value_status); raises :class:`ValueProblem` for anything else."""
+    """A status item's step -> (step, value_status); raises :class:`ValueProblem` for anything else."""
     check_cell(raw)
     s = norm_key(cell_text(raw))
     if not s:
         return None, "not_reported"
     if s in _NA_KEYS:
         return None, "not_applicable"
-    for st in MILESTONE_STATUSES:
+    for st in STATUS_STEPS:
         if s == st:
             return st, "reported"
     raise ValueProblem(

@@ -112,7 +112,7 @@ def _read_sheets(wb: pc.CalamineWorkbook, name: str, report: ParsedReport,
     rows = {s: _sheet_rows(wb, s, name, marks) for s in names}
     cover_sheet = pick_sheet(names, rows, "cover", name)
     ind_sheet = pick_sheet(names, rows, "indicator", name)
-    ms_sheet = pick_sheet(names, rows, "milestone", name)
+    ms_sheet = pick_sheet(names, rows, "status", name)
     picked = tuple(s for s in (cover_sheet, ind_sheet, ms_sheet) if s)
     cover: Cover = cover_from_rows(rows[cover_sheet]) if cover_sheet else {}
     if not ind_sheet and not ms_sheet:
@@ -122,9 +122,9 @@ def _read_sheets(wb: pc.CalamineWorkbook, name: str, report: ParsedReport,
     if ind_sheet:
         if not cover:
             cover = cover_from_rows(rows[ind_sheet][:HEADER_SCAN_ROWS])
-        raw_rows += _data_rows_checked(rows[ind_sheet], ind_sheet, "indicator", name)
+        raw_rows += _data_rows_checked(rows[ind_sheet], ind_sheet, "quantity", name)
     if ms_sheet and ms_sheet != ind_sheet:
-        raw_rows += _data_rows_checked(rows[ms_sheet], ms_sheet, "milestone", name)
+        raw_rows += _data_rows_checked(rows[ms_sheet], ms_sheet, "status", name)
     _warn_unread(report, [s for s in names if s not in picked and "说明" not in s], rows)
     return cover, raw_rows
 
@@ -171,18 +171,18 @@ def _sheet_rows(wb: pc.CalamineWorkbook, sheet_name: str, name: str, marks: Cell
     return rows
 
 
-def _data_rows_checked(rows: list[list[Any]], sheet: str, item_type: str, name: str) -> list[RawRow]:
+def _data_rows_checked(rows: list[list[Any]], sheet: str, kind: str, name: str) -> list[RawRow]:
     """Data rows of a 指标/专项进展 sheet; a sheet with content but no header rejects the file.
 
     Without a header we cannot tell which cell is the value, and dropping the rows silently would break
     the promise that every row is accounted for.
     """
     if find_header(rows) is None and any(not is_blank(r) for r in rows):
-        expected = "指标代码、本期数值" if item_type == "indicator" else "专项代码、推进状态"
+        expected = "指标代码、本期数值" if kind == "quantity" else "专项代码、推进状态"
         raise ReportRejected(
             "header_not_found",
             f"文件“{name}”工作表“{sheet}”找不到表头（应含 {expected}）。请不要修改模板的表头。",
             f"file '{name}', sheet '{sheet}': no header row found (expected {expected}). "
             "Please keep the template's header row.",
         )
-    return list(data_rows(rows, sheet, item_type))
+    return list(data_rows(rows, sheet, kind))

@@ -154,7 +154,7 @@ def _why(con: duckdb.DuckDBPyConnection, dataset: Path) -> dict:
     names = {i["indicator_code"]: [i["name_zh"], i["name_en"]] for i in indicators() if i["indicator_code"] in codes}
     for sp in read_seed("plan_specials.csv"):
         if f"ms_{sp['special_code']}" in codes:
-            names[f"ms_{sp['special_code']}"] = [f"{sp['name_zh']}推进状态", f"{sp['name_en']}: progress status"]
+            names[f"ms_{sp['special_code']}"] = [f"{sp['name_zh']}推进状态", f"{sp['name_en']}: implementation status"]
     return {"columns": cols, "rows": rows, "totals": totals, "names": names}
 
 

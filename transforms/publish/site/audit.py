@@ -17,7 +17,7 @@ FLAGS = {
 }
 CHOICES = {
     "weights": ("权重", "weights"), "aggregation": ("汇总方法", "aggregation"),
-    "missing_rule": ("缺失规则", "missing-data rule"), "status_items": ("自报进展事项", "self-declared status items"),
+    "missing_rule": ("缺失规则", "missing-data rule"), "status_items": ("自报状态事项", "self-declared status items"),
     "independent_weight": ("独立证据权重", "weight of independent evidence"),
     "outlier_treatment": ("异常值处理", "outlier treatment"), "goalposts": ("计分区间", "goalposts"),
     "rare_counts": ("稀有计数规则", "rare-count rule"),
@@ -110,7 +110,7 @@ def write_audit_page(out: Path) -> Path:
 border-bottom:1px solid #ddd;text-align:left;white-space:nowrap}}</style></head>
 <body><main><p><a href="index.html">← 排名 / league table</a></p>
 <h1>审查与敏感性 / Audit and sensitivity</h1>
-<p>名次区间:1000 次模拟同时改变权重、汇总方法、缺失规则、是否计入自报进展事项、独立证据权重、异常值处理、计分区间、
+<p>名次区间:1000 次模拟同时改变权重、汇总方法、缺失规则、是否计入自报状态事项、独立证据权重、异常值处理、计分区间、
 稀有计数规则;S_Ti 为该选择
 (含交互)解释的名次方差比例。一致性审查按 JRC 方法:相关系数、Cronbach α、主成分。</p>
 <p>Rank intervals: 1,000 draws varying the weights, the aggregation, the missing-data rule, the self-declared status

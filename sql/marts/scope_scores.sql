@@ -2,7 +2,7 @@
 -- observed and carried-forward coverage, progress to the milestone, status, the self-reported and independent
 -- scores; the league table is the ranked view of this.
 with scores as (
-    select * from intermediate.int_action_scores
+    select * from intermediate.int_scope_scores
 ),
 
 params as (

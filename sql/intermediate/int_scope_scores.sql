@@ -1,9 +1,9 @@
--- Action (行动) scores from special scores and the overall score from action scores, per (city, period, scope),
--- by weighted arithmetic mean (default) or weighted geometric mean (parameter aggregation; scores floored at
--- geometric_floor). Both are published; score is the one the parameter selects. The same aggregation gives the
--- size-adjusted score, the milestone score (the score of meeting every milestone target), the self-reported and the
--- independent score (each over the specials that have that part) and independent_share (the weight share of the
--- score that rests on independent evidence).
+-- Scope scores per (city, period, scope): action (行动) scores from special scores and the overall score from the
+-- action scores, by weighted arithmetic mean (default) or weighted geometric mean (parameter aggregation; scores
+-- floored at geometric_floor). Both are published; score is the one the parameter selects. The same aggregation
+-- gives the size-adjusted score, the milestone score (the score of meeting every milestone target), the
+-- self-reported and the independent score (each over the specials that have that part) and independent_share (the
+-- weight share of the score that rests on independent evidence).
 -- Missing data: coverage = weighted share of values observed in the period, carried_forward_share = the share
 -- carried forward. A scope whose coverage + carried_forward_share is below coverage_threshold has no score and no
 -- rank (no_score_reason 'insufficient_data'); the other cities are ranked as usual.
