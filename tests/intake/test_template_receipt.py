@@ -107,3 +107,24 @@ def test_template_prints_on_three_pages(template: Path, tmp_path: Path) -> None:
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
     assert pages <= 3
     print(f"template pages: {pages}")
+
+
+@pytest.mark.parametrize("step_column", ["status_step", "milestone_status"])
+def test_previous_values_from_a_dataset_of_either_format(tmp_path: Path, step_column: str) -> None:
+    """Last period's values come from the published indicator scores; a dataset of format 1 names the status
+    step milestone_status (docs/data_dictionary.md, renames), and the template reads it all the same."""
+    import pandas as pd
+
+    from transforms.ingest.reports.commands import previous_values
+
+    (tmp_path / "2018Q4").mkdir()
+    pd.DataFrame({
+        "city_code": ["410300", "410300", "410300", "410100"],
+        "indicator_code": ["xborder_ecommerce_trade", "ms_ecommerce_01", "maker_spaces", "ms_ecommerce_01"],
+        "value": [3.5, 1.0, 7.0, 3.0],
+        step_column: [None, "推进中", None, "已完成"],
+        "value_status": ["reported", "reported", "not_reported", "reported"],
+        "is_carried_forward": [False, False, False, False],
+    }).to_parquet(tmp_path / "2018Q4" / "indicator_scores.parquet")
+    assert previous_values(tmp_path, "410300", "2019Q1") == {"xborder_ecommerce_trade": 3.5,
+                                                             "ms_ecommerce_01": "推进中"}

@@ -16,7 +16,7 @@ MS = [indicator("ms_s1", "s1", "a1", kind="status", target_method="status"),
 S = {0: "未启动", 1: "推进中", 2: "基本完成", 3: "已完成"}
 
 
-def _milestone_rows(plan: dict[str, dict[str, tuple[int | None, int | None, int | None]]]) -> list[dict]:
+def _status_rows(plan: dict[str, dict[str, tuple[int | None, int | None, int | None]]]) -> list[dict]:
     """plan: period -> city -> steps for (s1, s2, s3); None = left blank (not reported)."""
     rows = []
     for period, by_city in plan.items():
@@ -46,7 +46,7 @@ def _scopes(con, period: str) -> dict[tuple[str, str], dict]:
 
 @pytest.fixture
 def milestones(tiny):
-    return tiny(cities=CITIES4, indicators=MS, weights=TREE, rows=_milestone_rows(PLAN))
+    return tiny(cities=CITIES4, indicators=MS, weights=TREE, rows=_status_rows(PLAN))
 
 
 def test_arithmetic_and_geometric(milestones):
@@ -67,7 +67,7 @@ def test_geometric_floor_for_zero_scores(milestones):
 
 
 def test_geometric_parameter_switches_the_published_score(tiny):
-    con = tiny(cities=CITIES4, indicators=MS, weights=TREE, rows=_milestone_rows(PLAN),
+    con = tiny(cities=CITIES4, indicators=MS, weights=TREE, rows=_status_rows(PLAN),
                params={"aggregation": "geometric"})
     ov = _scopes(con, "2016Q4")[("410100", "overall")]
     assert ov["score"] == pytest.approx(math.sqrt(math.sqrt(100 * 33.333333) * 100), abs=1e-4)
@@ -115,7 +115,7 @@ def test_carry_forward_within_window(tiny):
     plan = {"2015Q4": {c: (0, 0, 0) for c in CITIES4},
             "2016Q4": {c: (1, 1, 1) for c in CITIES4},
             "2017Q4": {**{c: (2, 2, 2) for c in CITIES4}, "410400": (2, None, 2)}}
-    con = tiny(cities=CITIES4, indicators=MS, weights=TREE, rows=_milestone_rows(plan))
+    con = tiny(cities=CITIES4, indicators=MS, weights=TREE, rows=_status_rows(plan))
     v = con.execute(
         "select value_status, carried_from_period, quarters_carried, score, source_row, file_id "
         "from intermediate.int_indicator_scores "
@@ -135,7 +135,7 @@ def test_carry_forward_within_window(tiny):
 
 
 def test_exclude_rule_renormalises(tiny):
-    con = tiny(cities=CITIES4, indicators=MS, weights=TREE, rows=_milestone_rows(PLAN),
+    con = tiny(cities=CITIES4, indicators=MS, weights=TREE, rows=_status_rows(PLAN),
                params={"missing_rule": "exclude"})
     s = _scopes(con, "2019Q1")
     # s2 dropped: a1 = s1 alone = 100

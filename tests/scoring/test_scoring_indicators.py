@@ -147,7 +147,7 @@ def test_declared_city_target_wins_and_2025_extends_the_city_path(tiny):
     assert s["is_true_zero"] and s["score"] == 0.0 and s["value_status"] == "reported"
 
 
-def test_milestone_steps_and_goalposts(tiny):
+def test_status_steps_and_goalposts(tiny):
     inds = [
         indicator("ms_s1", "s1", "a1", kind="status", target_method="status"),
         indicator("platforms", "s2", "a1"),

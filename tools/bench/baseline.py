@@ -137,7 +137,7 @@ def _params(seeds: Path) -> dict:
         "winsor_max_points": int(p["winsor_max_points"]), "range_target_reading": p["range_target_reading"],
         "rare_count_threshold": float(p["rare_count_threshold"]), "independent_weight": float(p["independent_weight"]),
         "evidence_gap_threshold": float(p["evidence_gap_threshold"]),
-        "status_step_scores": [float(p[f"milestone_score_{i}"]) for i in range(4)],
+        "status_step_scores": [float(p[f"status_score_{i}"]) for i in range(4)],
         "progress_on_track": float(p["progress_on_track"]), "progress_moderate": float(p["progress_moderate"]),
         "score_rounding": int(p["score_rounding"]),
         "mc_draws": int(p.get("mc_draws", 1000)), "mc_seed": int(p.get("mc_seed", 2015)),
@@ -862,7 +862,7 @@ def _scope_scores(sp: pd.DataFrame, weights: pd.DataFrame, prm: dict) -> pd.Data
     return u
 
 
-def _scope_scores(sp: pd.DataFrame, weights: pd.DataFrame, periods: pd.DataFrame, prm: dict) -> pd.DataFrame:
+def _int_scope_scores(sp: pd.DataFrame, weights: pd.DataFrame, periods: pd.DataFrame, prm: dict) -> pd.DataFrame:
     """``int_scope_scores``: action and overall scores, coverage threshold, progress to the milestone from the
     anchor, status, evidence parts, ranks."""
     u = _scope_scores(sp, weights, prm).merge(
@@ -1144,7 +1144,7 @@ def _score(rows: pd.DataFrame, files: pd.DataFrame, feed: pd.DataFrame, seeds: P
     gp = _goalposts(values, ind, keys, tg, prm)
     scores = _indicator_scores(values, periods, ind, tg, gp, keys, _seed(seeds, "indicator_changes.csv"), prm)
     sp = _special_scores(scores, prm)
-    acts = _scope_scores(sp, weights, periods, prm)
+    acts = _int_scope_scores(sp, weights, periods, prm)
     return prm, {"cities": cities, "periods": periods, "scores": scores, "special": sp, "actions": acts,
                  "weights": weights, "plan_actions": _seed(seeds, "plan_actions.csv")}
 

@@ -31,14 +31,15 @@ def previous_values(published: Path, city: str, period: str) -> dict[str, object
         return {}
     con = duckdb.connect()
     try:
-        cols = {r[0] for r in con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()}
-        step = "status_step" if "status_step" in cols else "milestone_status"  # a dataset of format 1
-        rows = con.execute(
-            f"select indicator_code, value, {step} from read_parquet(?) where city_code = ? "
-            "and value_status = 'reported' and not coalesce(is_carried_forward, false)", [str(path), city]).fetchall()
+        cur = con.execute("select * from read_parquet(?) where city_code = ? and value_status = 'reported' "
+                          "and not coalesce(is_carried_forward, false)", [str(path), city])
+        names = [d[0] for d in cur.description]
+        rows = cur.fetchall()
     finally:
         con.close()
-    return {code: status if code.startswith("ms_") else value for code, value, status in rows}
+    code, value = names.index("indicator_code"), names.index("value")
+    step = names.index("status_step" if "status_step" in names else "milestone_status")  # a dataset of format 1
+    return {r[code]: r[step] if r[code].startswith("ms_") else r[value] for r in rows}
 
 
 def template_command(city: str, period: str, out: Path) -> Path:
