@@ -71,14 +71,37 @@ changes_in_force as (
     group by changes.indicator_code, periods.period
 ),
 
-anchors as (
+anchor_cells as (
     -- each city's value at the baseline and at the end of the 2018 phase: the start of each milestone's path
+    -- (only those periods' cells, ~2 % of the rows)
     select
-        city_code,
-        indicator_code,
-        period,
-        value
+        values_in_force.city_code,
+        values_in_force.indicator_code,
+        values_in_force.period,
+        values_in_force.value
     from values_in_force
+    where
+        values_in_force.period in (select params.baseline_period from params)
+        or values_in_force.period in (select periods.anchor_period from periods)
+),
+
+anchor_periods as (
+    select distinct anchor_period from periods
+),
+
+anchors as (
+    -- per (city, indicator, anchor period) the anchor's and the baseline's value side by side: one join of every
+    -- cell below instead of two
+    select
+        anchor_periods.anchor_period,
+        anchor_cells.city_code,
+        anchor_cells.indicator_code,
+        max(anchor_cells.value) filter (where anchor_cells.period = anchor_periods.anchor_period) as anchor_raw,
+        max(anchor_cells.value) filter (where anchor_cells.period = params.baseline_period) as baseline_raw
+    from anchor_cells
+    cross join anchor_periods
+    cross join params
+    group by anchor_periods.anchor_period, anchor_cells.city_code, anchor_cells.indicator_code
 ),
 
 joined as (
@@ -124,8 +147,8 @@ joined as (
             when indicators.size_denominator = 'population'
                 then per_million(values_in_force.value, population.key_value)
         end as value_per_million,
-        baseline_cell.value as baseline_raw,
-        anchor_cell.value as anchor_raw,
+        anchors.baseline_raw,
+        anchors.anchor_raw,
         params.status_step_scores,
         params.missing_rule,
         params.missing_score,
@@ -143,16 +166,11 @@ joined as (
         on
             values_in_force.indicator_code = changes_in_force.indicator_code
             and values_in_force.period = changes_in_force.period
-    left join anchors as baseline_cell
+    left join anchors
         on
-            values_in_force.city_code = baseline_cell.city_code
-            and values_in_force.indicator_code = baseline_cell.indicator_code
-            and params.baseline_period = baseline_cell.period
-    left join anchors as anchor_cell
-        on
-            values_in_force.city_code = anchor_cell.city_code
-            and values_in_force.indicator_code = anchor_cell.indicator_code
-            and periods.anchor_period = anchor_cell.period
+            values_in_force.city_code = anchors.city_code
+            and values_in_force.indicator_code = anchors.indicator_code
+            and periods.anchor_period = anchors.anchor_period
 ),
 
 based as (

@@ -28,61 +28,43 @@ scored as (
     where is_scored and score is not null and special_code is not null
 ),
 
-parts as (
+evidence_totals as (
+    -- one row per part of a special (city, period, special, evidence) with its weight total: every later total is
+    -- taken over these ~half as many rows, and the scored rows are joined to the finished shares once
     select
-        scored.*,
+        scored.city_code,
+        scored.period,
+        scored.action_code,
+        scored.special_code,
+        scored.evidence,
         case when scored.evidence = 'independent' then params.independent_weight else 1 - params.independent_weight end
             as part_weight,
-        fsum(scored.weight) over (
-            partition by scored.city_code, scored.period, scored.special_code, scored.evidence
-        ) as part_total
+        fsum(scored.weight) as part_total
     from scored
     cross join params
-),
-
-part_list as (
-    select distinct
-        city_code,
-        period,
-        special_code,
-        evidence,
-        part_weight
-    from parts
+    group by
+        scored.city_code, scored.period, scored.action_code, scored.special_code, scored.evidence,
+        params.independent_weight
 ),
 
 part_totals as (
     select
         city_code,
         period,
+        action_code,
         special_code,
         fsum(part_weight) as special_part_total
-    from part_list
-    group by city_code, period, special_code
+    from evidence_totals
+    group by city_code, period, action_code, special_code
 ),
 
 specials as (
     select
-        parts.*,
-        part_totals.special_part_total,
+        part_totals.*,
         special_weights.weight as special_weight
-    from parts
-    inner join part_totals
-        on
-            parts.city_code = part_totals.city_code
-            and parts.period = part_totals.period
-            and parts.special_code = part_totals.special_code
+    from part_totals
     inner join weights as special_weights
-        on special_weights.weight_level = 'special' and parts.special_code = special_weights.code
-),
-
-special_list as (
-    select distinct
-        city_code,
-        period,
-        action_code,
-        special_code,
-        special_weight
-    from specials
+        on special_weights.weight_level = 'special' and part_totals.special_code = special_weights.code
 ),
 
 special_totals as (
@@ -92,7 +74,7 @@ special_totals as (
         period,
         action_code,
         fsum(special_weight) as action_special_total
-    from special_list
+    from specials
     group by city_code, period, action_code
 ),
 
@@ -107,21 +89,24 @@ action_totals as (
     group by special_totals.city_code, special_totals.period
 ),
 
-effective as (
+shares as (
+    -- per part: its weight total, its share of the special, the special's share of the action, the action's share
+    -- of the overall score
     select
-        specials.city_code,
-        specials.period,
-        specials.indicator_code,
-        specials.action_code,
-        specials.score,
-        specials.value,
-        specials.value_status,
-        specials.value_source,
-        specials.file_id,
-        (specials.weight / specials.part_total) * (specials.part_weight / specials.special_part_total)
-        * (specials.special_weight / special_totals.action_special_total) as action_weight_share,
+        evidence_totals.city_code,
+        evidence_totals.period,
+        evidence_totals.special_code,
+        evidence_totals.evidence,
+        evidence_totals.part_total,
+        evidence_totals.part_weight / specials.special_part_total as part_share,
+        specials.special_weight / special_totals.action_special_total as special_share,
         action_weights.weight / action_totals.overall_action_total as overall_action_share
-    from specials
+    from evidence_totals
+    inner join specials
+        on
+            evidence_totals.city_code = specials.city_code
+            and evidence_totals.period = specials.period
+            and evidence_totals.special_code = specials.special_code
     inner join special_totals
         on
             specials.city_code = special_totals.city_code
@@ -133,57 +118,60 @@ effective as (
         on action_weights.weight_level = 'action' and specials.action_code = action_weights.code
 ),
 
-by_scope as (
+effective as (
     select
-        city_code,
-        period,
-        action_code as scope,
-        indicator_code,
-        score,
-        value,
-        value_status,
-        value_source,
-        file_id,
-        action_weight_share as effective_weight
-    from effective
-    union all
-    select
-        city_code,
-        period,
-        'overall' as scope,
-        indicator_code,
-        score,
-        value,
-        value_status,
-        value_source,
-        file_id,
-        action_weight_share * overall_action_share as effective_weight
-    from effective
+        scored.city_code,
+        scored.period,
+        scored.indicator_code,
+        scored.action_code,
+        scored.score,
+        scored.value,
+        scored.value_status,
+        scored.value_source,
+        scored.file_id,
+        (scored.weight / shares.part_total) * shares.part_share * shares.special_share as action_weight_share,
+        shares.overall_action_share
+    from scored
+    inner join shares
+        on
+            scored.city_code = shares.city_code
+            and scored.period = shares.period
+            and scored.special_code = shares.special_code
+            and scored.evidence is not distinct from shares.evidence
 ),
 
-keys as (
-    -- every indicator that counted in a period or in the one before it
-    select distinct
-        periods.period,
-        periods.previous_period,
-        by_scope.city_code,
-        by_scope.scope,
-        by_scope.indicator_code
-    from periods
-    inner join by_scope
-        on periods.period = by_scope.period or periods.previous_period = by_scope.period
+current_entry as (
+    -- each indicator that counted, with the period before (the baseline has none)
+    select
+        effective.*,
+        periods.previous_period
+    from effective
+    inner join periods on effective.period = periods.period
     where periods.previous_period is not null
 ),
 
-paired as (
+previous_entry as (
+    -- each indicator that counted, with the period after it
     select
-        keys.city_code,
-        keys.period,
-        keys.scope,
-        keys.indicator_code,
-        keys.previous_period,
-        current_entry.effective_weight,
-        previous_entry.effective_weight as previous_effective_weight,
+        effective.*,
+        periods.period as next_period
+    from effective
+    inner join periods on effective.period = periods.previous_period
+),
+
+paired_indicators as (
+    -- an indicator that counted in a period or in the one before it: one full outer join on (city, indicator,
+    -- period) instead of a distinct key list joined twice; its action (scope) is the indicator's own
+    select
+        coalesce(current_entry.city_code, previous_entry.city_code) as city_code,
+        coalesce(current_entry.period, previous_entry.next_period) as period,
+        coalesce(current_entry.action_code, previous_entry.action_code) as action_code,
+        coalesce(current_entry.indicator_code, previous_entry.indicator_code) as indicator_code,
+        coalesce(current_entry.previous_period, previous_entry.period) as previous_period,
+        current_entry.action_weight_share,
+        previous_entry.action_weight_share as previous_action_weight_share,
+        current_entry.action_weight_share * current_entry.overall_action_share as overall_weight_share,
+        previous_entry.action_weight_share * previous_entry.overall_action_share as previous_overall_weight_share,
         current_entry.score,
         previous_entry.score as previous_score,
         current_entry.value,
@@ -193,19 +181,53 @@ paired as (
         current_entry.file_id,
         previous_entry.file_id as previous_file_id,
         coalesce(current_entry.value != previous_entry.value, false) as is_value_changed
-    from keys
-    left join by_scope as current_entry
+    from current_entry
+    full outer join previous_entry
         on
-            keys.period = current_entry.period
-            and keys.city_code = current_entry.city_code
-            and keys.scope = current_entry.scope
-            and keys.indicator_code = current_entry.indicator_code
-    left join by_scope as previous_entry
-        on
-            keys.previous_period = previous_entry.period
-            and keys.city_code = previous_entry.city_code
-            and keys.scope = previous_entry.scope
-            and keys.indicator_code = previous_entry.indicator_code
+            current_entry.city_code = previous_entry.city_code
+            and current_entry.indicator_code = previous_entry.indicator_code
+            and current_entry.period = previous_entry.next_period
+),
+
+paired as (
+    -- each pair in its action's scope and in the overall scope
+    select
+        city_code,
+        period,
+        action_code as scope,
+        indicator_code,
+        previous_period,
+        action_weight_share as effective_weight,
+        previous_action_weight_share as previous_effective_weight,
+        score,
+        previous_score,
+        value,
+        previous_value,
+        value_status,
+        value_source,
+        file_id,
+        previous_file_id,
+        is_value_changed
+    from paired_indicators
+    union all
+    select
+        city_code,
+        period,
+        'overall' as scope,
+        indicator_code,
+        previous_period,
+        overall_weight_share as effective_weight,
+        previous_overall_weight_share as previous_effective_weight,
+        score,
+        previous_score,
+        value,
+        previous_value,
+        value_status,
+        value_source,
+        file_id,
+        previous_file_id,
+        is_value_changed
+    from paired_indicators
 ),
 
 final as (

@@ -11,6 +11,8 @@ indicator negatively correlated with its special or action).
 
 from __future__ import annotations
 
+import warnings
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -44,11 +46,33 @@ def pca_eigenvalues(items: np.ndarray) -> np.ndarray:
     return np.sort(np.linalg.eigvalsh(np.corrcoef(items[:, keep], rowvar=False)))[::-1]
 
 
-def _corr(a: np.ndarray, b: np.ndarray) -> float:
+def _varies_columns(x: np.ndarray) -> np.ndarray:
+    """``_varies`` of each column on its own (its own largest value sets the noise floor); NaN are left out."""
+    if x.shape[0] == 0:
+        return np.zeros(x.shape[1], dtype=bool)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        spread = np.nanstd(x, axis=0)
+        top = np.nanmax(np.abs(x), axis=0)
+    return spread > 1e-9 * np.fmax(1.0, top)
+
+
+def _corr_columns(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson r of each column of ``a`` with the same column of ``b`` over the rows where both are known, and the
+    number of those rows. NaN for fewer than 3 rows or a side without spread. One pass over [cases, columns]
+    arrays instead of a ``np.corrcoef`` call per pair (the same formula: cov / sd_a / sd_b, clipped to [-1, 1])."""
     ok = ~(np.isnan(a) | np.isnan(b))
-    if ok.sum() < 3 or not _varies(a[ok][:, None])[0] or not _varies(b[ok][:, None])[0]:
-        return float("nan")
-    return float(np.corrcoef(a[ok], b[ok])[0, 1])
+    n = ok.sum(axis=0)
+    a_ok, b_ok = np.where(ok, a, np.nan), np.where(ok, b, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        da = np.where(ok, a - np.nansum(a_ok, axis=0) / n, 0.0)
+        db = np.where(ok, b - np.nansum(b_ok, axis=0) / n, 0.0)
+        cov_ab = (da * db).sum(axis=0) / (n - 1)
+        sd_a = np.sqrt((da * da).sum(axis=0) / (n - 1))
+        sd_b = np.sqrt((db * db).sum(axis=0) / (n - 1))
+        r = np.clip(cov_ab / sd_a / sd_b, -1.0, 1.0)
+    valid = (n >= 3) & _varies_columns(a_ok) & _varies_columns(b_ok)
+    return np.where(valid, r, np.nan), n
 
 
 def _row(period: str, scope: str, level: str, code: str | None, measure: str, value: float, flag: str | None,
@@ -57,10 +81,12 @@ def _row(period: str, scope: str, level: str, code: str | None, measure: str, va
                 value=None if value != value else round(value, 6), is_flagged=flag is not None, flag=flag, n_cities=n)
 
 
-def _scope_rows(period: str, scope: str, level: str, parts: pd.DataFrame) -> list[dict]:
-    """Alpha, PCA and pairwise correlations of the parts (columns) of one scope over the cities (rows)."""
-    parts = parts.dropna(axis=1, how="all").dropna(axis=0)
-    items = parts.to_numpy(dtype=float)
+def _scope_rows(period: str, scope: str, level: str, codes: list[str], parts: np.ndarray) -> list[dict]:
+    """Alpha, PCA and pairwise correlations of the parts (columns ``codes``) of one scope over the cities (rows)."""
+    keep = ~np.isnan(parts).all(axis=0)
+    codes = [c for c, k in zip(codes, keep, strict=True) if k]
+    items = parts[:, keep]
+    items = items[~np.isnan(items).any(axis=1)]
     n = len(items)
     if n < 3 or items.shape[1] < 2:
         return [_row(period, scope, level, None, "cronbach_alpha", float("nan"), None, n)]
@@ -72,64 +98,128 @@ def _scope_rows(period: str, scope: str, level: str, parts: pd.DataFrame) -> lis
         out.append(_row(period, scope, level, None, f"pca_eigenvalue_{i}", float(e), None, n))
     if len(eig):
         out.append(_row(period, scope, level, None, "pca_variance_explained_1", float(eig[0] / eig.sum()), None, n))
-    codes = list(parts.columns)
+    first, second = np.triu_indices(len(codes), 1)  # the pairs (a, b) with a before b, in order
+    pair_r, _ = _corr_columns(items[:, first], items[:, second])
     negative = 0
-    for i, a in enumerate(codes):
-        for b in codes[i + 1:]:
-            r = _corr(parts[a].to_numpy(float), parts[b].to_numpy(float))
-            if r == r and r < 0:
-                negative += 1
-                out.append(_row(period, scope, level, f"{a}|{b}", "pair_correlation", r, "negative_within_scope", n))
+    for i, j, r in zip(first, second, pair_r, strict=True):
+        if r == r and r < 0:
+            negative += 1
+            out.append(_row(period, scope, level, f"{codes[i]}|{codes[j]}", "pair_correlation", float(r),
+                            "negative_within_scope", n))
     out.append(_row(period, scope, level, None, "negative_pairs", float(negative), None, n))
     return out
 
 
-def _indicator_rows(period: str, ind: pd.DataFrame, specials: pd.DataFrame, scopes: pd.DataFrame) -> list[dict]:
+class _Cube:
+    """One score table as a dense [period, city, item] array (NaN where absent), with which rows exist: the
+    per-period pivots of the audit become slices, without a pandas filter per period and scope. DuckDB numbers the
+    periods, cities and items (sorted, as the pivots sorted them), so no string is handled per row in Python."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, rows: str, item: str, shape: tuple[int, int]) -> None:
+        self.items = [code for (code,) in con.execute(
+            f"select distinct {item} from ({rows}) where {item} is not null order by 1").fetchall()]
+        self.index = {code: i for i, code in enumerate(self.items)}
+        cells = con.execute(
+            f"with items as (select {item}, row_number() over (order by {item}) - 1 as i from "
+            f"(select distinct {item} from ({rows}) where {item} is not null)) "
+            f"select periods.p, cities.c, items.i, coalesce(facts.score, cast('nan' as double)) as score "
+            f"from ({rows}) as facts join temp.audit_periods as periods using (period) "
+            f"join temp.audit_cities as cities using (city_code) join items using ({item})").fetchnumpy()
+        p, c, i = (np.asarray(cells[k], dtype=np.int64) for k in ("p", "c", "i"))
+        self.values = np.full((*shape, len(self.items)), np.nan)
+        self.values[p, c, i] = np.asarray(cells["score"], dtype=float)
+        self.has_item = np.zeros((shape[0], len(self.items)), dtype=bool)
+        self.has_item[p, i] = True
+        self.has_city = np.zeros(shape, dtype=bool)
+        self.has_city[p, c] = True
+
+    def present(self, p: int) -> list[str]:
+        """The items with a row in period ``p`` (the columns of that period's pivot), sorted."""
+        return [code for code, has in zip(self.items, self.has_item[p], strict=True) if has]
+
+    def column(self, p: int, code: str | None) -> int | None:
+        """The item's index if it has a row in period ``p`` (else None: the pivot would lack that column)."""
+        i = self.index.get(code) if isinstance(code, str) else None
+        return i if i is not None and self.has_item[p, i] else None
+
+
+def _indicator_rows(period: str, p: int, ind: _Cube, specials: _Cube, scopes: _Cube,
+                    meta: dict[str, tuple[str | None, str | None]]) -> list[dict]:
     """Each indicator's correlation with its special, its action and the overall score across the cities."""
-    scores = ind.pivot(index="city_code", columns="indicator_code", values="score")
-    meta = ind.drop_duplicates("indicator_code").set_index("indicator_code")
-    cities = scores.index
+    codes = ind.present(p)
+    if not codes:
+        return []
+    values = ind.values[p][:, [ind.index[c] for c in codes]]
+    measures = {}
+    for measure, table, parent_of in (("corr_with_special", specials, 0), ("corr_with_action", scopes, 1),
+                                      ("corr_with_overall", scopes, None)):
+        parents = [table.column(p, "overall" if parent_of is None else meta[c][parent_of]) for c in codes]
+        have = [k for k, j in enumerate(parents) if j is not None]
+        r, n = _corr_columns(values[:, have], table.values[p][:, [parents[k] for k in have]])
+        measures[measure] = {k: (float(rk), int(nk)) for k, rk, nk in zip(have, r, n, strict=True)}
     out = []
-    for code in scores.columns:
-        special, action = meta.loc[code, "special_code"], meta.loc[code, "action_code"]
-        values = scores[code].to_numpy(float)
-        parents = (("corr_with_special", specials, special), ("corr_with_action", scopes, action),
-                   ("corr_with_overall", scopes, "overall"))
-        for measure, table, column in parents:
-            if column not in table.columns:
+    for k, code in enumerate(codes):
+        action = meta[code][1]
+        for measure, found in measures.items():
+            if k not in found:
                 continue
-            parent = table[column].reindex(cities).to_numpy(float)
-            r = _corr(values, parent)
+            r, n = found[k]
             flag = "negative_with_parent" if r == r and r < 0 and measure != "corr_with_overall" else None
-            n = int((~(np.isnan(values) | np.isnan(parent))).sum())
             out.append(_row(period, action, "indicator", code, measure, r, flag, n))
     return out
 
 
+IND_ROWS = ("select s.period, s.city_code, s.indicator_code, s.special_code, s.action_code, s.score "
+            "from intermediate.int_indicator_scores as s join intermediate.int_periods as p using (period) "
+            "where s.is_scored and s.score is not null and not p.is_baseline")
+SP_ROWS = ("select s.period, s.city_code, s.special_code, s.action_code, s.score from intermediate.int_special_scores "
+           "as s join intermediate.int_periods as p using (period) where not p.is_baseline")
+SC_ROWS = ("select s.period, s.city_code, s.scope, s.score from intermediate.int_scope_scores as s "
+           "join intermediate.int_periods as p using (period) where not p.is_baseline and s.has_score")
+
+
 def coherence_audit(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every audit measure of every ranked period, long format (columns ``COLUMNS``)."""
-    ind = con.execute(
-        "select s.period, s.city_code, s.indicator_code, s.special_code, s.action_code, s.score "
-        "from intermediate.int_indicator_scores as s join intermediate.int_periods as p using (period) "
-        "where s.is_scored and s.score is not null and not p.is_baseline").df()
-    sp = con.execute(
-        "select s.period, s.city_code, s.special_code, s.action_code, s.score from intermediate.int_special_scores "
-        "as s join intermediate.int_periods as p using (period) where not p.is_baseline").df()
-    sc = con.execute(
-        "select s.period, s.city_code, s.scope, s.score from intermediate.int_scope_scores as s "
-        "join intermediate.int_periods as p using (period) where not p.is_baseline and s.has_score").df()
+    con.execute(f"create or replace temp table audit_periods as select period, row_number() over (order by period) "
+                f"- 1 as p from (select distinct period from ({SC_ROWS}))")
+    con.execute(f"create or replace temp table audit_cities as select city_code, row_number() over (order by "
+                f"city_code) - 1 as c from (select city_code from ({IND_ROWS}) union select city_code from "
+                f"({SP_ROWS}) union select city_code from ({SC_ROWS}))")
+    try:
+        periods = [period for (period,) in con.execute("select period from temp.audit_periods order by p").fetchall()]
+        shape = (len(periods), con.execute("select count(*) from temp.audit_cities").fetchone()[0])
+        ind_cube = _Cube(con, IND_ROWS, "indicator_code", shape)
+        sp_cube = _Cube(con, SP_ROWS, "special_code", shape)
+        sc_cube = _Cube(con, SC_ROWS, "scope", shape)
+        # special and action follow from the indicator (the catalogue): one row per indicator
+        meta = {code: (special, action) for code, special, action in con.execute(
+            f"select indicator_code, any_value(special_code), any_value(action_code) from ({IND_ROWS}) "
+            f"group by indicator_code").fetchall()}
+        members_of: dict[tuple[str, str], list[str]] = {}
+        for period, action, special in con.execute(
+                f"select distinct period, action_code, special_code from ({SP_ROWS}) where special_code is not null "
+                f"order by special_code").fetchall():
+            members_of.setdefault((period, action), []).append(special)
+    finally:
+        con.execute("drop table if exists temp.audit_periods; drop table if exists temp.audit_cities")
     rows: list[dict] = []
-    for period in sorted(set(sc["period"])):
-        specials = sp[sp.period == period].pivot(index="city_code", columns="special_code", values="score")
-        scopes = sc[sc.period == period].pivot(index="city_code", columns="scope", values="score")
-        rows += _indicator_rows(period, ind[ind.period == period], specials, scopes)
-        actions = sorted(c for c in scopes.columns if c != "overall")
+    for p, period in enumerate(periods):
+        rows += _indicator_rows(period, p, ind_cube, sp_cube, sc_cube, meta)
+        sp_cities, sc_cities = sp_cube.has_city[p], sc_cube.has_city[p]
+        scopes = sc_cube.values[p][sc_cities]
+        overall_at = sc_cube.column(p, "overall")
+        actions = sorted(c for c in sc_cube.present(p) if c != "overall")
         for action in actions:
-            members = sorted(sp.loc[(sp.period == period) & (sp.action_code == action), "special_code"].unique())
-            rows += _scope_rows(period, action, "special", specials[members])
-            r = _corr(scopes[action].to_numpy(float), scopes["overall"].to_numpy(float))
-            rows.append(_row(period, "overall", "action", action, "corr_with_overall", r,
-                             "uncorrelated_with_overall" if r == r and abs(r) < UNCORRELATED_BELOW else None,
-                             int(scopes[[action, "overall"]].dropna().shape[0])))
-        rows += _scope_rows(period, "overall", "action", scopes[actions])
+            if overall_at is None:
+                raise KeyError(f"{period}: action scores without an overall score")
+            members = members_of.get((period, action), [])
+            specials = sp_cube.values[p][sp_cities][:, [sp_cube.index[m] for m in members]]
+            rows += _scope_rows(period, action, "special", members, specials)
+            r, n = _corr_columns(scopes[:, [sc_cube.column(p, action)]], scopes[:, [overall_at]])
+            r0 = float(r[0])
+            rows.append(_row(period, "overall", "action", action, "corr_with_overall", r0,
+                             "uncorrelated_with_overall" if r0 == r0 and abs(r0) < UNCORRELATED_BELOW else None,
+                             int(n[0])))
+        rows += _scope_rows(period, "overall", "action", actions,
+                            scopes[:, [sc_cube.column(p, a) for a in actions]])
     return pd.DataFrame(rows, columns=COLUMNS)
