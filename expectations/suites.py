@@ -23,8 +23,8 @@ from transforms.core.paths import SQL_DIR
 from transforms.core.schemas import CANDIDATE_SCHEMA
 
 CHECKS_DIR = SQL_DIR / "checks"
-VALUE_STATUSES = ["reported", "not_applicable", "not_reported"]
-FACT_VALUE_STATUSES = [*VALUE_STATUSES, "carried_forward", "unknown"]  # carried forward; unknown = partial list
+REPORT_VALUE_STATUSES = ["reported", "not_applicable", "not_reported"]
+INDICATOR_VALUE_STATUSES = [*REPORT_VALUE_STATUSES, "carried_forward", "unknown"]  # unknown = a partial list
 FEED_VALUE_STATUSES = ["reported", "not_found"]  # ingest.feeds.derive: not_found = no evidence (NULL, never zero)
 FIRST_PERIOD, LAST_YEAR = "2015Q4", 2025
 NUMBER_TYPES = ["float64", "float32", "int64", "int32", "int16", "int8", "Int64", "Int32", "Float64", "uint64"]
@@ -234,7 +234,7 @@ def report_rows_suite() -> gx.ExpectationSuite:
                        "数据行没有城市代码")),
         *_codes("city_code", "period", "indicator_code", what, zh=True),
         gxe.ExpectColumnValuesToBeInSet(
-            column="value_status", value_set=VALUE_STATUSES,
+            column="value_status", value_set=REPORT_VALUE_STATUSES,
             meta=_meta("critical", "an unknown kind of absence: reported / not_applicable / not_reported must stay "
                                    "apart", "取值状态不是 已填报/不适用/未填报 之一")),
         gxe.ExpectColumnValuesToBeInSet(
@@ -330,7 +330,7 @@ def indicator_values_suite() -> gx.ExpectationSuite:
         *_types(["city_code", "period", "indicator_code", "value_status"], ["value"], "int_indicator_values"),
         *_codes("city_code", "period", "indicator_code", what),
         gxe.ExpectColumnValuesToBeInSet(
-            column="value_status", value_set=FACT_VALUE_STATUSES,
+            column="value_status", value_set=INDICATOR_VALUE_STATUSES,
             meta=_meta("critical", "an indicator value has an unknown kind of absence")),
         gxe.ExpectColumnValuesToBeInSet(
             column="value_source", value_set=["report", "feed"],
@@ -461,7 +461,7 @@ def indicator_scores_suite() -> gx.ExpectationSuite:
         *_structure(["period", "city_code", "indicator_code", "value", "value_status", "score"], what),
         *_codes("city_code", "period", "indicator_code", what),
         gxe.ExpectColumnValuesToBeInSet(
-            column="value_status", value_set=FACT_VALUE_STATUSES,
+            column="value_status", value_set=INDICATOR_VALUE_STATUSES,
             meta=_meta("critical", "an unknown kind of absence in the published indicator scores")),
         *_score_expectations(what, score_null_ok=True),
         *_size_adjusted_expectations(what),
