@@ -38,26 +38,72 @@ spine as (
     cross join indicators
 ),
 
-reports as (
-    -- the latest report row per (city, period, indicator): a hash aggregate, not a sort of every row
+report_values as (
+    select * from staging.stg_report_values
+),
+
+repeated_cells as (
+    -- the few (city, period, indicator) with more than one report row (a resubmitted file)
     select
         city_code,
         period,
-        indicator_code,
+        indicator_code
+    from report_values
+    group by city_code, period, indicator_code
+    having count(*) > 1
+),
+
+reports as (
+    -- the latest report row per (city, period, indicator): a cell with one row is that row; only the repeated
+    -- cells go through the arg_max aggregate (a struct per row into every group's state was most of the cost)
+    select
+        report_values.city_code,
+        report_values.period,
+        report_values.indicator_code,
+        {
+            'value_status': report_values.value_status,
+            'milestone_status': report_values.milestone_status,
+            'value': report_values.value,
+            'file_id': report_values.file_id,
+            'original_name': report_values.original_name,
+            'sheet': report_values.sheet,
+            'source_row': report_values.source_row
+        } as latest
+    from report_values
+    left join repeated_cells
+        on
+            report_values.city_code = repeated_cells.city_code
+            and report_values.period = repeated_cells.period
+            and report_values.indicator_code = repeated_cells.indicator_code
+    where repeated_cells.city_code is null
+    union all
+    select
+        report_values.city_code,
+        report_values.period,
+        report_values.indicator_code,
         arg_max(
             {
-                'value_status': value_status,
-                'status_step': status_step,
-                'value': value,
-                'file_id': file_id,
-                'original_name': original_name,
-                'sheet': sheet,
-                'source_row': source_row
+                'value_status': report_values.value_status,
+                'status_step': report_values.status_step,
+                'value': report_values.value,
+                'file_id': report_values.file_id,
+                'original_name': report_values.original_name,
+                'sheet': report_values.sheet,
+                'source_row': report_values.source_row
             },
-            { 'received_at': received_at, 'file_id': file_id, 'source_row': source_row }
+            {
+                'received_at': report_values.received_at,
+                'file_id': report_values.file_id,
+                'source_row': report_values.source_row
+            }
         ) as latest
-    from staging.stg_report_values
-    group by city_code, period, indicator_code
+    from report_values
+    inner join repeated_cells
+        on
+            report_values.city_code = repeated_cells.city_code
+            and report_values.period = repeated_cells.period
+            and report_values.indicator_code = repeated_cells.indicator_code
+    group by report_values.city_code, report_values.period, report_values.indicator_code
 ),
 
 evidence_lists as (
