@@ -62,7 +62,7 @@ reports as (
         report_values.indicator_code,
         {
             'value_status': report_values.value_status,
-            'milestone_status': report_values.milestone_status,
+            'status_step': report_values.status_step,
             'value': report_values.value,
             'file_id': report_values.file_id,
             'original_name': report_values.original_name,
