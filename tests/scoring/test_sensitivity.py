@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from SALib.sample import sobol as sobol_sample
 
@@ -77,3 +78,28 @@ def test_bootstrap_by_count_matrix_equals_resampled_copies() -> None:
             assert s1[r] == pytest.approx(sobol_analyze.first_order(a[idx], ab[idx], b[idx]), abs=1e-9)
             assert st[r] == pytest.approx(sobol_analyze.total_order(a[idx], ab[idx], b[idx]), abs=1e-9)
     assert (s1[[7 not in idx for idx in resamples], 3] == 0).all()
+
+
+def test_python_models_run_on_a_warehouse_without_ranked_cities(sample_warehouse, tmp_path) -> None:
+    """Before the first report is loaded nothing is scored: the Monte Carlo and the sensitivity analysis give no
+    rows (with their column types), not an error; the data checks then say why nothing is published."""
+    import duckdb
+
+    from transforms.build.montecarlo import rank_uncertainty
+    from transforms.build.sensitivity import rank_sensitivity
+
+    con, _ = sample_warehouse
+    path = tmp_path / "empty.duckdb"
+    empty = duckdb.connect(str(path))
+    tables = ["int_indicator_scores", "int_indicator_score_variants", "int_scope_scores", "int_periods",
+              "int_scoring_parameters"]
+    rel = {t: con.sql(f"select * from intermediate.{t}") for t in tables}
+    empty.execute("create schema intermediate; create schema staging")
+    for t, r in rel.items():
+        arrow = r.limit(1 if t == "int_scoring_parameters" else 0).to_arrow_table()  # noqa: F841
+        empty.execute(f"create table intermediate.{t} as select * from arrow")
+    weights = con.sql("select * from staging.stg_weights").to_arrow_table()  # noqa: F841
+    empty.execute("create table staging.stg_weights as select * from weights")
+    assert rank_uncertainty(empty, {"mc_draws": 20}).num_rows == 0
+    df = rank_sensitivity(empty, {"sa_base_samples": 8})
+    assert len(df) == 0 and not pd.api.types.is_float_dtype(df["period"])

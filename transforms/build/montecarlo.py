@@ -110,14 +110,14 @@ class _Inputs:
         lookup per row takes seconds at 333 cities); rows outside the arrays get -1."""
         column, values = third
         values = values or self.indicators
-        return tuple(pc.fill_null(pc.index_in(rows[c], value_set=pa.array(v)), -1).to_numpy().astype(np.intp)
+        return tuple(pc.fill_null(pc.index_in(rows[c], value_set=pa.array(v, type=pa.string())), -1).to_numpy().astype(np.intp)
                      for c, v in (("period", self.periods), ("city_code", self.cities), (column, values)))
 
     def _build_tree(self, con: duckdb.DuckDBPyConnection, scored: pa.Table) -> pd.DataFrame:
         """The aggregation tree as index lists (ascending): a special's indicators, an action's specials; weights.
         Returns each indicator's attributes (special, weight, kind, evidence) from its first scored row."""
         cols = ["indicator_code", "special_code", "weight", "kind", "evidence"]
-        first = pc.index_in(pa.array(self.indicators), value_set=scored["indicator_code"]).to_numpy()
+        first = pc.index_in(pa.array(self.indicators, type=pa.string()), value_set=scored["indicator_code"]).to_numpy()
         meta = scored.select(cols).take(pa.array(first)).to_pandas().set_index("indicator_code")
         w_sp = con.execute(
             "select code, parent_code, weight from staging.stg_weights where weight_level = 'special'"

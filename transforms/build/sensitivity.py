@@ -164,12 +164,15 @@ def rank_sensitivity(con: duckdb.DuckDBPyConnection, options: Mapping[str, str] 
         ranks = overall_ranks(inp, x)  # [P, C, evaluations]
         P, C = ranks.shape[:2]
         ranked = inp.has_score[:, :, -1].reshape(-1)
-        y = ranks.reshape(P * C, -1).T[:, ranked]
-        idx = indices(y, len(CHOICES), seed)
+        y = ranks.reshape(P * C, len(x)).T[:, ranked]
+        # a warehouse with no ranked city (no report loaded yet) has no outputs: no rows, not an error
+        idx = indices(y, len(CHOICES), seed) if y.shape[1] else {
+            k: np.empty((len(CHOICES), 0)) for k in ("S1", "S1_conf", "ST", "ST_conf")}
         cells = np.flatnonzero(ranked)
         for i, choice in enumerate(CHOICES):
             frames.append(pd.DataFrame({
-                "period": np.asarray(inp.periods)[cells // C], "city_code": np.asarray(inp.cities)[cells % C],
+                "period": np.asarray(inp.periods, dtype=str)[cells // C],
+                "city_code": np.asarray(inp.cities, dtype=str)[cells % C],
                 "rank_basis": basis, "choice": choice, "first_order": idx["S1"][i],
                 "first_order_conf": idx["S1_conf"][i], "total_order": idx["ST"][i],
                 "total_order_conf": idx["ST_conf"][i], "rank_variance": y.var(axis=0), "evaluations": len(x),
