@@ -95,11 +95,11 @@ def run_s_airflow(data_dir: Path, hnplus: Path | None = None) -> dict:
     shared machine than the wall time) and the 1-minute load average before it."""
     import os
     import resource
-
-    from transforms.core.paths import REPO_ROOT
     import shutil
     import subprocess
     import sys
+
+    from transforms.core.paths import REPO_ROOT
 
     # what `make run` runs: the demo writes the bundled sample reports into the inbox, serves the feeds from the
     # local portal and calls `hnplus run` (``hnplus`` given: that executable on a prepared data directory)
