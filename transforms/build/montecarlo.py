@@ -110,8 +110,9 @@ class _Inputs:
         lookup per row takes seconds at 333 cities); rows outside the arrays get -1."""
         column, values = third
         values = values or self.indicators
-        return tuple(pc.fill_null(pc.index_in(rows[c], value_set=pa.array(v, type=pa.string())), -1).to_numpy().astype(np.intp)
-                     for c, v in (("period", self.periods), ("city_code", self.cities), (column, values)))
+        return tuple(
+            pc.fill_null(pc.index_in(rows[c], value_set=pa.array(v, type=pa.string())), -1).to_numpy().astype(np.intp)
+            for c, v in (("period", self.periods), ("city_code", self.cities), (column, values)))
 
     def _build_tree(self, con: duckdb.DuckDBPyConnection, scored: pa.Table) -> pd.DataFrame:
         """The aggregation tree as index lists (ascending): a special's indicators, an action's specials; weights.
