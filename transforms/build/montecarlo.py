@@ -105,11 +105,10 @@ class _Inputs:
         self.aggregation = p["aggregation"]
         self.missing_rule = p["missing_rule"]
 
-    def _at(self, rows: pa.Table, third: tuple[str, list[str]] = ("indicator_code", [])) -> tuple[np.ndarray, ...]:
+    def _at(self, rows: pa.Table, third: tuple[str, list[str]] | None = None) -> tuple[np.ndarray, ...]:
         """Positions (period, city, third dimension) of ``rows`` in the arrays, by Arrow hash lookups (a Python
         lookup per row takes seconds at 333 cities); rows outside the arrays get -1."""
-        column, values = third
-        values = values or self.indicators
+        column, values = third or ("indicator_code", self.indicators)
         return tuple(
             pc.fill_null(pc.index_in(rows[c], value_set=pa.array(v, type=pa.string())), -1).to_numpy().astype(np.intp)
             for c, v in (("period", self.periods), ("city_code", self.cities), (column, values)))
@@ -363,13 +362,13 @@ def _rank_quantiles(inp: _Inputs, chunks: list[tuple], draws: int, p0: int,
     # puts it last. int16 holds ranks up to 32,766 cities.
     none = np.iinfo(np.int16).max
     # every draw is in exactly one chunk, and a quantile does not depend on the order of the draws: chunk i fills
-    # the columns [offsets[i], offsets[i + 1]) (a slice, not a scatter to the draws' positions: 3 s less at L)
-    offsets = dict(zip(map(id, chunks), np.cumsum([0] + [len(c[0]) for c in chunks]).tolist(), strict=False))
+    # the columns [starts[i], starts[i] + its draws) (a slice, not a scatter to the draws' positions: 3 s less at L)
+    starts = np.cumsum([0] + [len(c[0]) for c in chunks[:-1]]).tolist()
     ranks = np.empty((n_cells, draws), dtype=np.int16)
     has_score = inp.has_score[p0:p1].transpose(2, 0, 1)[..., None]  # [S, P, C, 1]
     buffers = threading.local()
 
-    def rank_chunk(chunk: tuple) -> None:
+    def rank_chunk(c0: int, chunk: tuple) -> None:
         _, w_ind, w_sp, w_ac, geometric, exclude, alpha, combo = chunk
         d = len(w_ind)
         if getattr(buffers, "d", None) != d:
@@ -387,12 +386,11 @@ def _rank_quantiles(inp: _Inputs, chunks: list[tuple], draws: int, p0: int,
                 b1 = min(P, b0 + RANK_BLOCK_PERIODS)
                 block = _competition_ranks(scores[si, b0:b1], valid[si, b0:b1], inp.rounding, axis=1)
                 r[b0:b1, :, si] = np.where(block > 0, block, none)
-        c0 = offsets[id(chunk)]
         ranks[:, c0:c0 + d] = r.reshape(n_cells, d)
 
     # numpy releases the GIL in its array loops: one thread per core; each chunk writes its own columns
     with ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, MC_THREADS))) as pool:
-        list(pool.map(rank_chunk, chunks))
+        list(pool.map(rank_chunk, starts, chunks))
     counts = (ranks != none).sum(axis=1)
     ranks.sort(axis=1)
     rows = np.arange(n_cells)
