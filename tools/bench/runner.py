@@ -76,19 +76,29 @@ def _median_run(runs: list[dict]) -> dict:
     return ordered[(len(ordered) - 1) // 2]
 
 
+def split_build(build_stage: dict) -> tuple[float | None, float | None]:
+    """(transform s, score s) of a build stage: the transform is the build without its score step (the numpy
+    uncertainty and sensitivity analysis: the rank Monte Carlo and the Sobol sample, reported on their own; older
+    results knew only the Monte Carlo). transform is None when the stage has no wall time."""
+    build = build_stage.get("result", {})
+    score_s = build.get("score_s", build.get("monte_carlo_s"))
+    transform = round(build_stage["wall_s"] - (score_s or 0), 3) if "wall_s" in build_stage else None
+    return transform, score_s
+
+
 def repetition_table(runs: list[dict]) -> dict:
     """Per repetition the figures whose ratio the targets use, and their medians."""
     rows = []
     for r in runs:
         p, fl = r["pipeline"], r["floor"].get("wall_s")
-        build = p["build"].get("result", {})
-        score = build.get("score_s", build.get("monte_carlo_s")) or 0
-        transform = p["build"].get("wall_s", 0) - score
+        transform, score = split_build(p["build"])
         rows.append({"repetition": r["repetition"], "loadavg_at_start": r["loadavg_at_start"],
-                     "end_to_end_s": p["_total_s"], "floor_s": fl, "transform_s": round(transform, 3),
-                     "score_s": score, "transform_over_floor": round(transform / fl, 2) if fl else None})
-    med = {k: statistics.median([x[k] for x in rows if x[k] is not None])
-           for k in ("end_to_end_s", "floor_s", "transform_s", "score_s", "transform_over_floor")}
+                     "end_to_end_s": p["_total_s"], "floor_s": fl, "transform_s": transform, "score_s": score,
+                     "transform_over_floor": round(transform / fl, 2) if fl and transform is not None else None})
+    # a stage that failed has no figure: the median is over the repetitions that have one (None if none has)
+    values = {k: [x[k] for x in rows if x[k] is not None]
+              for k in ("end_to_end_s", "floor_s", "transform_s", "score_s", "transform_over_floor")}
+    med = {k: statistics.median(v) if v else None for k, v in values.items()}
     return {"runs": rows, "median": med}
 
 
@@ -139,10 +149,7 @@ def summarise_l(res: dict) -> dict:
     floor_s = res["floor"].get("wall_s")
     build = p["build"].get("result", {})
     mc = build.get("monte_carlo_s")
-    # transform = the build stage without its score step (the numpy uncertainty and sensitivity analysis: the rank
-    # Monte Carlo and the Sobol sample, reported on their own; older results knew only the Monte Carlo)
-    score_s = build.get("score_s", mc)
-    transform = round(p["build"]["wall_s"] - (score_s or 0), 3) if "wall_s" in p["build"] else None
+    transform, score_s = split_build(p["build"])
     s: dict = {"report_rows": rows, "feed_rows": feed_rows, "end_to_end_s": e2e,
                "end_to_end_with_process_start_s": p["_total_process_s"], "peak_rss_mib": p["_peak_rss_mib"],
                "rows_per_s_end_to_end": round((rows + feed_rows) / e2e) if e2e else None,
