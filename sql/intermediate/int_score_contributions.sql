@@ -11,6 +11,8 @@
 -- cause: new_data (the value changed with a new report or list), carried_forward (no new value this period), feed
 -- (a feed value changed), weight (only the effective weight moved: another part appeared or dropped out, or a dated
 -- change), entered / left (the indicator started or stopped counting), unchanged.
+-- Read only by marts.score_changes, which stores it: a view here, so its 2.3 M rows at L are written once, not twice.
+-- materialized: view
 with params as (
     select * from intermediate.int_scoring_parameters
 ),

@@ -82,4 +82,3 @@ final as (
 )
 
 select * from final
-order by period, scope, rank, city_code

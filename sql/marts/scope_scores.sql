@@ -58,4 +58,3 @@ final as (
 )
 
 select * from final
-order by period, city_code, scope

@@ -77,6 +77,11 @@ def test_analysts_copy_holds_only_documented_schemas(warehouse_db: Path, tmp_pat
     schemas = {s for (s,) in con.execute("select distinct schema_name from duckdb_tables()").fetchall()}
     assert "marts_candidate" not in schemas and {"marts", "seeds", "staging", "intermediate", "raw"} <= schemas
     assert con.execute("select count(*) from duckdb_tables() where comment is null").fetchone()[0] == 0
+    # intermediate models kept as views (``-- materialized: view``) are documented and answer in the copy
+    views = dict(con.execute("select view_name, comment from duckdb_views() where not internal").fetchall())
+    assert "int_score_contributions" in views and all(views.values()), views
+    assert con.execute("select count(*) from intermediate.int_score_contributions").fetchone()[0] == \
+        con.execute("select count(*) from marts.score_changes").fetchone()[0]
     for table in ("rank_uncertainty", "score_changes", "league_table"):
         nulls = con.execute("select count(*) from duckdb_columns() where schema_name = 'marts' and table_name = ? "
                             "and comment is null", [table]).fetchone()[0]

@@ -3,7 +3,9 @@
 A model is ``sql/<layer>/<name>.sql`` (one ``select``) or ``sql/<layer>/<name>.py`` (a Python model: a module with
 ``DEPENDS_ON``, the ``schema.table`` names it reads, and ``model(con, options)`` returning a relation or a
 DataFrame, for work SQL does clumsily, such as the rank Monte Carlo). Either is materialised as the table
-``<layer>.<name>``; marts go to the candidate schema first so they can be audited before they replace the
+``<layer>.<name>``, except an SQL model whose file says ``-- materialized: view`` (a model read by one other model
+only: it is computed once, inside its reader, instead of being written to disk and read back); marts are always
+tables, and go to the candidate schema first so they can be audited before they replace the
 published ones (write-audit-publish). ``sql/macros/*.sql`` hold the formulas every model shares, each written
 once, as temporary macros of the build connection (they are not stored in the warehouse file).
 """
@@ -26,6 +28,7 @@ from transforms.core.paths import SQL_DIR
 
 LAYERS = ("staging", "intermediate", "marts")
 _REF = re.compile(r"\b(staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b")
+_MATERIALIZED = re.compile(r"^--\s*materialized:\s*(table|view)\s*$", re.M)
 # what the Python models of one run_models call share (the dense score arrays the Monte Carlo and the sensitivity
 # analysis both read): filled by the models, dropped when the run ends, so no later build sees stale arrays
 _RUN_CACHE: contextvars.ContextVar[dict | None] = contextvars.ContextVar("hnplus_build_run_cache", default=None)
@@ -51,6 +54,14 @@ class Model:
     @property
     def sql(self) -> str:
         return self.path.read_text(encoding="utf-8")
+
+    @property
+    def materialized(self) -> str:
+        """``table`` unless an intermediate SQL model asks for ``view`` in its header (marts are published tables)."""
+        if self.is_python or self.layer == "marts":
+            return "table"
+        found = _MATERIALIZED.search(self.sql)
+        return found.group(1) if found else "table"
 
     def module(self) -> ModuleType:
         spec = importlib.util.spec_from_file_location(f"hnplus_model_{self.layer}_{self.name}", self.path)
@@ -118,7 +129,14 @@ def _materialise(con: duckdb.DuckDBPyConnection, model: Model, schema: str, opti
     sql = model.sql
     if model.layer == "marts":
         sql = _REF.sub(lambda m: f"{CANDIDATE_SCHEMA}.{m.group(2)}" if m.group(1) == "marts" else m.group(0), sql)
-    con.execute(f"create or replace table {schema}.{model.name} as\n{sql}")
+    kind = model.materialized
+    other = "table" if kind == "view" else "view"
+    # a model that changed kind since the last build: the old object goes first (create or replace keeps the kind)
+    if con.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ? and ? = 'table' "
+                   "union all select count(*) from duckdb_views() where schema_name = ? and view_name = ? "
+                   "and ? = 'view'", [schema, model.name, other, schema, model.name, other]).fetchall() != [(0,), (0,)]:
+        con.execute(f"drop {other} {schema}.{model.name} cascade")
+    con.execute(f"create or replace {kind} {schema}.{model.name} as\n{sql}")
 
 
 def run_models(
