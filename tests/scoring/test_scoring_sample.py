@@ -8,12 +8,18 @@ import numpy as np
 import pytest
 
 from transforms.build import montecarlo as score
+from transforms.build import reuse
 from transforms.catalog import METHOD_VERSION
 
 
 def _rerun(con, draws: int, seed: int) -> None:
-    """Run the Monte Carlo model again with other draws or seed and materialise it as the build would."""
-    mc_rows = score.rank_uncertainty(con, {"mc_draws": draws, "mc_seed": seed})  # noqa: F841 (replacement scan)
+    """Run the Monte Carlo model again with other draws or seed and materialise it as the build would; always
+    computed (no period reused from the table it replaces: these tests are about the computation)."""
+    kept, reuse.REUSE = reuse.REUSE, False
+    try:
+        mc_rows = score.rank_uncertainty(con, {"mc_draws": draws, "mc_seed": seed})  # noqa: F841 (replacement scan)
+    finally:
+        reuse.REUSE = kept
     con.execute("create or replace table intermediate.int_rank_uncertainty as select * from mc_rows")
 
 

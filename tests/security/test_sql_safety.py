@@ -20,6 +20,7 @@ REVIEWED: dict[str, str] = {
     "transforms/build/candidate.py:promote_candidate:CANDIDATE_SCHEMA": IDENT,
     "transforms/build/candidate.py:promote_candidate:t": IDENT + " (information_schema of the candidate schema)",
     "transforms/build/models.py:_materialise:model.name": IDENT,
+    "transforms/build/reuse.py:previous_rows:table": IDENT + " (the score model's own table name, a literal)",
     "transforms/build/models.py:_materialise:schema": IDENT,
     "transforms/build/models.py:_materialise:sql": SQLFILE,
     "transforms/build/models.py:_run_all:schema": IDENT,

@@ -349,7 +349,8 @@ def build(db: Path, root: Path, force: bool = False) -> dict:
         if not force and _state(con, "inputs_dirty") == "false" and _state(con, "built_code") == fp:
             return {"skipped": "inputs, seeds and SQL unchanged"}
         # the product's build: seeds, staging + intermediate models, the rank Monte Carlo (1,000 draws), marts
-        timings = build_models(con, SQL_DIR, root / "seeds")
+        stats: dict = {}
+        timings = build_models(con, SQL_DIR, root / "seeds", stats=stats)
         _set_state(con, "built_code", fp)
         n = con.execute("select count(*) from intermediate.int_indicator_values").fetchone()[0]
         draws = con.execute("select max(draws) from intermediate.int_rank_uncertainty").fetchone()[0]
@@ -362,7 +363,9 @@ def build(db: Path, root: Path, force: bool = False) -> dict:
                 "monte_carlo_s": timings.get("intermediate.int_rank_uncertainty"),
                 "monte_carlo_draws": int(draws or 0), "sensitivity_evaluations": int(evals or 0),
                 "not_in_baseline_s": round(sum(timings.get(k, 0) for k in NOT_IN_BASELINE), 3),
-                "slowest": dict(slowest), "model_s": timings}
+                "slowest": dict(slowest), "model_s": timings,
+                # periods the score models computed / had (the rest reused: same inputs as the previous build)
+                "score_periods": {m: f"{v['computed']}/{v['periods']}" for m, v in sorted(stats.items())}}
     finally:
         con.close()
 

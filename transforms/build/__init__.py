@@ -20,15 +20,17 @@ def build_models(
     seeds_dir: Path = SEEDS_DIR,
     options: Mapping[str, str] | None = None,
     reload_seeds: bool = True,
+    stats: dict | None = None,
 ) -> dict[str, float]:
     """Load the seeds and materialise every model; returns seconds per model.
 
     ``reload_seeds=False`` keeps the ``seeds.*`` tables the caller prepared (tests build tiny catalogues);
-    ``options`` override scoring parameters for Python models, e.g. ``{"mc_draws": "40"}``.
+    ``options`` override scoring parameters for Python models, e.g. ``{"mc_draws": "40"}``; ``stats`` receives the
+    periods each score model computed and reused (``montecarlo.reuse_stats``).
     """
     if reload_seeds:
         load_seeds(con, seeds_dir)
-    return run_models(con, sql_dir, options=options)
+    return run_models(con, sql_dir, options=options, stats=stats)
 
 
 __all__ = [

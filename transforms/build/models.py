@@ -144,16 +144,21 @@ def run_models(
     sql_dir: Path = SQL_DIR,
     layers: tuple[str, ...] = LAYERS,
     options: Mapping[str, str] | None = None,
+    stats: dict | None = None,
 ) -> dict[str, float]:
     """Materialise every model of ``layers`` (marts into the candidate schema). Returns seconds per model.
 
-    ``options`` override scoring parameters for Python models (tests run the Monte Carlo with fewer draws)."""
+    ``options`` override scoring parameters for Python models (tests run the Monte Carlo with fewer draws);
+    ``stats`` receives what the score models report of their work (periods computed and reused)."""
     timings: dict[str, float] = {}
-    token = _RUN_CACHE.set({})
+    cache: dict = {}
+    token = _RUN_CACHE.set(cache)
     try:
         _run_all(con, sql_dir, layers, options or {}, timings)
     finally:
         _RUN_CACHE.reset(token)
+        if stats is not None:
+            stats.update(cache.get("score_reuse", {}))
     return timings
 
 

@@ -22,6 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from transforms.build.models import run_cache
+from transforms.build.ranks import competition_ranks as _competition_ranks
+from transforms.build.reuse import fingerprints_of, period_runs, split_periods, with_kept
 
 CHUNK = 50  # draws per random-number chunk (fixed: the seed decides the draws at every scale)
 BLOCK_CELLS = 1024  # cells per block: a block's [cells, draws] arrays stay in the core's cache
@@ -311,32 +313,6 @@ def _scope_scores(inp: _Inputs, w_ind: np.ndarray, w_special: np.ndarray, w_acti
     return np.where(ok, s, np.nan).reshape(len(s), p, c, len(w_ind)).transpose(3, 1, 2, 0)
 
 
-def _competition_ranks(scores: np.ndarray, valid: np.ndarray, rounding: int, axis: int) -> np.ndarray:
-    """Competition ranks (1, 2, 2, 4) along the city ``axis``; 0 where not valid.
-
-    Sort-based (C log C per group), not all-pairs (C squared): at 333 cities that is the difference between
-    seconds and minutes. Each score rounded to ``rounding`` decimals becomes an integer key with the city's
-    position in its low bits, so one integer sort gives both the order and the positions.
-    """
-    n = scores.shape[axis]
-    bits = max(1, int(n - 1).bit_length())
-    level = np.where(valid, np.round(scores * 10.0**rounding), -1.0)  # scores are 0..100: exact in int64
-    keys = np.ascontiguousarray(np.moveaxis(level, axis, -1)).astype(np.int64)  # cities last, contiguous
-    np.negative(keys, out=keys)
-    keys <<= bits
-    keys |= np.arange(n, dtype=np.int64)
-    keys.sort(axis=-1)  # best score first
-    desc = keys >> bits
-    city = (keys & ((1 << bits) - 1)).astype(np.intp)
-    first = np.ones(desc.shape, dtype=bool)
-    first[..., 1:] = desc[..., 1:] != desc[..., :-1]
-    pos = np.broadcast_to(np.arange(1, n + 1, dtype=np.int32), desc.shape)
-    rank_sorted = np.maximum.accumulate(np.where(first, pos, 0), axis=-1)
-    ranks = np.empty(desc.shape, dtype=np.int32)
-    np.put_along_axis(ranks, city, rank_sorted, axis=-1)
-    return np.where(valid, np.moveaxis(ranks, -1, axis), 0)
-
-
 def nominal_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Scores recomputed in numpy with the seeded weights and parameters: a cross-check of the SQL models."""
     inp = _Inputs(con)
@@ -448,8 +424,10 @@ def group_by_variant(draws: list[np.ndarray]) -> list[tuple]:
     return chunks
 
 
-def _intervals(inp: _Inputs, chunks: list[tuple], draws: int) -> tuple[np.ndarray, ...]:
-    """Median and 5-95 % ranks [P, C, S] (NaN where no rank), in period blocks within MC_RANK_BYTES."""
+def _intervals(inp: _Inputs, chunks: list[tuple], draws: int,
+               todo: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    """Median and 5-95 % ranks [P, C, S] (NaN where no rank), in period blocks within MC_RANK_BYTES; only the
+    periods of ``todo`` (all by default) are computed, the others stay NaN."""
     P, C, S = len(inp.periods), len(inp.cities), len(inp.scopes)
     # Ranks compare cities within one period, so the periods are done in blocks that keep every draw's rank in
     # memory (int16, for exact quantiles) within MC_RANK_BYTES: at 333 cities all 40 periods fit in one block;
@@ -458,8 +436,8 @@ def _intervals(inp: _Inputs, chunks: list[tuple], draws: int) -> tuple[np.ndarra
     periods_per_block = max(1, min(P, MC_RANK_BYTES // per_period))
     med, p05, p95 = (np.full((P, C, S), np.nan) for _ in range(3))
     counts = np.zeros((P, C, S), dtype=np.int64)
-    for p0 in range(0, P, periods_per_block):
-        p1 = min(P, p0 + periods_per_block)
+    todo = np.ones(P, dtype=bool) if todo is None else todo
+    for p0, p1 in period_runs(todo, periods_per_block):
         counts[p0:p1], med[p0:p1], p05[p0:p1], p95[p0:p1] = _rank_quantiles(inp, chunks, draws, p0, p1)
     mask = (counts > 0) & inp.has_score
     return tuple(np.where(mask, x, np.nan).reshape(-1) for x in (med, p05, p95))
@@ -469,30 +447,39 @@ def rank_uncertainty(con: duckdb.DuckDBPyConnection, options: Mapping[str, str] 
     """Monte Carlo of each city's rank per (period, scope) under perturbed weights and method choices
     (``draw_chunks``), for the raw and the size-adjusted rank. Cities without a published score for a scope get no
     rank. Returns the rows of ``int_rank_uncertainty``. Draws and seed are the parameters mc_draws and mc_seed
-    (``options`` may override them); the size-adjusted view uses the same draws."""
+    (``options`` may override them); the size-adjusted view uses the same draws. A period whose inputs have the
+    fingerprint of the previous build keeps that build's rows (``reuse.REUSE``); the others are computed."""
     inp = inputs(con, options)
+    sized = inputs(con, options, basis="size_adjusted")
     draws, seed = int(inp.params["mc_draws"]), int(inp.params["mc_seed"])
     P, C, S = len(inp.periods), len(inp.cities), len(inp.scopes)
-    chunks = draw_chunks(inp, draws, seed)
-    med, p05, p95 = _intervals(inp, chunks, draws)
-    sized = inputs(con, options, basis="size_adjusted")
-    med_s, p05_s, p95_s = _intervals(sized, draw_chunks(sized, draws, seed), draws)
+    fingerprints = fingerprints_of([inp, sized], {"model": "int_rank_uncertainty"})
+    kept, todo = split_periods(con, "intermediate.int_rank_uncertainty", "int_rank_uncertainty", fingerprints,
+                               dict.fromkeys(inp.periods, C * S))
+    chunks = draw_chunks(inp, draws, seed) if todo.any() else []
+    med, p05, p95 = _intervals(inp, chunks, draws, todo)
+    med_s, p05_s, p95_s = _intervals(sized, draw_chunks(sized, draws, seed) if todo.any() else [], draws, todo)
+    rows = np.repeat(todo, C * S)
     df = pd.DataFrame({  # noqa: F841 (read by DuckDB through its replacement scan)
-        "period": np.repeat(inp.periods, C * S),
-        "city_code": np.tile(np.repeat(inp.cities, S), P),
-        "scope": np.tile(inp.scopes, P * C),
-        "median_rank": med, "rank_p05": p05, "rank_p95": p95,
-        "median_rank_size_adjusted": med_s, "rank_p05_size_adjusted": p05_s, "rank_p95_size_adjusted": p95_s,
-        "draws": np.full(P * C * S, draws),
-        "seed": np.full(P * C * S, seed),
+        "period": np.repeat(inp.periods, C * S)[rows],
+        "city_code": np.tile(np.repeat(inp.cities, S), P)[rows],
+        "scope": np.tile(inp.scopes, P * C)[rows],
+        "median_rank": med[rows], "rank_p05": p05[rows], "rank_p95": p95[rows],
+        "median_rank_size_adjusted": med_s[rows], "rank_p05_size_adjusted": p05_s[rows],
+        "rank_p95_size_adjusted": p95_s[rows],
+        "draws": np.full(int(rows.sum()), draws),
+        "seed": np.full(int(rows.sum()), seed),
     })
-    return con.sql(
-        "select period, city_code, scope, "
-        "cast(median_rank as integer) as median_rank, cast(rank_p05 as integer) as rank_p05, "
-        "cast(rank_p95 as integer) as rank_p95, "
+    df["inputs_fingerprint"] = df["period"].map(fingerprints)
+    computed = con.sql(
+        "select cast(period as varchar) as period, cast(city_code as varchar) as city_code, "
+        "cast(scope as varchar) as scope, cast(median_rank as integer) as median_rank, "
+        "cast(rank_p05 as integer) as rank_p05, cast(rank_p95 as integer) as rank_p95, "
         "cast(median_rank_size_adjusted as integer) as median_rank_size_adjusted, "
         "cast(rank_p05_size_adjusted as integer) as rank_p05_size_adjusted, "
         "cast(rank_p95_size_adjusted as integer) as rank_p95_size_adjusted, "
-        "cast(draws as integer) as draws, cast(seed as bigint) as seed "
-        "from df order by period, scope, city_code"
-    ).to_arrow_table()
+        "cast(draws as integer) as draws, cast(seed as bigint) as seed, "
+        "cast(inputs_fingerprint as varchar) as inputs_fingerprint "
+        "from df").to_arrow_table()
+    result = with_kept(computed, kept)  # noqa: F841 (replacement scan)
+    return con.sql("select * from result order by period, scope, city_code").to_arrow_table()

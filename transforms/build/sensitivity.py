@@ -34,6 +34,7 @@ from transforms.build.montecarlo import (
     group_by_variant,
     inputs,
 )
+from transforms.build.reuse import fingerprints_of, period_runs, split_periods
 
 CHOICES = ("weights", "aggregation", "missing_rule", "status_items", "independent_weight", "outlier_treatment",
            "goalposts", "rare_counts")
@@ -67,22 +68,26 @@ def _choices(inp: _Inputs, x: np.ndarray) -> tuple[np.ndarray, ...]:
     return np.arange(len(x)), w_ind, w_sp, w_ac, geometric, exclude, alpha, combo
 
 
-def overall_ranks(inp: _Inputs, x: np.ndarray) -> np.ndarray:
-    """The overall rank [P, C, d] of every city under each of the d sample points (0 where not ranked)."""
+def overall_ranks(inp: _Inputs, x: np.ndarray, todo: np.ndarray | None = None) -> np.ndarray:
+    """The overall rank [P, C, d] of every city under each of the d sample points (0 where not ranked); only the
+    periods of ``todo`` (all by default) are computed, the others stay 0."""
     P, C = len(inp.periods), len(inp.cities)
     out = np.zeros((P, C, len(x)), dtype=np.int32)
     valid = inp.has_score[:, :, -1][..., None]
+    runs = period_runs(np.ones(P, dtype=bool) if todo is None else todo, P)
 
     def rank_chunk(chunk: tuple) -> None:
         positions, w_ind, w_sp, w_ac, geometric, exclude, alpha, combo = chunk
         order = np.argsort(~geometric, kind="stable")  # geometric draws first (montecarlo._weighted_mean)
-        scores, ok = _scope_scores_by_scope(inp, w_ind[order], w_sp[order], w_ac[order], int(geometric.sum()),
-                                            exclude[order], alpha=alpha[order], combo=combo)
         d = len(order)
-        overall, present = scores[-1].reshape(P, C, d), ok[-1].reshape(P, C, d) & valid
-        out[:, :, positions[order]] = _competition_ranks(overall, present, inp.rounding, axis=1)
+        for p0, p1 in runs:
+            scores, ok = _scope_scores_by_scope(inp, w_ind[order], w_sp[order], w_ac[order], int(geometric.sum()),
+                                                exclude[order], cells=(p0 * C, p1 * C), alpha=alpha[order],
+                                                combo=combo)
+            overall, present = scores[-1].reshape(p1 - p0, C, d), ok[-1].reshape(p1 - p0, C, d) & valid[p0:p1]
+            out[p0:p1, :, positions[order]] = _competition_ranks(overall, present, inp.rounding, axis=1)
 
-    chunks = group_by_variant(list(_choices(inp, x)))
+    chunks = group_by_variant(list(_choices(inp, x))) if runs else []
     # as the Monte Carlo: numpy releases the GIL in its array loops, one thread per core, each chunk its columns
     with ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, MC_THREADS))) as pool:
         list(pool.map(rank_chunk, chunks))
@@ -154,27 +159,43 @@ class _Bootstrap:
 
 
 def rank_sensitivity(con: duckdb.DuckDBPyConnection, options: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """S_i and S_Ti of each choice for every ranked (period, city), raw and size-adjusted overall rank."""
+    """S_i and S_Ti of each choice for every ranked (period, city), raw and size-adjusted overall rank. A period
+    whose inputs have the fingerprint of the previous build keeps that build's rows (``reuse.REUSE``)."""
     frames = []
     for basis in ("raw", "size_adjusted"):
         inp = inputs(con, options, basis=basis)
         n, seed = int(inp.params["sa_base_samples"]), int(inp.params["sa_seed"])
+        P, C = len(inp.periods), len(inp.cities)
+        ranked_by_period = inp.has_score[:, :, -1].sum(axis=1) * len(CHOICES)
+        fingerprints = fingerprints_of([inp], {"model": "int_rank_sensitivity", "basis": basis})
+        kept, todo = split_periods(con, "intermediate.int_rank_sensitivity", f"int_rank_sensitivity.{basis}",
+                                   fingerprints, dict(zip(inp.periods, ranked_by_period.tolist(), strict=True)),
+                                   basis=basis)
+        if kept is not None:
+            frames.append(kept.to_pandas())
         prob = problem(inp)
         x = sobol_sample.sample(prob, n, calc_second_order=False, seed=seed)
-        ranks = overall_ranks(inp, x)  # [P, C, evaluations]
-        P, C = ranks.shape[:2]
-        ranked = inp.has_score[:, :, -1].reshape(-1)
+        ranks = overall_ranks(inp, x, todo)  # [P, C, evaluations]
+        ranked = (inp.has_score[:, :, -1] & todo[:, None]).reshape(-1)
         y = ranks.reshape(P * C, len(x)).T[:, ranked]
         # a warehouse with no ranked city (no report loaded yet) has no outputs: no rows, not an error
         idx = indices(y, len(CHOICES), seed) if y.shape[1] else {
             k: np.empty((len(CHOICES), 0)) for k in ("S1", "S1_conf", "ST", "ST_conf")}
         cells = np.flatnonzero(ranked)
+        periods = np.asarray(inp.periods, dtype=str)[cells // C]
         for i, choice in enumerate(CHOICES):
             frames.append(pd.DataFrame({
-                "period": np.asarray(inp.periods, dtype=str)[cells // C],
+                "period": periods,
                 "city_code": np.asarray(inp.cities, dtype=str)[cells % C],
                 "rank_basis": basis, "choice": choice, "first_order": idx["S1"][i],
                 "first_order_conf": idx["S1_conf"][i], "total_order": idx["ST"][i],
                 "total_order_conf": idx["ST_conf"][i], "rank_variance": y.var(axis=0), "evaluations": len(x),
-                "seed": seed}))
-    return pd.concat(frames, ignore_index=True)
+                "seed": seed, "inputs_fingerprint": [fingerprints[p] for p in periods]}))
+    columns = list(frames[-1].columns)
+    out = pd.concat([f[columns] for f in frames], ignore_index=True).astype({
+        "evaluations": "int64", "seed": "int64", "first_order": "float64", "first_order_conf": "float64",
+        "total_order": "float64", "total_order_conf": "float64", "rank_variance": "float64"})
+    # one order whatever was reused: the choices in CHOICES order within (period, city, basis)
+    out["_choice"] = out["choice"].map({c: i for i, c in enumerate(CHOICES)})
+    out = out.sort_values(["period", "city_code", "rank_basis", "_choice"], kind="stable", ignore_index=True)
+    return out.drop(columns="_choice")

@@ -101,8 +101,11 @@ def build(paths: DataPaths | None = None) -> dict:
         # One thread: parallel float aggregation sums in a different order each run, and the last bits of a score
         # would then differ between two runs of the same inputs. The Henan build takes seconds either way.
         con.execute("set threads = ?", [int(os.environ.get("HNPLUS_BUILD_THREADS", "1"))])
-        timings = build_models(con)
-    return {"models": len(timings), "seconds": round(sum(timings.values()), 3)}
+        stats: dict = {}
+        timings = build_models(con, stats=stats)
+    # how many periods the score models computed (the others kept the previous build's rows: same inputs)
+    return {"models": len(timings), "seconds": round(sum(timings.values()), 3),
+            "score_periods": {model: f"{s['computed']}/{s['periods']}" for model, s in sorted(stats.items())}}
 
 
 def audit(run_id: str, paths: DataPaths | None = None) -> dict:

@@ -1,0 +1,173 @@
+"""Incremental scoring: the score models (the rank Monte Carlo, the sensitivity analysis) keep a period's rows from
+the previous build when that period's inputs are unchanged, and compute only the others.
+
+Why it is exact: ranks compare cities within one period, the random draws and the Sobol sample do not depend on the
+data, and every period's intervals and indices are computed from that period's slice of the dense score arrays and
+from what all periods share (``period_fingerprints`` hashes exactly these). With method 2.0 the goalposts and the
+apportioned targets are fixed by the data up to 2018Q4, so a corrected report of a later period changes one
+period's fingerprint (and the carry-forward window after it); one of 2018 or before can change them all.
+tests/scoring/test_incremental_scoring.py compares incremental builds with full rebuilds after random changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from transforms.build.models import run_cache
+
+
+class _Inputs(Protocol):
+    """What a fingerprint reads of the score models' dense inputs (``montecarlo._Inputs``)."""
+
+    params: dict
+    periods: list[str]
+    cities: list[str]
+    indicators: list[str]
+    scopes: list[str]
+    specials: list[str]
+    actions: list[str]
+    w_ind: np.ndarray
+    w_special: np.ndarray
+    w_action: np.ndarray
+    status_items: np.ndarray
+    unit_indicators: list[np.ndarray]
+    action_specials: list[np.ndarray]
+    special_units: list
+    obs: np.ndarray
+    applicable: np.ndarray
+    missing: np.ndarray
+    has_score: np.ndarray
+    variants: dict[str, np.ndarray]
+
+# Reuse a period's rows from the previous build when that period's inputs are the same (period_fingerprints): a
+# night with one changed report recomputes only the periods it touches. Off (HNPLUS_SCORE_REUSE=0) for a run that
+# must recompute everything, such as a test of the computation itself.
+REUSE = os.environ.get("HNPLUS_SCORE_REUSE", "1") != "0"
+
+_CODE_FILES = ("montecarlo.py", "sensitivity.py", "reuse.py")
+
+
+def _code_fingerprint() -> bytes:
+    """The code and the libraries the intervals and indices come from: a change to either recomputes every period."""
+    h = hashlib.sha256()
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in _CODE_FILES:
+        with open(os.path.join(here, name), "rb") as f:
+            h.update(f.read())
+    for lib in ("numpy", "SALib"):
+        h.update(f"{lib}={importlib.metadata.version(lib)}".encode())
+    return h.digest()
+
+
+def period_fingerprints(inp: _Inputs, extra: Mapping[str, object] | None = None) -> list[str]:
+    """A fingerprint per period of everything that period's intervals and indices are computed from: its slice of
+    the dense arrays (observed scores, applicability, missing flags, scopes with a score, the scoring variants) and
+    what every period shares (the parameters and options, the cities, indicators, scopes, aggregation tree and
+    weights, the code and library versions, ``extra``). Ranks compare cities within one period and the random
+    draws do not depend on the data, so a period with the same fingerprint has the same results: the reuse rule's
+    premise, which tests/scoring/test_incremental_scoring.py checks against full rebuilds."""
+    shared = hashlib.sha256(_code_fingerprint())
+    for key, value in sorted({**{k: str(v) for k, v in inp.params.items()},
+                              **{f"extra.{k}": str(v) for k, v in (extra or {}).items()}}.items()):
+        shared.update(f"{key}={value}\n".encode())
+    for codes in (inp.cities, inp.indicators, inp.scopes, inp.specials, inp.actions):
+        shared.update(("\x1f".join(codes) + "\x1e").encode())
+    for arr in (inp.w_ind, inp.w_special, inp.w_action, inp.status_items, *inp.unit_indicators,
+                *inp.action_specials):
+        shared.update(np.ascontiguousarray(arr).tobytes() + b"\x1e")
+    shared.update(repr(inp.special_units).encode())
+    out = []
+    for p in range(len(inp.periods)):
+        h = shared.copy()
+        for arr in (inp.obs[p], inp.applicable[p], inp.missing[p], inp.has_score[p],
+                    *(variant[p] for variant in inp.variants.values())):
+            h.update(np.ascontiguousarray(arr).tobytes())
+        out.append(h.hexdigest()[:32])
+    return out
+
+
+def previous_rows(con: duckdb.DuckDBPyConnection, table: str, fingerprints: Mapping[str, str]) -> pa.Table | None:
+    """The rows of the previous build's ``table`` whose period still has the same fingerprint (None when reuse is
+    off or the table is not there or older than the fingerprints)."""
+    if not REUSE or not fingerprints:
+        return None
+    try:
+        old = con.sql(f"select * from {table}").to_arrow_table()
+    except duckdb.Error:  # first build, or a table from before the fingerprints
+        return None
+    if "inputs_fingerprint" not in old.column_names:
+        return None
+    wanted = pa.array([f"{p}|{f}" for p, f in fingerprints.items()], type=pa.string())
+    key = pc.binary_join_element_wise(old["period"], old["inputs_fingerprint"], "|")
+    return old.filter(pc.is_in(key, value_set=wanted))
+
+
+def period_runs(todo: np.ndarray, per_block: int) -> list[tuple[int, int]]:
+    """The periods to compute (``todo`` [P] bool) as blocks [p0, p1) of consecutive periods, at most ``per_block``
+    periods each."""
+    runs, p, P = [], 0, len(todo)
+    while p < P:
+        if not todo[p]:
+            p += 1
+            continue
+        p1 = p
+        while p1 < P and todo[p1] and p1 - p < per_block:
+            p1 += 1
+        runs.append((p, p1))
+        p = p1
+    return runs
+
+
+def complete_periods(kept: pa.Table | None, rows_per_period: Mapping[str, int]) -> set[str]:
+    """The periods of ``kept`` with all their rows (a period with fewer is computed again)."""
+    if kept is None or not kept.num_rows:
+        return {p for p, n in rows_per_period.items() if n == 0}
+    vc = pc.value_counts(kept["period"])
+    counts = dict(zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True))
+    return {p for p, n in rows_per_period.items() if counts.get(p, 0) == n}
+
+
+def reuse_stats(model: str, periods: int, computed: int) -> None:
+    """Record in the build run's cache how many periods a score model computed (the rest were reused): the build
+    reports it, the bench and the tests read it."""
+    cache = run_cache()
+    if cache is not None:
+        cache.setdefault("score_reuse", {})[model] = {"periods": periods, "computed": computed}
+
+
+def fingerprints_of(inps: Sequence[_Inputs], extra: Mapping[str, object]) -> dict[str, str]:
+    """period -> one fingerprint over all of ``inps`` (a model that reads the raw and the size-adjusted inputs)."""
+    per = [period_fingerprints(i, extra) for i in inps]
+    return {p: f[0] if len(f) == 1 else hashlib.sha256("|".join(f).encode()).hexdigest()[:32]
+            for p, f in zip(inps[0].periods, zip(*per, strict=True), strict=True)}
+
+
+def split_periods(con: duckdb.DuckDBPyConnection, table: str, model: str, fingerprints: Mapping[str, str],
+                  rows_per_period: Mapping[str, int], basis: str | None = None) -> tuple[pa.Table | None, np.ndarray]:
+    """(the previous build's rows to keep, the periods to compute [P] bool): a period is kept when all its
+    ``rows_per_period`` rows (of ``basis``, if given) carry its current fingerprint."""
+    kept = previous_rows(con, table, fingerprints)
+    if kept is not None and basis is not None:
+        kept = kept.filter(pc.equal(kept["rank_basis"], basis))
+    done = complete_periods(kept, rows_per_period)
+    todo = np.array([p not in done for p in fingerprints], dtype=bool)
+    reuse_stats(model, len(todo), int(todo.sum()))
+    if kept is not None:
+        kept = kept.filter(pc.is_in(kept["period"], value_set=pa.array(sorted(done), type=pa.string())))
+    return kept, todo
+
+
+def with_kept(computed: pa.Table, kept: pa.Table | None) -> pa.Table:
+    """The computed rows and the kept ones, in the computed rows' schema."""
+    if kept is None or not kept.num_rows:
+        return computed
+    return pa.concat_tables([computed, kept.select(computed.column_names).cast(computed.schema)])
