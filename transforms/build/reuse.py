@@ -53,7 +53,7 @@ class _Inputs(Protocol):
 # must recompute everything, such as a test of the computation itself.
 REUSE = os.environ.get("HNPLUS_SCORE_REUSE", "1") != "0"
 
-_CODE_FILES = ("montecarlo.py", "sensitivity.py", "reuse.py")
+_CODE_FILES = ("montecarlo.py", "sensitivity.py", "ranks.py", "reuse.py")
 
 
 def _code_fingerprint() -> bytes:
