@@ -28,7 +28,8 @@ periods as (
     select * from intermediate.int_periods
 ),
 
-values_in_force as (
+-- read by two CTEs: scanned twice (a cheap column scan) rather than copied once into a materialised CTE
+values_in_force as not materialized (
     select * from intermediate.int_indicator_values
 ),
 

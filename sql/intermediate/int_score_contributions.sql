@@ -121,74 +121,77 @@ shares as (
 ),
 
 effective as (
+    -- every (city, period, indicator) of the spine; the weight shares only where the indicator counted (a scored
+    -- value in a part with a total), so an indicator that did not count has no share, score or value here
     select
-        scored.city_code,
-        scored.period,
-        scored.indicator_code,
-        scored.action_code,
-        scored.score,
-        scored.value,
-        scored.value_status,
-        scored.value_source,
-        scored.file_id,
-        (scored.weight / shares.part_total) * shares.part_share * shares.special_share as action_weight_share,
+        indicator_scores.city_code,
+        indicator_scores.period,
+        indicator_scores.indicator_code,
+        indicator_scores.action_code,
+        shares.part_total is not null as counted,
+        case when shares.part_total is not null then indicator_scores.score end as score,
+        case when shares.part_total is not null then indicator_scores.value end as value,
+        case when shares.part_total is not null then indicator_scores.value_status end as value_status,
+        case when shares.part_total is not null then indicator_scores.value_source end as value_source,
+        case when shares.part_total is not null then indicator_scores.file_id end as file_id,
+        (indicator_scores.weight / shares.part_total) * shares.part_share * shares.special_share
+            as action_weight_share,
         shares.overall_action_share
-    from scored
-    inner join shares
+    from intermediate.int_indicator_scores as indicator_scores
+    left join shares
         on
-            scored.city_code = shares.city_code
-            and scored.period = shares.period
-            and scored.special_code = shares.special_code
-            and scored.evidence is not distinct from shares.evidence
+            indicator_scores.city_code = shares.city_code
+            and indicator_scores.period = shares.period
+            and indicator_scores.special_code = shares.special_code
+            and indicator_scores.evidence is not distinct from shares.evidence
+            and indicator_scores.is_scored
+            and indicator_scores.score is not null
 ),
 
-current_entry as (
-    -- each indicator that counted, with the period before (the baseline has none)
+with_previous as (
+    -- the spine is complete (every city, period and indicator), so the row before in period order is the
+    -- previous period's; lag(period) is kept to prove it
     select
         effective.*,
-        periods.previous_period
+        periods.previous_period,
+        lag(effective.period) over by_indicator as lag_period,
+        lag(effective.counted) over by_indicator as previous_counted,
+        lag(effective.action_weight_share) over by_indicator as previous_action_weight_share,
+        lag(effective.overall_action_share) over by_indicator as previous_overall_action_share,
+        lag(effective.score) over by_indicator as previous_score,
+        lag(effective.value) over by_indicator as previous_value,
+        lag(effective.file_id) over by_indicator as previous_file_id
     from effective
     inner join periods on effective.period = periods.period
-    where periods.previous_period is not null
-),
-
-previous_entry as (
-    -- each indicator that counted, with the period after it
-    select
-        effective.*,
-        periods.period as next_period
-    from effective
-    inner join periods on effective.period = periods.previous_period
+    window by_indicator as (partition by effective.city_code, effective.indicator_code order by effective.period)
 ),
 
 paired_indicators as (
-    -- an indicator that counted in a period or in the one before it: one full outer join on (city, indicator,
-    -- period) instead of a distinct key list joined twice; its action (scope) is the indicator's own
+    -- each indicator that counted in the period or in the one before (entered, left, or both)
     select
-        coalesce(current_entry.city_code, previous_entry.city_code) as city_code,
-        coalesce(current_entry.period, previous_entry.next_period) as period,
-        coalesce(current_entry.action_code, previous_entry.action_code) as action_code,
-        coalesce(current_entry.indicator_code, previous_entry.indicator_code) as indicator_code,
-        coalesce(current_entry.previous_period, previous_entry.period) as previous_period,
-        current_entry.action_weight_share,
-        previous_entry.action_weight_share as previous_action_weight_share,
-        current_entry.action_weight_share * current_entry.overall_action_share as overall_weight_share,
-        previous_entry.action_weight_share * previous_entry.overall_action_share as previous_overall_weight_share,
-        current_entry.score,
-        previous_entry.score as previous_score,
-        current_entry.value,
-        previous_entry.value as previous_value,
-        current_entry.value_status,
-        current_entry.value_source,
-        current_entry.file_id,
-        previous_entry.file_id as previous_file_id,
-        coalesce(current_entry.value != previous_entry.value, false) as is_value_changed
-    from current_entry
-    full outer join previous_entry
-        on
-            current_entry.city_code = previous_entry.city_code
-            and current_entry.indicator_code = previous_entry.indicator_code
-            and current_entry.period = previous_entry.next_period
+        city_code,
+        period,
+        action_code,
+        indicator_code,
+        previous_period,
+        action_weight_share,
+        previous_action_weight_share,
+        action_weight_share * overall_action_share as overall_weight_share,
+        previous_action_weight_share * previous_overall_action_share as previous_overall_weight_share,
+        score,
+        previous_score,
+        value,
+        previous_value,
+        value_status,
+        value_source,
+        file_id,
+        previous_file_id,
+        coalesce(value != previous_value, false) as is_value_changed
+    from with_previous
+    where
+        previous_period is not null
+        and lag_period = previous_period
+        and (counted or previous_counted)
 ),
 
 paired as (
