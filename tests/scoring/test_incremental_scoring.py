@@ -112,7 +112,7 @@ def test_fingerprints_move_only_with_their_period(warehouse: duckdb.DuckDBPyConn
 def test_incremental_builds_equal_full_rebuilds(warehouse: duckdb.DuckDBPyConnection, seed: int) -> None:
     rng = np.random.default_rng(seed)
     reused_any = False
-    for night in range(3):
+    for night in range(2):
         touched = sorted({_change(warehouse, rng) for _ in range(int(rng.integers(1, 4)))})
         stats = _build(warehouse, on=True)
         periods = stats["int_rank_uncertainty"]["periods"]
