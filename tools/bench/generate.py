@@ -42,6 +42,8 @@ SCALES = {
     "XS": Scale("XS", 24, 9, 200_000),
     "M": Scale("M", 100, 41, 2_000_000),
     "L": Scale("L", 333, 41, 20_000_000),
+    # issue 20's county scale: ~2,850 units (counties) x 41 quarters x the full catalogue, 100 M feed rows
+    "C": Scale("C", 2_850, 41, 100_000_000),
 }
 
 
