@@ -449,22 +449,18 @@ def group_by_variant(draws: list[np.ndarray]) -> list[tuple]:
 
 
 def period_blocks(inp: _Inputs, draws: int) -> list[tuple[int, int]]:
-    """The periods in blocks [p0, p1) whose every draw's rank (int16, for exact quantiles) fits in MC_RANK_BYTES.
-
-    Ranks compare cities within one period, so a block of periods is computed on its own: at 333 cities all 40
-    periods fit in one block; at county scale (2,850) 7 do. The sensitivity analysis uses the same blocks (and so
-    the same cached cell blocks of ``_Inputs.blocks``)."""
+    """Periods [p0, p1) whose every draw's rank (int16, for exact quantiles) fits in MC_RANK_BYTES: ranks compare
+    cities within a period, so a block is computed on its own (all 40 periods at 333 cities, 7 at 2,850). The
+    sensitivity analysis uses the same blocks (so the same cached cell blocks of ``_Inputs.blocks``)."""
     P, C, S = len(inp.periods), len(inp.cities), len(inp.scopes)
-    per_period = max(1, C * S * max(draws, 1) * 2)
-    step = max(1, min(P, MC_RANK_BYTES // per_period))
+    step = max(1, min(P, MC_RANK_BYTES // max(1, C * S * max(draws, 1) * 2)))
     return [(p0, min(P, p0 + step)) for p0 in range(0, P, step)]
 
 
 def _intervals(inp: _Inputs, chunks: list[tuple], draws: int) -> tuple[np.ndarray, ...]:
     """Median and 5-95 % ranks [P, C, S] (NaN where no rank), in the period blocks of ``period_blocks``."""
     P, C, S = len(inp.periods), len(inp.cities), len(inp.scopes)
-    med, p05, p95 = (np.full((P, C, S), np.nan) for _ in range(3))
-    counts = np.zeros((P, C, S), dtype=np.int64)
+    (med, p05, p95), counts = (np.full((P, C, S), np.nan) for _ in range(3)), np.zeros((P, C, S), dtype=np.int64)
     for p0, p1 in period_blocks(inp, draws):
         counts[p0:p1], med[p0:p1], p05[p0:p1], p95[p0:p1] = _rank_quantiles(inp, chunks, draws, p0, p1)
     mask = (counts > 0) & inp.has_score
