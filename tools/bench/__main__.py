@@ -1,4 +1,4 @@
-"""``python -m tools.bench [--scale L|S|XS|M] [--skip-baseline] [--baseline-fraction F] [--repeat N]``.
+"""``python -m tools.bench [--scale L|S|XS|M|C] [--skip-baseline] [--baseline-fraction F] [--repeat N]``.
 
 Writes ``$HNPLUS_DATA_DIR/bench/results-<scale>.json`` and prints a short table.
 """
@@ -14,7 +14,8 @@ from transforms.core.paths import data_paths
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__)
-    ap.add_argument("--scale", default="L", choices=["XXS", "XS", "S", "M", "L"])
+    ap.add_argument("--scale", default="L", choices=["XXS", "XS", "S", "M", "L", "C"],
+                    help="C: issue 20's county scale (2,850 units, 100 M feed rows; implies --skip-baseline)")
     ap.add_argument("--skip-baseline", action="store_true", help="do not run the pandas baseline")
     ap.add_argument("--baseline-fraction", type=float, default=None,
                     help="share of cities the pandas baseline runs on (then extrapolated linearly); default 1: all")

@@ -424,20 +424,22 @@ def group_by_variant(draws: list[np.ndarray]) -> list[tuple]:
     return chunks
 
 
+def period_blocks(inp: _Inputs, draws: int, todo: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """Blocks [p0, p1) of the periods of ``todo`` (all by default) whose every draw's rank (int16, for exact
+    quantiles) fits in MC_RANK_BYTES: ranks compare cities within a period, so a block is computed on its own (all
+    40 periods at 333 cities, 7 at 2,850). The sensitivity analysis uses the same blocks (and cached cell blocks)."""
+    P, C, S = len(inp.periods), len(inp.cities), len(inp.scopes)
+    step = max(1, min(P, MC_RANK_BYTES // max(1, C * S * max(draws, 1) * 2)))
+    return period_runs(np.ones(P, dtype=bool) if todo is None else todo, step)
+
+
 def _intervals(inp: _Inputs, chunks: list[tuple], draws: int,
                todo: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
-    """Median and 5-95 % ranks [P, C, S] (NaN where no rank), in period blocks within MC_RANK_BYTES; only the
-    periods of ``todo`` (all by default) are computed, the others stay NaN."""
+    """Median and 5-95 % ranks [P, C, S] (NaN where no rank) of the periods of ``todo`` (all by default; the others
+    stay NaN), in the period blocks of ``period_blocks``."""
     P, C, S = len(inp.periods), len(inp.cities), len(inp.scopes)
-    # Ranks compare cities within one period, so the periods are done in blocks that keep every draw's rank in
-    # memory (int16, for exact quantiles) within MC_RANK_BYTES: at 333 cities all 40 periods fit in one block;
-    # at county scale they would not.
-    per_period = max(1, C * S * max(draws, 1) * 2)
-    periods_per_block = max(1, min(P, MC_RANK_BYTES // per_period))
-    med, p05, p95 = (np.full((P, C, S), np.nan) for _ in range(3))
-    counts = np.zeros((P, C, S), dtype=np.int64)
-    todo = np.ones(P, dtype=bool) if todo is None else todo
-    for p0, p1 in period_runs(todo, periods_per_block):
+    (med, p05, p95), counts = (np.full((P, C, S), np.nan) for _ in range(3)), np.zeros((P, C, S), dtype=np.int64)
+    for p0, p1 in period_blocks(inp, draws, todo):
         counts[p0:p1], med[p0:p1], p05[p0:p1], p95[p0:p1] = _rank_quantiles(inp, chunks, draws, p0, p1)
     mask = (counts > 0) & inp.has_score
     return tuple(np.where(mask, x, np.nan).reshape(-1) for x in (med, p05, p95))

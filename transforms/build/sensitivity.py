@@ -33,8 +33,9 @@ from transforms.build.montecarlo import (
     _scope_scores_by_scope,
     group_by_variant,
     inputs,
+    period_blocks,
 )
-from transforms.build.reuse import fingerprints_of, period_runs, split_periods
+from transforms.build.reuse import fingerprints_of, split_periods
 
 CHOICES = ("weights", "aggregation", "missing_rule", "status_items", "independent_weight", "outlier_treatment",
            "goalposts", "rare_counts")
@@ -68,26 +69,25 @@ def _choices(inp: _Inputs, x: np.ndarray) -> tuple[np.ndarray, ...]:
     return np.arange(len(x)), w_ind, w_sp, w_ac, geometric, exclude, alpha, combo
 
 
-def overall_ranks(inp: _Inputs, x: np.ndarray, todo: np.ndarray | None = None) -> np.ndarray:
-    """The overall rank [P, C, d] of every city under each of the d sample points (0 where not ranked); only the
-    periods of ``todo`` (all by default) are computed, the others stay 0."""
-    P, C = len(inp.periods), len(inp.cities)
+def overall_ranks(inp: _Inputs, x: np.ndarray, periods: tuple[int, int] | None = None) -> np.ndarray:
+    """The overall rank [P, C, d] of every city under each of the d sample points (0 where not ranked), for the
+    periods [p0, p1) of ``periods`` (all by default): ranks compare cities within one period."""
+    p0, p1 = periods if periods is not None else (0, len(inp.periods))
+    P, C = p1 - p0, len(inp.cities)
     out = np.zeros((P, C, len(x)), dtype=np.int32)
-    valid = inp.has_score[:, :, -1][..., None]
-    runs = period_runs(np.ones(P, dtype=bool) if todo is None else todo, P)
+    valid = inp.has_score[p0:p1, :, -1][..., None]
 
     def rank_chunk(chunk: tuple) -> None:
         positions, w_ind, w_sp, w_ac, geometric, exclude, alpha, combo = chunk
         order = np.argsort(~geometric, kind="stable")  # geometric draws first (montecarlo._weighted_mean)
+        scores, ok = _scope_scores_by_scope(inp, w_ind[order], w_sp[order], w_ac[order], int(geometric.sum()),
+                                            exclude[order], cells=(p0 * C, p1 * C), alpha=alpha[order],
+                                            combo=combo)
         d = len(order)
-        for p0, p1 in runs:
-            scores, ok = _scope_scores_by_scope(inp, w_ind[order], w_sp[order], w_ac[order], int(geometric.sum()),
-                                                exclude[order], cells=(p0 * C, p1 * C), alpha=alpha[order],
-                                                combo=combo)
-            overall, present = scores[-1].reshape(p1 - p0, C, d), ok[-1].reshape(p1 - p0, C, d) & valid[p0:p1]
-            out[p0:p1, :, positions[order]] = _competition_ranks(overall, present, inp.rounding, axis=1)
+        overall, present = scores[-1].reshape(P, C, d), ok[-1].reshape(P, C, d) & valid
+        out[:, :, positions[order]] = _competition_ranks(overall, present, inp.rounding, axis=1)
 
-    chunks = group_by_variant(list(_choices(inp, x))) if runs else []
+    chunks = group_by_variant(list(_choices(inp, x)))
     # as the Monte Carlo: numpy releases the GIL in its array loops, one thread per core, each chunk its columns
     with ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, MC_THREADS))) as pool:
         list(pool.map(rank_chunk, chunks))
@@ -158,14 +158,35 @@ class _Bootstrap:
         return np.where(self.ok, s1, 0.0), np.where(self.ok, st, 0.0)
 
 
+KEYS = ("S1", "S1_conf", "ST", "ST_conf")
+
+
+def _block_indices(inp: _Inputs, x: np.ndarray, p0: int, p1: int, seed: int) -> tuple[np.ndarray, ...]:
+    """(ranked cells as positions in [P x C], the indices [4, choices, outputs] in ``KEYS`` order, the rank
+    variance [outputs]) of the periods [p0, p1). Every output's indices depend on its own ranks only (the
+    bootstrap's resamples are drawn from the seed afresh per call), so blocks give the whole sample's values."""
+    C = len(inp.cities)
+    ranks = overall_ranks(inp, x, (p0, p1))  # [p1 - p0, C, evaluations]
+    ranked = inp.has_score[p0:p1, :, -1].reshape(-1)
+    y = ranks.reshape((p1 - p0) * C, len(x)).T[:, ranked]
+    del ranks
+    # a warehouse with no ranked city (no report loaded yet) has no outputs: no rows, not an error
+    idx = indices(y, len(CHOICES), seed) if y.shape[1] else {k: np.empty((len(CHOICES), 0)) for k in KEYS}
+    return np.flatnonzero(ranked) + p0 * C, np.stack([idx[k] for k in KEYS]), y.var(axis=0)
+
+
 def rank_sensitivity(con: duckdb.DuckDBPyConnection, options: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """S_i and S_Ti of each choice for every ranked (period, city), raw and size-adjusted overall rank. A period
-    whose inputs have the fingerprint of the previous build keeps that build's rows (``reuse.REUSE``)."""
+    """S_i and S_Ti of each choice for every ranked (period, city), raw and size-adjusted overall rank.
+
+    Computed in the Monte Carlo's period blocks (``montecarlo.period_blocks``): every evaluation's rank of every
+    cell at once is [evaluations x cells] (1.2 GB as float64 at 2,850 units over 40 periods, three times over
+    while standardised); a block holds its periods' only. One block at 333 cities. A period whose inputs have the
+    fingerprint of the previous build keeps that build's rows (``reuse.REUSE``)."""
     frames = []
     for basis in ("raw", "size_adjusted"):
         inp = inputs(con, options, basis=basis)
         n, seed = int(inp.params["sa_base_samples"]), int(inp.params["sa_seed"])
-        P, C = len(inp.periods), len(inp.cities)
+        C = len(inp.cities)
         ranked_by_period = inp.has_score[:, :, -1].sum(axis=1) * len(CHOICES)
         fingerprints = fingerprints_of([inp], {"model": "int_rank_sensitivity", "basis": basis})
         kept, todo = split_periods(con, "intermediate.int_rank_sensitivity", f"int_rank_sensitivity.{basis}",
@@ -173,24 +194,17 @@ def rank_sensitivity(con: duckdb.DuckDBPyConnection, options: Mapping[str, str] 
                                    basis=basis)
         if kept is not None:
             frames.append(kept.to_pandas())
-        prob = problem(inp)
-        x = sobol_sample.sample(prob, n, calc_second_order=False, seed=seed)
-        ranks = overall_ranks(inp, x, todo)  # [P, C, evaluations]
-        ranked = (inp.has_score[:, :, -1] & todo[:, None]).reshape(-1)
-        y = ranks.reshape(P * C, len(x)).T[:, ranked]
-        # a warehouse with no ranked city (no report loaded yet) has no outputs: no rows, not an error
-        idx = indices(y, len(CHOICES), seed) if y.shape[1] else {
-            k: np.empty((len(CHOICES), 0)) for k in ("S1", "S1_conf", "ST", "ST_conf")}
-        cells = np.flatnonzero(ranked)
+        x = sobol_sample.sample(problem(inp), n, calc_second_order=False, seed=seed)
+        blocks = period_blocks(inp, int(inp.params["mc_draws"]), todo) or [(0, 0)]  # none to do: one empty block
+        parts = [_block_indices(inp, x, p0, p1, seed) for p0, p1 in blocks]
+        cells, idx, variance = (np.concatenate(a, axis=-1) for a in zip(*parts, strict=True))
         periods = np.asarray(inp.periods, dtype=str)[cells // C]
         for i, choice in enumerate(CHOICES):
             frames.append(pd.DataFrame({
-                "period": periods,
-                "city_code": np.asarray(inp.cities, dtype=str)[cells % C],
-                "rank_basis": basis, "choice": choice, "first_order": idx["S1"][i],
-                "first_order_conf": idx["S1_conf"][i], "total_order": idx["ST"][i],
-                "total_order_conf": idx["ST_conf"][i], "rank_variance": y.var(axis=0), "evaluations": len(x),
-                "seed": seed, "inputs_fingerprint": [fingerprints[p] for p in periods]}))
+                "period": periods, "city_code": np.asarray(inp.cities, dtype=str)[cells % C],
+                "rank_basis": basis, "choice": choice, "first_order": idx[0, i], "first_order_conf": idx[1, i],
+                "total_order": idx[2, i], "total_order_conf": idx[3, i], "rank_variance": variance,
+                "evaluations": len(x), "seed": seed, "inputs_fingerprint": [fingerprints[p] for p in periods]}))
     columns = list(frames[-1].columns)
     out = pd.concat([f[columns] for f in frames], ignore_index=True).astype({
         "evaluations": "int64", "seed": "int64", "first_order": "float64", "first_order_conf": "float64",
