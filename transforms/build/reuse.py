@@ -48,6 +48,7 @@ class _Inputs(Protocol):
     has_score: np.ndarray
     variants: dict[str, np.ndarray]
 
+
 # Reuse a period's rows from the previous build when that period's inputs are the same (period_fingerprints): a
 # night with one changed report recomputes only the periods it touches. Off (HNPLUS_SCORE_REUSE=0) for a run that
 # must recompute everything, such as a test of the computation itself.
