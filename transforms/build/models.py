@@ -131,10 +131,10 @@ def _materialise(con: duckdb.DuckDBPyConnection, model: Model, schema: str, opti
         sql = _REF.sub(lambda m: f"{CANDIDATE_SCHEMA}.{m.group(2)}" if m.group(1) == "marts" else m.group(0), sql)
     kind = model.materialized
     other = "table" if kind == "view" else "view"
-    # a model that changed kind since the last build: the old object goes first (create or replace keeps the kind)
-    if con.execute("select count(*) from duckdb_tables() where schema_name = ? and table_name = ? and ? = 'table' "
-                   "union all select count(*) from duckdb_views() where schema_name = ? and view_name = ? "
-                   "and ? = 'view'", [schema, model.name, other, schema, model.name, other]).fetchall() != [(0,), (0,)]:
+    existing = con.execute("select 'table' from duckdb_tables() where schema_name = ? and table_name = ? union all "
+                           "select 'view' from duckdb_views() where schema_name = ? and view_name = ?",
+                           [schema, model.name, schema, model.name]).fetchall()
+    if (other,) in existing:  # the model changed kind since the last build (create or replace keeps the kind)
         con.execute(f"drop {other} {schema}.{model.name} cascade")
     con.execute(f"create or replace {kind} {schema}.{model.name} as\n{sql}")
 
