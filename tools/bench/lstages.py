@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from tools.bench.generate import FEED_KINDS, feed_glob, report_glob
 from transforms.build import build_models, promote_candidate
+from transforms.build.reuse import score_periods
 from transforms.catalog import STATUS_STEPS, load_seeds
 from transforms.core.paths import SQL_DIR
 from transforms.ingest.reports.tables import ensure_tables
@@ -365,7 +366,7 @@ def build(db: Path, root: Path, force: bool = False) -> dict:
                 "not_in_baseline_s": round(sum(timings.get(k, 0) for k in NOT_IN_BASELINE), 3),
                 "slowest": dict(slowest), "model_s": timings,
                 # periods the score models computed / had (the rest reused: same inputs as the previous build)
-                "score_periods": {m: f"{v['computed']}/{v['periods']}" for m, v in sorted(stats.items())}}
+                "score_periods": score_periods(stats)}
     finally:
         con.close()
 

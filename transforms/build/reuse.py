@@ -145,6 +145,11 @@ def reuse_stats(model: str, periods: int, computed: int) -> None:
         cache.setdefault("score_reuse", {})[model] = {"periods": periods, "computed": computed}
 
 
+def score_periods(stats: Mapping[str, Mapping[str, int]]) -> dict[str, str]:
+    """``run_models``' score ``stats`` as a build reports them: model -> "computed/periods" (e.g. "1/40")."""
+    return {model: f"{s['computed']}/{s['periods']}" for model, s in sorted(stats.items())}
+
+
 def fingerprints_of(inps: Sequence[_Inputs], extra: Mapping[str, object]) -> dict[str, str]:
     """period -> one fingerprint over all of ``inps`` (a model that reads the raw and the size-adjusted inputs)."""
     per = [period_fingerprints(i, extra) for i in inps]

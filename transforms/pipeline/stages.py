@@ -96,6 +96,7 @@ def validate_inputs(run_id: str, paths: DataPaths | None = None) -> dict:
 def build(paths: DataPaths | None = None) -> dict:
     """Run every SQL model and the rank Monte Carlo; marts land in the candidate schema, not yet published."""
     from transforms.build import build_models
+    from transforms.build.reuse import score_periods
 
     with warehouse(paths) as con:
         # One thread: parallel float aggregation sums in a different order each run, and the last bits of a score
@@ -105,7 +106,7 @@ def build(paths: DataPaths | None = None) -> dict:
         timings = build_models(con, stats=stats)
     # how many periods the score models computed (the others kept the previous build's rows: same inputs)
     return {"models": len(timings), "seconds": round(sum(timings.values()), 3),
-            "score_periods": {model: f"{s['computed']}/{s['periods']}" for model, s in sorted(stats.items())}}
+            "score_periods": score_periods(stats)}
 
 
 def audit(run_id: str, paths: DataPaths | None = None) -> dict:
