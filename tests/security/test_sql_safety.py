@@ -68,8 +68,8 @@ REVIEWED: dict[str, str] = {
     "transforms/publish/warehouse_docs.py:tidy_warehouse:schema": IDENT + " (duckdb_tables() of the analysts' copy, "
                                                                  "WORKING_SCHEMAS)",
     "transforms/publish/warehouse_docs.py:tidy_warehouse:table": IDENT + " (duckdb_tables(), NUMERIC_SEED_COLUMNS)",
-    "transforms/publish/warehouse_docs.py:tidy_warehouse:view": IDENT + " (duckdb_views() of the analysts' copy: "
-                                                                "the intermediate models kept as views)",
+    "transforms/publish/warehouse_docs.py:tidy_warehouse:kind": "the literal 'table' or 'view' of the catalogue "
+                                                                "query (tables and the models kept as views)",
     "transforms/publish/warehouse_docs.py:tidy_warehouse:col": IDENT + " (NUMERIC_SEED_COLUMNS)",
     "transforms/publish/warehouse_docs.py:tidy_warehouse:_quote(f'{zh} / {en}' + (f': {doc}' if doc else ''))":
         "comment text from the repository (SCHEMAS, sql/ headers, seeds/README.md), quoted by _quote",

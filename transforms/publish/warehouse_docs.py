@@ -70,21 +70,16 @@ def tidy_warehouse(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     apply_comments(con)
     seeds = _seed_docs()
     counts: dict[str, int] = {}
-    for schema, table, comment in con.execute(
-            "select schema_name, table_name, comment from duckdb_tables() where database_name = current_database() "
-            "order by 1, 2").fetchall():
+    # tables, and the intermediate models kept as views (``-- materialized: view``)
+    for kind, schema, table, comment in con.execute(
+            "select 'table', schema_name, table_name, comment from duckdb_tables() "
+            "where database_name = current_database() union all "
+            "select 'view', schema_name, view_name, comment from duckdb_views() "
+            "where database_name = current_database() and not internal order by 1, 2, 3").fetchall():
         counts[schema] = counts.get(schema, 0) + 1
         if comment:
             continue
         zh, en = SCHEMAS.get(schema, (schema, schema))
         doc = seeds.get(table) if schema == "seeds" else _model_doc(schema, table)
-        con.execute(f"comment on table {schema}.{table} is {_quote(f'{zh} / {en}' + (f': {doc}' if doc else ''))}")
-    for schema, view, comment in con.execute(  # intermediate models kept as views (``-- materialized: view``)
-            "select schema_name, view_name, comment from duckdb_views() where database_name = current_database() "
-            "and not internal order by 1, 2").fetchall():
-        counts[schema] = counts.get(schema, 0) + 1
-        if not comment:
-            zh, en = SCHEMAS.get(schema, (schema, schema))
-            doc = _model_doc(schema, view)
-            con.execute(f"comment on view {schema}.{view} is {_quote(f'{zh} / {en}' + (f': {doc}' if doc else ''))}")
+        con.execute(f"comment on {kind} {schema}.{table} is {_quote(f'{zh} / {en}' + (f': {doc}' if doc else ''))}")
     return counts
