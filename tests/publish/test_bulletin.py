@@ -63,3 +63,25 @@ def test_bulletin_is_deterministic(published: Path, tmp_path: Path) -> None:
         assert (folder / f"bulletin_{lang}.pdf").read_bytes() == (src / f"bulletin_{lang}.pdf").read_bytes()
     listed = {r["path"] for r in json.loads((src / "datapackage.json").read_text(encoding="utf-8"))["resources"]}
     assert {"bulletin_zh.pdf", "bulletin_en.pdf"} <= listed
+
+
+def test_laggards_are_the_three_lowest_of_each_action_ties_in_league_order() -> None:
+    """The laggards table by hand: per action the three lowest scores, a city without a score left out, equal
+    scores in the league's order (city code within a rank), the actions in the plan's order, overall rows ignored."""
+    from transforms.publish.bulletin import _laggards
+    from transforms.publish.labels import action_order
+
+    first, second = sorted((a for a in action_order() if a != "overall"), key=action_order().get)[:2]
+    rows = [  # (scope, city, score): the league's order (scope, rank, city_code)
+        ("overall", "410100", 90.0),
+        (second, "410200", 10.0), (second, "410300", 20.0), (second, "410400", 30.0), (second, "410500", 40.0),
+        (first, "410600", None), (first, "410700", 50.0), (first, "410800", 50.0), (first, "410900", 50.0),
+        (first, "411000", 50.0),
+    ]
+    league = pd.DataFrame([{"scope": s, "scope_name": f"名{s}", "scope_name_en": f"name {s}", "city_code": c,
+                            "city_name": f"市{c}", "city_name_en": f"city {c}", "score": score,
+                            "traffic_light": "red"} for s, c, score in rows])
+    table = _laggards(league, "en")
+    assert [r[0] for r in table["rows"]] == [f"name {first}", f"name {second}"]
+    assert [part.split(" ")[1] for part in table["rows"][0][1].split("; ")] == ["410700", "410800", "410900"]
+    assert [part.split(" ")[1] for part in table["rows"][1][1].split("; ")] == ["410200", "410300", "410400"]

@@ -132,11 +132,11 @@ def _value(code: str, v: object, lang: str) -> str:
     return fmt_num(v, 2)
 
 
-def _contributions(changes: pd.DataFrame, city: str, lang: str, top: int = 3) -> list[str]:
-    """The ``top`` indicator contributions to a city's overall score change, and the rest as one line."""
-    if changes.empty:
+def _contributions(all_rows: pd.DataFrame, lang: str, top: int = 3) -> list[str]:
+    """The ``top`` indicator contributions to a city's overall score change (``all_rows``: the city's rows of
+    score_changes), and the rest as one line."""
+    if all_rows.empty:
         return []
-    all_rows = changes[changes.city_code == city]
     mine = all_rows[all_rows.score_change.abs() > 5e-3]
     mine = mine.reindex(mine.score_change.abs().sort_values(ascending=False).index).head(top)
     out = []
@@ -158,25 +158,33 @@ def _movers(overall: pd.DataFrame, changes: pd.DataFrame, lang: str) -> list[dic
     moved = overall[overall.rank_change.notna() & (overall.rank_change != 0)]
     picks = pd.concat([moved.nlargest(3, "rank_change"), moved.nsmallest(3, "rank_change")]).drop_duplicates(
         "city_code")
+    # each city's rows once (a boolean filter of every row per mover and again per contribution cost more than
+    # the rest of the bulletin); a group keeps the rows' order, so every sum below adds in the same order
+    by_city = dict(iter(changes.groupby("city_code", sort=False))) if not changes.empty else {}
     out = []
     for r in picks.to_dict("records"):
         rc, now = int(r["rank_change"]), int(r["rank"])
-        delta = changes[changes.city_code == r["city_code"]].score_change.sum() if not changes.empty else 0.0
+        mine = by_city.get(r["city_code"], changes.iloc[0:0])
+        delta = mine.score_change.sum() if not changes.empty else 0.0
         title = T["mover"].format(city=_name(r, lang), arrow="▲" if rc > 0 else "▼", n=abs(rc), before=now + rc,
                                   now=now, delta=f"{delta:+.2f}")
-        out.append({"title": title, "lines": _contributions(changes, r["city_code"], lang) or [T["no_change_rows"]]})
+        out.append({"title": title, "lines": _contributions(mine, lang) or [T["no_change_rows"]]})
     return out
 
 
 def _laggards(league: pd.DataFrame, lang: str) -> dict:
+    """The three lowest scores of each action, in the actions' order (18 cities: plain lists, not pandas)."""
     order = action_order()
+    by_scope: dict[str, list[dict]] = {}
+    for r in league[league.scope != "overall"].to_dict("records"):
+        by_scope.setdefault(r["scope"], []).append(r)
     rows = []
-    groups = sorted(league[league.scope != "overall"].groupby("scope"), key=lambda g: order.get(g[0], 99))
-    for _scope, part in groups:
-        low = part[part.score.notna()].nsmallest(3, "score")
-        rows.append([_name(part.iloc[0], lang, "scope_name"), "; ".join(
-            f"{_name(r, lang)} {fmt_num(r['score'])} ({light_text(r.get('traffic_light'), lang)})"
-            for r in low.to_dict("records"))])
+    for scope in sorted(sorted(by_scope), key=lambda sc: order.get(sc, 99)):
+        part = by_scope[scope]
+        # the lowest first, ties in the league's order (a stable sort: what nsmallest(keep='first') returns)
+        low = sorted((r for r in part if not pd.isna(r["score"])), key=lambda r: r["score"])[:3]
+        rows.append([_name(part[0], lang, "scope_name"), "; ".join(
+            f"{_name(r, lang)} {fmt_num(r['score'])} ({light_text(r.get('traffic_light'), lang)})" for r in low)])
     return {"head": TEXT[lang]["laggards_head"], "rows": rows}
 
 
@@ -197,12 +205,14 @@ def _evidence(league: pd.DataFrame, lang: str) -> list[str]:
     return lines
 
 
-def bulletin_data(folder: Path, period: str, lang: str, meta: dict) -> dict:
-    """Every word and number of the bulletin of ``period`` in ``lang``, from the files in ``folder``."""
+def bulletin_data(folder: Path, period: str, lang: str, meta: dict,
+                  frames: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> dict:
+    """Every word and number of the bulletin of ``period`` in ``lang``, from the files in ``folder`` (``frames``:
+    their league and score-change rows, read once for both languages by ``write_bulletins``)."""
     from transforms.publish.bulletin_text import method_lines, summary_lines
 
     T = TEXT[lang]
-    league, changes = _frames(folder, period)
+    league, changes = frames if frames is not None else _frames(folder, period)
     overall = league[league.scope == "overall"].sort_values(["rank", "city_code"], na_position="last")
     checksum = sha256_file(folder / "league_table.csv") if (folder / "league_table.csv").is_file() else "–"
     return {
@@ -221,9 +231,10 @@ def bulletin_data(folder: Path, period: str, lang: str, meta: dict) -> dict:
 def write_bulletins(folder: Path, period: str, meta: dict) -> list[Path]:
     """Write ``bulletin_zh.pdf`` and ``bulletin_en.pdf`` of ``period`` into ``folder``; same data, same bytes."""
     compiler = _compiler()
+    frames = _frames(folder, period)
     out = []
     for lang in LANGS:
-        data = json.dumps(bulletin_data(folder, period, lang, meta), ensure_ascii=False, sort_keys=True,
+        data = json.dumps(bulletin_data(folder, period, lang, meta, frames), ensure_ascii=False, sort_keys=True,
                           allow_nan=False, default=str)
         path = folder / bulletin_name(lang)
         pdf = compiler.compile(format="pdf", sys_inputs={"data": data}, timestamp=FIXED_TIMESTAMP)

@@ -78,9 +78,10 @@ def colour(score: float | None) -> str:
     return "#" + "".join(f"{round(p + (q - p) * u):02x}" for p, q in zip(a, b, strict=True))
 
 
-def henan_svg(scores: dict[str, float | None], labels: dict[str, str], width: float = 520) -> str | None:
-    """An SVG map of the cities coloured by ``scores`` and labelled with ``labels`` (code -> text); None when the
-    map package is not installed."""
+@cache
+def _layout(width: float) -> tuple[float, list[tuple[str, str]], list[tuple[str, float, float]]] | None:
+    """The map drawn once per process: its height, each city's outline as an SVG path (code, d) and each label's
+    position (code, x, y). Decoding the rings is most of the work; only the colours and labels change per map."""
     try:
         features = _features()
     except (VendorMissing, ValueError, KeyError):
@@ -92,15 +93,26 @@ def henan_svg(scores: dict[str, float | None], labels: dict[str, str], width: fl
     ys = [y for _, _, rings in shapes for r in rings for _, y in r]
     x0, y0, s = min(xs), min(ys), width / (max(xs) - min(xs))
     height = (max(ys) - y0) * s
+    paths = [(code, " ".join("M" + " L".join(_points(r, x0, y0, s)) + " Z" for r in rings))
+             for code, _props, rings in shapes]
+    labels = [(code, (props["cp"][0] * k - x0) * s, (-props["cp"][1] - y0) * s)
+              for code, props, _ in shapes if props.get("cp")]
+    return height, paths, labels
+
+
+def henan_svg(scores: dict[str, float | None], labels: dict[str, str], width: float = 520) -> str | None:
+    """An SVG map of the cities coloured by ``scores`` and labelled with ``labels`` (code -> text); None when the
+    map package is not installed."""
+    layout = _layout(width)
+    if layout is None:
+        return None
+    height, paths, positions = layout
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
              f'viewBox="0 0 {width:.0f} {height:.0f}">']
-    for code, _props, rings in shapes:
-        d = " ".join("M" + " L".join(_points(r, x0, y0, s)) + " Z" for r in rings)
+    for code, d in paths:
         parts.append(f'<path d="{d}" fill="{colour(scores.get(code))}" stroke="#ffffff" stroke-width="0.8"/>')
-    for code, props, _ in shapes:
-        cp = props.get("cp")
-        if cp and code in labels:
-            cx, cy = (cp[0] * k - x0) * s, (-cp[1] - y0) * s
+    for code, cx, cy in positions:
+        if code in labels:
             parts.append(f'<text x="{cx:.1f}" y="{cy:.1f}" font-size="9" text-anchor="middle" '
                          f'font-family="WenQuanYi Zen Hei, Noto Sans CJK SC">{escape(labels[code])}</text>')
     parts.append("</svg>")
