@@ -33,6 +33,10 @@ COPY expectations ./expectations
 # Editable install: transforms.core.paths resolves seeds/ and sql/ relative to the source tree in /opt/hnplus.
 RUN pip install -c requirements/constraints.txt -e '.[deploy]' \
     && pip check
+# The score step's compiled kernel (transforms/build/kernel.py), compiled at build time into a cache the airflow
+# user (group 0) may write, so no task compiles it
+ENV NUMBA_CACHE_DIR=/opt/hnplus/.numba-cache
+RUN python -c "from transforms.build.kernel import warm; warm()" && chmod -R g+rwX /opt/hnplus/.numba-cache
 
 COPY seeds ./seeds
 COPY sql ./sql

@@ -26,7 +26,10 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	$(BIN)/pip install -q -c requirements/constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+# The score step's compiled kernel (Numba, cached under transforms/build/__pycache__): compiled here once, so the
+# first nightly run does not spend seconds on it; a no-op while the cache is current.
 install: $(STAMP) site-vendor
+	@$(BIN)/python -c "from transforms.build.kernel import warm; warm()"
 
 # ECharts for the static site, from the npm registry (the page loads nothing from a CDN).
 site-vendor:

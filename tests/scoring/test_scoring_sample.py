@@ -158,13 +158,12 @@ def test_sorted_competition_ranks_equal_the_definition() -> None:
     assert np.array_equal(np.moveaxis(moved, 1, -1), got)
 
 
-def test_monte_carlo_does_not_depend_on_threads_or_blocks(sample_warehouse, monkeypatch):
+def test_monte_carlo_does_not_depend_on_threads_or_rank_blocks(sample_warehouse, monkeypatch):
     con, _ = sample_warehouse
     q = "select * from intermediate.int_rank_uncertainty order by period, scope, city_code"
     _rerun(con, 120, 3)
     reference = con.execute(q).df()
     monkeypatch.setattr(score, "MC_THREADS", 1)
-    monkeypatch.setattr(score, "BLOCK_CELLS", 7)  # blocks that cut periods and cities anywhere
     monkeypatch.setattr(score, "RANK_BLOCK_PERIODS", 3)
     _rerun(con, 120, 3)
     assert reference.equals(con.execute(q).df())

@@ -14,6 +14,7 @@ import os
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
 
 import duckdb
 import numpy as np
@@ -21,12 +22,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from transforms.build.kernel import tree_scores
 from transforms.build.models import run_cache
 from transforms.build.ranks import competition_ranks as _competition_ranks
 from transforms.build.reuse import fingerprints_of, period_runs, split_periods, with_kept
 
 CHUNK = 50  # draws per random-number chunk (fixed: the seed decides the draws at every scale)
-BLOCK_CELLS = 1024  # cells per block: a block's [cells, draws] arrays stay in the core's cache
 RANK_BLOCK_PERIODS = 4  # periods per ranking block
 MC_RANK_BYTES = int(os.environ.get("HNPLUS_MC_RANK_BYTES", str(512 * 2**20)))  # rank store per block
 MC_THREADS = int(os.environ.get("HNPLUS_MC_THREADS", "4"))  # at most this many threads (and no more than cores)
@@ -94,7 +95,7 @@ class _Inputs:
         self._build_tree(con, scored)
         self._fill_arrays(scored, scopes, basis)
         self._read_variants(con, basis)
-        self._blocks: dict[tuple[int, int, int], list] = {}
+        self._rules: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}
 
     def _read_parameters(self, p: dict) -> None:
         self.params = p
@@ -215,53 +216,31 @@ class _Inputs:
         zero = np.where(app, np.where(self.missing.reshape(n_p * n_c, n_i), self.missing_score, obs), np.nan)
         return zero, np.where(app, obs, np.nan)
 
-    def blocks(self, first: int, last: int, combo: int = 0) -> list[tuple[int, int, list[np.ndarray]]]:
-        """Cells [first, last) in cache-sized blocks: (start, stop relative to ``first``, per-part matrices).
-
-        Per part of a special (self-reported | independent), one matrix [2 x cells, 2 x its indicators]: rows =
-        (values | presence), columns = (its indicators under the 'zero' rule | under the 'exclude' rule). Times the
-        draws' weights [2 x its indicators, d] (each rule's weights zero for the draws that use the other rule) it
-        gives the part's weighted sum and weight total for every cell and draw in one small matrix product."""
-        if (first, last, combo) not in self._blocks:
+    def rule_cells(self, first: int, last: int, combo: int) -> tuple[np.ndarray, np.ndarray]:
+        """The cells [first, last) of ``rule_values_for(combo)``, contiguous, kept for the next chunk of draws."""
+        key = (first, last, combo)
+        if key not in self._rules:
             zero, exclude = self.rule_values_for(combo)
-            out = []
-            for start in range(first, last, BLOCK_CELLS):
-                stop = min(last, start + BLOCK_CELLS)
-                matrices = []
-                for cols in self.unit_indicators:
-                    z, e = zero[start:stop, cols], exclude[start:stop, cols]
-                    matrices.append(np.ascontiguousarray(np.vstack([
-                        np.hstack([np.nan_to_num(z, nan=0.0), np.nan_to_num(e, nan=0.0)]),
-                        np.hstack([~np.isnan(z), ~np.isnan(e)]).astype(float),
-                    ])))
-                out.append((start - first, stop - first, matrices))
-            self._blocks[(first, last, combo)] = out
-        return self._blocks[(first, last, combo)]
+            self._rules[key] = (_dense(zero[first:last]), _dense(exclude[first:last]))
+        return self._rules[key]
+
+    @cached_property
+    def tree(self) -> tuple[np.ndarray, ...]:
+        """The aggregation tree as the flat index arrays of ``kernel.tree_scores``."""
+        def ptr(groups: list) -> np.ndarray:
+            return np.cumsum([0] + [len(g) for g in groups]).astype(np.int64)
+
+        def flat(groups: list) -> np.ndarray:
+            return np.array([x for g in groups for x in g], dtype=np.int64)
+
+        return (ptr(self.unit_indicators), flat(self.unit_indicators), ptr(self.special_units),
+                flat([[u for u, _ in s] for s in self.special_units]),
+                np.array([i for s in self.special_units for _, i in s], dtype=np.bool_),
+                ptr(self.action_specials), flat(self.action_specials))
 
 
-def _weighted_mean(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_geo: int,
-                   floor: float) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted mean over ``parts`` of (scores [cells, d], present [cells, d], weights [d]).
-
-    The first ``n_geo`` draws are geometric means, the rest arithmetic (the caller orders the draws so): the
-    logarithm, the dearest step, is taken only where it is used. Returns (means, present), means 0 where absent.
-    """
-    shape = parts[0][0].shape
-    num, den, tmp = np.zeros(shape), np.zeros(shape), np.empty(shape)
-    glog = np.zeros((shape[0], n_geo))
-    for scores, present, weights in parts:
-        wp = np.multiply(present, weights[None, :], out=tmp)
-        den += wp
-        if n_geo:
-            glog += wp[:, :n_geo] * np.log(np.maximum(scores[:, :n_geo], floor))
-        num += np.multiply(wp, scores, out=wp)
-    ok = den > 0
-    out = np.divide(num, den, out=num, where=ok)
-    out[~ok] = 0.0
-    if n_geo:
-        g = np.divide(glog, den[:, :n_geo], out=glog, where=ok[:, :n_geo])
-        out[:, :n_geo] = np.where(ok[:, :n_geo], np.exp(g), 0.0)
-    return out, ok
+def _dense(a: np.ndarray) -> np.ndarray:
+    return np.require(a, dtype=np.float64, requirements=["C", "W"])
 
 
 def _scope_scores_by_scope(inp: _Inputs, w_ind: np.ndarray, w_special: np.ndarray, w_action: np.ndarray,
@@ -272,36 +251,21 @@ def _scope_scores_by_scope(inp: _Inputs, w_ind: np.ndarray, w_special: np.ndarra
     ``alpha`` [d] the weight of a special's independent part, independent_weight by default); ``cells`` = (first,
     last) of the (period, city) cells, all by default.
 
-    Draws are the last axis, so a draw's weights broadcast over the cells; nothing of size [draws, cells,
-    indicators] is ever built, which at 333 cities would take gigabytes. Special scores are arithmetic means.
+    Draws are the last axis; nothing of size [draws, cells, indicators] is ever built, which at 333 cities would
+    take gigabytes. The tree is aggregated by the compiled ``kernel.tree_scores``; special scores are arithmetic
+    means.
     """
-    w_zero = (w_ind * ~exclude[:, None]).T  # [indicators, d]
-    w_excl = (w_ind * exclude[:, None]).T
-    w_rules = [np.vstack([w_zero[cols], w_excl[cols]]) for cols in inp.unit_indicators]
     n_scopes, d = len(inp.actions) + 1, len(w_ind)
     alpha = np.full(d, inp.alpha) if alpha is None else alpha
     first, last = cells if cells is not None else (0, inp.obs.shape[0] * inp.obs.shape[1])
     shape = (n_scopes, last - first, d)
     # ``out``: buffers the caller reuses chunk after chunk (a fresh 60 MB array costs its page faults every time)
     scores, present = out if out is not None else (np.empty(shape), np.empty(shape, dtype=bool))
-    for start, stop, matrices in inp.blocks(first, last, combo):  # cache-sized blocks: 5x faster than all at once
-        n = stop - start
-        actions = []
-        for specials in inp.action_specials:
-            parts = []
-            for k in specials:
-                units = []
-                for u, independent in inp.special_units[k]:
-                    sums = matrices[u] @ w_rules[u]
-                    num, den = sums[:n], sums[n:]
-                    ok = den > 0
-                    units.append((np.divide(num, den, out=num, where=ok), ok, alpha if independent else 1 - alpha))
-                special, ok = _weighted_mean(units, 0, inp.floor) if len(units) > 1 else units[0][:2]
-                parts.append((special, ok, w_special[:, k]))
-            actions.append(_weighted_mean(parts, n_geo, inp.floor))  # every action has a special (_Inputs)
-        overall = _weighted_mean([(a, ok, w_action[:, i]) for i, (a, ok) in enumerate(actions)], n_geo, inp.floor)
-        for i, (a, ok) in enumerate([*actions, overall]):
-            scores[i, start:stop], present[i, start:stop] = a, ok
+    zero, excl = inp.rule_cells(first, last, combo)
+    # each draw's indicator weights under the rule it draws, 0 under the other ([indicators, d], draws contiguous);
+    # every array C-contiguous, writeable float64: the one signature ``kernel.warm`` compiles
+    tree_scores(zero, excl, *inp.tree, _dense((w_ind * ~exclude[:, None]).T), _dense((w_ind * exclude[:, None]).T),
+                _dense(w_special.T), _dense(w_action.T), _dense(alpha), int(n_geo), float(inp.floor), scores, present)
     return scores, present
 
 
@@ -351,7 +315,7 @@ def _rank_quantiles(inp: _Inputs, chunks: list[tuple], draws: int, p0: int,
             buffers.d = d
             buffers.out = (np.empty((S, P * C, d)), np.empty((S, P * C, d), dtype=bool))
             buffers.ranks = np.empty((P, C, S, d), dtype=np.int16)
-        order = np.argsort(~geometric, kind="stable")  # geometric draws first (see _weighted_mean)
+        order = np.argsort(~geometric, kind="stable")  # geometric draws first (kernel.tree_scores)
         scores, ok = _scope_scores_by_scope(inp, w_ind[order], w_sp[order], w_ac[order], int(geometric.sum()),
                                             exclude[order], out=buffers.out, cells=(p0 * C, p1 * C),
                                             alpha=alpha[order], combo=combo)

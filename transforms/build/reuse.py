@@ -54,7 +54,7 @@ class _Inputs(Protocol):
 # must recompute everything, such as a test of the computation itself.
 REUSE = os.environ.get("HNPLUS_SCORE_REUSE", "1") != "0"
 
-_CODE_FILES = ("montecarlo.py", "sensitivity.py", "ranks.py", "reuse.py")
+_CODE_FILES = ("montecarlo.py", "kernel.py", "sensitivity.py", "ranks.py", "reuse.py")
 
 
 def _code_fingerprint() -> bytes:
@@ -64,7 +64,7 @@ def _code_fingerprint() -> bytes:
     for name in _CODE_FILES:
         with open(os.path.join(here, name), "rb") as f:
             h.update(f.read())
-    for lib in ("numpy", "SALib"):
+    for lib in ("numpy", "SALib", "numba"):
         h.update(f"{lib}={importlib.metadata.version(lib)}".encode())
     return h.digest()
 

@@ -79,7 +79,7 @@ def overall_ranks(inp: _Inputs, x: np.ndarray, periods: tuple[int, int] | None =
 
     def rank_chunk(chunk: tuple) -> None:
         positions, w_ind, w_sp, w_ac, geometric, exclude, alpha, combo = chunk
-        order = np.argsort(~geometric, kind="stable")  # geometric draws first (montecarlo._weighted_mean)
+        order = np.argsort(~geometric, kind="stable")  # geometric draws first (kernel.tree_scores)
         scores, ok = _scope_scores_by_scope(inp, w_ind[order], w_sp[order], w_ac[order], int(geometric.sum()),
                                             exclude[order], cells=(p0 * C, p1 * C), alpha=alpha[order],
                                             combo=combo)
