@@ -55,7 +55,8 @@ def test_c_has_its_own_targets_and_says_why_no_baseline() -> None:
                                                                    "peak_rss_le_4gib": False}
     # L keeps its own targets
     assert set(summarise_l(_result("L", 100.0, 100.0))["targets"]) == {
-        "end_to_end_le_120s", "peak_rss_le_4gib", "transform_le_3x_floor"}
+        "end_to_end_le_120s", "peak_rss_le_4gib", "transform_le_3x_floor", "end_to_end_le_45s",
+        "transform_and_score_le_3x_floor"}
 
 
 def test_the_cli_takes_scale_c(monkeypatch, tmp_path: Path) -> None:
