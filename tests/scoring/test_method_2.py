@@ -220,3 +220,19 @@ def test_score_change_decomposes_exactly_into_indicator_contributions(yardstick_
         assert c == pytest.approx(w * (s - p)) and cause == "new_data"
     before, after = (_scope(con, "410100", p, "overall")["score_arithmetic"] for p in ("2019Q1", "2019Q2"))
     assert sum(v[3] for v in got.values()) == pytest.approx(after - before, abs=1e-12)
+
+
+def test_a_dated_weight_change_to_another_weight_is_refused_by_name(tiny):
+    """The rank intervals and the sensitivity analysis weigh an indicator alike in every period: a dated change to a
+    weight other than 0 would make them disagree with the published scores, so the build stops and names it."""
+    from transforms.build.montecarlo import VaryingWeight
+
+    inds = [indicator("lending", "s1", "a1"), indicator("ms_s1", "s1", "a1", kind="status",
+                                                        target_method="status")]
+    rows = [row(c, p, "lending", v) for c in CITIES for p, v in (("2015Q4", 1), ("2016Q4", 3), ("2017Q4", 5))]
+    rows += [row(c, p, "ms_s1", step="推进中") for c in CITIES for p in ("2015Q4", "2016Q4", "2017Q4")]
+    change = [dict(indicator_code="lending", effective_from="2017Q1", field="weight", value="0.5",
+                   reason="halved", source="test")]
+    with pytest.raises(VaryingWeight, match="lending"):
+        tiny(cities=CITIES, indicators=inds, weights=WEIGHTS[:1] + WEIGHTS[2:], rows=rows,
+             seeds={"indicator_changes": change})

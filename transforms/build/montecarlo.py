@@ -81,6 +81,26 @@ def scoring_parameters(con: duckdb.DuckDBPyConnection, options: Mapping[str, str
     return params
 
 
+class VaryingWeight(ValueError):
+    """A dated weight change to a value other than 0: the score step weighs each indicator alike in every period."""
+
+
+def _one_weight_per_indicator(scored: pa.Table) -> None:
+    """Refuse, naming them, indicators whose scored rows carry more than one weight. A dated change to 0 (shown, not
+    scored: seeds/indicator_changes.csv) leaves the scored rows one weight; a change to another value would make
+    the rank intervals and sensitivity indices weigh every period with one of them while the scores use both."""
+    counts = scored.group_by("indicator_code").aggregate([("weight", "count_distinct")])
+    codes, n = counts["indicator_code"].to_pylist(), counts["weight_count_distinct"].to_pylist()
+    varying = sorted(c for c, k in zip(codes, n, strict=True) if k > 1)
+    if varying:
+        raise VaryingWeight(
+            f"indicators {', '.join(varying)} have more than one weight across the scored periods (a dated weight "
+            "change in seeds/indicator_changes.csv to a value other than 0). The uncertainty and sensitivity "
+            "analysis weighs an indicator alike in every period; retire it from a date (weight 0) or change its "
+            "weight in seeds/weights.csv. / 指标权重随期变化(非 0 的分期权重调整)暂不支持:"
+            "请改为自某期起权重为 0,或修改 weights.csv。")
+
+
 class _Inputs:
     """Indicator scores as dense arrays [period, city, indicator] plus the aggregation tree."""
 
@@ -120,6 +140,7 @@ class _Inputs:
         """The aggregation tree as index lists (ascending): a special's indicators, an action's specials; weights.
         Returns each indicator's attributes (special, weight, kind, evidence) from its first scored row."""
         cols = ["indicator_code", "special_code", "weight", "kind", "evidence"]
+        _one_weight_per_indicator(scored)
         first = pc.index_in(pa.array(self.indicators, type=pa.string()), value_set=scored["indicator_code"]).to_numpy()
         meta = scored.select(cols).take(pa.array(first)).to_pandas().set_index("indicator_code")
         w_sp = con.execute(
