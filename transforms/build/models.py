@@ -13,6 +13,7 @@ once, as temporary macros of the build connection (they are not stored in the wa
 from __future__ import annotations
 
 import contextvars
+import gc
 import importlib.util
 import re
 import time
@@ -24,6 +25,7 @@ from types import ModuleType
 import duckdb
 
 from transforms.build.candidate import CANDIDATE_SCHEMA
+from transforms.core.memory import release_freed_memory
 from transforms.core.paths import SQL_DIR
 
 LAYERS = ("staging", "intermediate", "marts")
@@ -167,13 +169,26 @@ def _run_all(con: duckdb.DuckDBPyConnection, sql_dir: Path, layers: tuple[str, .
     create_macros(con, sql_dir)
     for schema in ("staging", "intermediate", CANDIDATE_SCHEMA):
         con.execute(f"create schema if not exists {schema}")
-    for model in discover(sql_dir):
-        if model.layer not in layers:
-            continue
+    models = [m for m in discover(sql_dir) if m.layer in layers]
+    last_python = max((i for i, m in enumerate(models) if m.is_python), default=-1)
+    for i, model in enumerate(models):
         schema = CANDIDATE_SCHEMA if model.layer == "marts" else model.layer
         t0 = time.perf_counter()
         try:
             _materialise(con, model, schema, options)
         except duckdb.Error as exc:
             raise RuntimeError(f"model {model.layer}/{model.path.name} failed: {exc}") from exc
+        if i == last_python:
+            _drop_shared_arrays()
         timings[f"{model.layer}.{model.name}"] = round(time.perf_counter() - t0, 4)
+
+
+def _drop_shared_arrays() -> None:
+    """After the last Python model nothing reads what they shared (the score step's dense inputs, ~1 GiB at county
+    scale, both bases): drop it before the marts run, and give the memory back (only the reuse stats stay)."""
+    cache = _RUN_CACHE.get()
+    if cache is not None:
+        for key in [k for k in cache if k != "score_reuse"]:
+            del cache[key]
+    gc.collect()
+    release_freed_memory()

@@ -26,6 +26,7 @@ from transforms.build.kernel import tree_scores
 from transforms.build.models import run_cache
 from transforms.build.ranks import competition_ranks as _competition_ranks
 from transforms.build.reuse import fingerprints_of, period_runs, split_periods, with_kept
+from transforms.core.memory import release_freed_memory
 
 CHUNK = 50  # draws per random-number chunk (fixed: the seed decides the draws at every scale)
 RANK_BLOCK_PERIODS = 4  # periods per ranking block
@@ -35,16 +36,25 @@ MC_THREADS = int(os.environ.get("HNPLUS_MC_THREADS", "4"))  # at most this many 
 VARIANTS = {"untreated": "score_untreated", "moving_goalposts": "score_moving", "rare_on_target": "score_rare_target"}
 
 
-# the scored indicators of the ranked periods (with their special's and action's weights) and their scopes
-_SCORED = """
-    select s.period, s.city_code, s.indicator_code, s.special_code, s.action_code, s.weight, s.kind, s.evidence,
-           s.observed_score, s.value, s.score_size_adjusted,
-           s.value_status in ('reported', 'carried_forward') as has_value
+# the scored indicators of the ranked periods (those of a special and action with a weight) and their scopes:
+# per row only the keys and the scores; the indicators' attributes once per indicator (_TREE). Every further
+# string column per row cost ~150 MB at county scale (11 M rows), read as Arrow and held while the arrays fill.
+_SCORED_ROWS = """
     from intermediate.int_indicator_scores as s
     inner join intermediate.int_periods as p on s.period = p.period
     inner join staging.stg_weights as w on w.weight_level = 'special' and w.code = s.special_code
     inner join staging.stg_weights as a on a.weight_level = 'action' and a.code = s.action_code
     where s.is_scored and not p.is_baseline
+"""
+_SCORED = """
+    select s.period, s.city_code, s.indicator_code, s.observed_score, s.value, s.score_size_adjusted,
+           s.value_status in ('reported', 'carried_forward') as has_value
+""" + _SCORED_ROWS
+_TREE = """
+    select s.indicator_code, any_value(s.special_code) as special_code, any_value(s.weight) as weight,
+           any_value(s.kind) as kind, any_value(s.evidence) as evidence, count(distinct s.weight) as weights
+""" + _SCORED_ROWS + """
+    group by s.indicator_code
 """
 _SCOPES = """
     select s.period, s.city_code, s.scope, s.has_score
@@ -85,13 +95,11 @@ class VaryingWeight(ValueError):
     """A dated weight change to a value other than 0: the score step weighs each indicator alike in every period."""
 
 
-def _one_weight_per_indicator(scored: pa.Table) -> None:
+def _one_weight_per_indicator(meta: pd.DataFrame) -> None:
     """Refuse, naming them, indicators whose scored rows carry more than one weight. A dated change to 0 (shown, not
     scored: seeds/indicator_changes.csv) leaves the scored rows one weight; a change to another value would make
     the rank intervals and sensitivity indices weigh every period with one of them while the scores use both."""
-    counts = scored.group_by("indicator_code").aggregate([("weight", "count_distinct")])
-    codes, n = counts["indicator_code"].to_pylist(), counts["weight_count_distinct"].to_pylist()
-    varying = sorted(c for c, k in zip(codes, n, strict=True) if k > 1)
+    varying = sorted(meta.index[meta["weights"] > 1])
     if varying:
         raise VaryingWeight(
             f"indicators {', '.join(varying)} have more than one weight across the scored periods (a dated weight "
@@ -112,9 +120,10 @@ class _Inputs:
         self.periods = _sorted_codes(scored["period"], scopes["period"])
         self.cities = _sorted_codes(scored["city_code"], scopes["city_code"])
         self.indicators = _sorted_codes(scored["indicator_code"])
-        self._build_tree(con, scored)
+        self._build_tree(con)
         self._fill_arrays(scored, scopes, basis)
         self._read_variants(con, basis)
+        release_freed_memory()  # the Arrow tables and temporaries of the reads above
         self._rules: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}
 
     def _read_parameters(self, p: dict) -> None:
@@ -136,13 +145,11 @@ class _Inputs:
             pc.fill_null(pc.index_in(rows[c], value_set=pa.array(v, type=pa.string())), -1).to_numpy().astype(np.intp)
             for c, v in (("period", self.periods), ("city_code", self.cities), (column, values)))
 
-    def _build_tree(self, con: duckdb.DuckDBPyConnection, scored: pa.Table) -> pd.DataFrame:
+    def _build_tree(self, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         """The aggregation tree as index lists (ascending): a special's indicators, an action's specials; weights.
-        Returns each indicator's attributes (special, weight, kind, evidence) from its first scored row."""
-        cols = ["indicator_code", "special_code", "weight", "kind", "evidence"]
-        _one_weight_per_indicator(scored)
-        first = pc.index_in(pa.array(self.indicators, type=pa.string()), value_set=scored["indicator_code"]).to_numpy()
-        meta = scored.select(cols).take(pa.array(first)).to_pandas().set_index("indicator_code")
+        Returns each indicator's attributes (special, weight, kind, evidence), one row per indicator (_TREE)."""
+        meta = con.sql(_TREE).df().set_index("indicator_code").reindex(self.indicators)
+        _one_weight_per_indicator(meta)
         w_sp = con.execute(
             "select code, parent_code, weight from staging.stg_weights where weight_level = 'special'"
         ).df()
@@ -426,6 +433,7 @@ def _intervals(inp: _Inputs, chunks: list[tuple], draws: int,
     (med, p05, p95), counts = (np.full((P, C, S), np.nan) for _ in range(3)), np.zeros((P, C, S), dtype=np.int64)
     for p0, p1 in period_blocks(inp, draws, todo):
         counts[p0:p1], med[p0:p1], p05[p0:p1], p95[p0:p1] = _rank_quantiles(inp, chunks, draws, p0, p1)
+        release_freed_memory()  # the block's rank store and buffers
     mask = (counts > 0) & inp.has_score
     return tuple(np.where(mask, x, np.nan).reshape(-1) for x in (med, p05, p95))
 

@@ -36,6 +36,7 @@ from transforms.build.montecarlo import (
     period_blocks,
 )
 from transforms.build.reuse import fingerprints_of, split_periods
+from transforms.core.memory import release_freed_memory
 
 CHOICES = ("weights", "aggregation", "missing_rule", "status_items", "independent_weight", "outlier_treatment",
            "goalposts", "rare_counts")
@@ -172,6 +173,7 @@ def _block_indices(inp: _Inputs, x: np.ndarray, p0: int, p1: int, seed: int) -> 
     del ranks
     # a warehouse with no ranked city (no report loaded yet) has no outputs: no rows, not an error
     idx = indices(y, len(CHOICES), seed) if y.shape[1] else {k: np.empty((len(CHOICES), 0)) for k in KEYS}
+    release_freed_memory()  # the block's ranks and the bootstrap's arrays
     return np.flatnonzero(ranked) + p0 * C, np.stack([idx[k] for k in KEYS]), y.var(axis=0)
 
 
