@@ -175,15 +175,21 @@ def test_nothing_new_is_never_on_track(yardstick_case):
     assert _scope(yardstick_case, "410100", "2019Q2", "overall")["on_track"] != "no_new_data"
 
 
-def test_a_dated_weight_change_applies_from_its_period(tiny):
+def _lending_with_a_weight_change(tiny, weight: str, reason: str):
+    """One special: a lending count (1, 3, 5 over 2015Q4-2017Q4) and a status item; lending's weight changes to
+    ``weight`` from 2017Q1."""
     inds = [indicator("lending", "s1", "a1"), indicator("ms_s1", "s1", "a1", kind="status",
                                                         target_method="status")]
     rows = [row(c, p, "lending", v) for c in CITIES for p, v in (("2015Q4", 1), ("2016Q4", 3), ("2017Q4", 5))]
     rows += [row(c, p, "ms_s1", step="推进中") for c in CITIES for p in ("2015Q4", "2016Q4", "2017Q4")]
-    change = [dict(indicator_code="lending", effective_from="2017Q1", field="weight", value="0",
-                   reason="policy reversed", source="test")]
-    con = tiny(cities=CITIES, indicators=inds, weights=WEIGHTS[:1] + WEIGHTS[2:], rows=rows,
-               seeds={"indicator_changes": change})
+    change = [dict(indicator_code="lending", effective_from="2017Q1", field="weight", value=weight,
+                   reason=reason, source="test")]
+    return tiny(cities=CITIES, indicators=inds, weights=WEIGHTS[:1] + WEIGHTS[2:], rows=rows,
+                seeds={"indicator_changes": change})
+
+
+def test_a_dated_weight_change_applies_from_its_period(tiny):
+    con = _lending_with_a_weight_change(tiny, "0", "policy reversed")
     before, after = _cell(con, "410100", "2016Q4", "lending"), _cell(con, "410100", "2017Q4", "lending")
     assert before["score_basis"] == "goalpost" and before["weight"] == 1 and before["change_reason"] is None
     assert after["score_basis"] == "context" and after["weight"] == 0 and after["change_reason"] == "policy reversed"
@@ -227,12 +233,5 @@ def test_a_dated_weight_change_to_another_weight_is_refused_by_name(tiny):
     weight other than 0 would make them disagree with the published scores, so the build stops and names it."""
     from transforms.build.montecarlo import VaryingWeight
 
-    inds = [indicator("lending", "s1", "a1"), indicator("ms_s1", "s1", "a1", kind="status",
-                                                        target_method="status")]
-    rows = [row(c, p, "lending", v) for c in CITIES for p, v in (("2015Q4", 1), ("2016Q4", 3), ("2017Q4", 5))]
-    rows += [row(c, p, "ms_s1", step="推进中") for c in CITIES for p in ("2015Q4", "2016Q4", "2017Q4")]
-    change = [dict(indicator_code="lending", effective_from="2017Q1", field="weight", value="0.5",
-                   reason="halved", source="test")]
     with pytest.raises(VaryingWeight, match="lending"):
-        tiny(cities=CITIES, indicators=inds, weights=WEIGHTS[:1] + WEIGHTS[2:], rows=rows,
-             seeds={"indicator_changes": change})
+        _lending_with_a_weight_change(tiny, "0.5", "halved")
