@@ -19,20 +19,21 @@ with feed as (
 
 reports_ranked as (
     select
-        city_code,
-        period,
-        value,
-        file_id,
+        report_values.city_code,
+        report_values.period,
+        report_values.value,
+        files.file_id,
         row_number() over (
-            partition by city_code, period
-            order by received_at desc, file_id desc
+            partition by report_values.city_code, report_values.period
+            order by report_values.received_at desc, files.file_id desc
         ) as recency
-    from staging.stg_report_values
+    from staging.stg_report_values as report_values
+    inner join staging.stg_report_files as files on report_values.file_key = files.file_key
     where
-        kind = 'quantity'
-        and indicator_code = 'maker_spaces'
-        and value_status = 'reported'
-        and period like '%Q4'
+        report_values.kind = 'quantity'
+        and report_values.indicator_code = 'maker_spaces'
+        and report_values.value_status = 'reported'
+        and report_values.period like '%Q4'
 ),
 
 reports as (

@@ -64,8 +64,7 @@ reports as (
             'value_status': report_values.value_status,
             'status_step': report_values.status_step,
             'value': report_values.value,
-            'file_id': report_values.file_id,
-            'original_name': report_values.original_name,
+            'file_key': report_values.file_key,
             'sheet': report_values.sheet,
             'source_row': report_values.source_row
         } as latest
@@ -86,14 +85,13 @@ reports as (
                 'value_status': report_values.value_status,
                 'status_step': report_values.status_step,
                 'value': report_values.value,
-                'file_id': report_values.file_id,
-                'original_name': report_values.original_name,
+                'file_key': report_values.file_key,
                 'sheet': report_values.sheet,
                 'source_row': report_values.source_row
             },
             {
                 'received_at': report_values.received_at,
-                'file_id': report_values.file_id,
+                'file_key': report_values.file_key,
                 'source_row': report_values.source_row
             }
         ) as latest
@@ -145,8 +143,7 @@ joined as (
         spine.is_applicable,
         reports.latest.value_status as report_value_status,
         reports.latest.status_step,
-        case when spine.data_source != 'feed' then reports.latest.file_id end as file_id,
-        case when spine.data_source != 'feed' then reports.latest.original_name end as original_name,
+        case when spine.data_source != 'feed' then reports.latest.file_key end as file_key,
         case when spine.data_source != 'feed' then reports.latest.sheet end as sheet,
         case when spine.data_source != 'feed' then reports.latest.source_row end as source_row,
         case when spine.data_source = 'feed' then feed_matched.feed_id end as feed_id,
@@ -238,8 +235,7 @@ last_reported as (
                 'period': previous.period,
                 'value': previous.value,
                 'status_step': previous.status_step,
-                'file_id': previous.file_id,
-                'original_name': previous.original_name,
+                'file_key': previous.file_key,
                 'sheet': previous.sheet,
                 'source_row': previous.source_row,
                 'feed_id': previous.feed_id,
@@ -267,8 +263,7 @@ carried as (
         last_reported.previous.period as carried_from_period,
         last_reported.previous.value as carried_value,
         last_reported.previous.status_step as carried_status_step,
-        last_reported.previous.file_id as carried_file_id,
-        last_reported.previous.original_name as carried_original_name,
+        last_reported.previous.file_key as carried_file_key,
         last_reported.previous.sheet as carried_sheet,
         last_reported.previous.source_row as carried_source_row,
         last_reported.previous.feed_id as carried_feed_id,
@@ -312,8 +307,7 @@ final as (
         case when is_carried then period_index - last_reported_index end as quarters_carried,
         case when data_source = 'feed' then 'feed' else 'report' end as value_source,
         list_evidence,
-        case when is_carried then carried_file_id else file_id end as file_id,
-        case when is_carried then carried_original_name else original_name end as original_name,
+        case when is_carried then carried_file_key else file_key end as file_key,
         case when is_carried then carried_sheet else sheet end as sheet,
         case when is_carried then carried_source_row else source_row end as source_row,
         case when is_carried then carried_feed_id else feed_id end as feed_id,

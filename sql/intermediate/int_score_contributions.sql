@@ -1,18 +1,13 @@
--- Each indicator's contribution to its action's and to the overall score, per (city, period), and its change
--- since the previous period: the exact decomposition of a score change indicator by indicator.
+-- Each indicator's effective weight in its action's and in the overall score, per (city, period), now and in the
+-- previous period, with its score and value then and now: what marts.score_changes decomposes a score change into,
+-- one row per (city, period, indicator) that counted in the period or in the one before (entered, left, or both).
 -- The arithmetic score of a scope is sum(effective_weight * score) over the indicators that entered it, where
 -- effective_weight = (indicator weight / its part's weight total) * (part weight / the special's part weights)
 --                  * (special weight / the action's specials with a score) [* (action weight / the overall's actions)],
--- every total taken over what has a score in that period. contribution = effective_weight * score; score_change =
--- contribution - previous contribution (0 where the indicator did not enter), so the score_change values of a scope
--- sum exactly to the change of score_arithmetic. score_change = score_effect + weight_effect (score_effect =
--- effective_weight *
--- (score - previous_score), weight_effect = previous_score * (effective_weight - previous_effective_weight)).
--- cause: new_data (the value changed with a new report or list), carried_forward (no new value this period), feed
--- (a feed value changed), weight (only the effective weight moved: another part appeared or dropped out, or a dated
--- change), entered / left (the indicator started or stopped counting), unchanged.
--- Read only by marts.score_changes, which stores it: a view here, so its 2.3 M rows at L are written once, not twice.
--- materialized: view
+-- every total taken over what has a score in that period: action_weight_share is it for the action's scope,
+-- overall_weight_share for the overall scope.
+-- One row per indicator with both scopes side by side (1.15 M rows at L); the mart, a candidate view, writes the two
+-- scopes as rows once, at promotion.
 with params as (
     select * from intermediate.int_scoring_parameters
 ),
@@ -133,7 +128,7 @@ effective as (
         case when shares.part_total is not null then indicator_scores.value end as value,
         case when shares.part_total is not null then indicator_scores.value_status end as value_status,
         case when shares.part_total is not null then indicator_scores.value_source end as value_source,
-        case when shares.part_total is not null then indicator_scores.file_id end as file_id,
+        case when shares.part_total is not null then indicator_scores.file_key end as file_key,
         (indicator_scores.weight / shares.part_total) * shares.part_share * shares.special_share
             as action_weight_share,
         shares.overall_action_share
@@ -159,14 +154,13 @@ with_previous as (
         lag(effective.action_weight_share) over by_indicator as previous_action_weight_share,
         lag(effective.overall_action_share) over by_indicator as previous_overall_action_share,
         lag(effective.score) over by_indicator as previous_score,
-        lag(effective.value) over by_indicator as previous_value,
-        lag(effective.file_id) over by_indicator as previous_file_id
+        lag(effective.value) over by_indicator as previous_value
     from effective
     inner join periods on effective.period = periods.period
     window by_indicator as (partition by effective.city_code, effective.indicator_code order by effective.period)
 ),
 
-paired_indicators as (
+final as (
     -- each indicator that counted in the period or in the one before (entered, left, or both)
     select
         city_code,
@@ -184,93 +178,13 @@ paired_indicators as (
         previous_value,
         value_status,
         value_source,
-        file_id,
-        previous_file_id,
+        file_key,
         coalesce(value != previous_value, false) as is_value_changed
     from with_previous
     where
         previous_period is not null
         and lag_period = previous_period
         and (counted or previous_counted)
-),
-
-paired as (
-    -- each pair in its action's scope and in the overall scope
-    select
-        city_code,
-        period,
-        action_code as scope,
-        indicator_code,
-        previous_period,
-        action_weight_share as effective_weight,
-        previous_action_weight_share as previous_effective_weight,
-        score,
-        previous_score,
-        value,
-        previous_value,
-        value_status,
-        value_source,
-        file_id,
-        previous_file_id,
-        is_value_changed
-    from paired_indicators
-    union all
-    select
-        city_code,
-        period,
-        'overall' as scope,
-        indicator_code,
-        previous_period,
-        overall_weight_share as effective_weight,
-        previous_overall_weight_share as previous_effective_weight,
-        score,
-        previous_score,
-        value,
-        previous_value,
-        value_status,
-        value_source,
-        file_id,
-        previous_file_id,
-        is_value_changed
-    from paired_indicators
-),
-
-final as (
-    select
-        paired.city_code,
-        paired.period,
-        paired.scope,
-        paired.indicator_code,
-        paired.previous_period,
-        coalesce(paired.effective_weight, 0) as effective_weight,
-        coalesce(paired.previous_effective_weight, 0) as previous_effective_weight,
-        paired.score,
-        paired.previous_score,
-        coalesce(paired.effective_weight * paired.score, 0) as contribution,
-        coalesce(paired.previous_effective_weight * paired.previous_score, 0) as previous_contribution,
-        coalesce(paired.effective_weight * paired.score, 0)
-        - coalesce(paired.previous_effective_weight * paired.previous_score, 0) as score_change,
-        -- an indicator that entered (left) keeps its score on the other side: its whole change is a weight effect
-        coalesce(paired.effective_weight, 0)
-        * (coalesce(paired.score, paired.previous_score) - coalesce(paired.previous_score, paired.score))
-            as score_effect,
-        coalesce(paired.previous_score, paired.score)
-        * (coalesce(paired.effective_weight, 0) - coalesce(paired.previous_effective_weight, 0)) as weight_effect,
-        paired.value,
-        paired.previous_value,
-        paired.value_status,
-        paired.file_id,
-        case
-            when paired.previous_score is null then 'entered'
-            when paired.score is null then 'left'
-            when not paired.is_value_changed and paired.effective_weight = paired.previous_effective_weight
-                then 'unchanged'
-            when not paired.is_value_changed then 'weight'
-            when paired.value_status = 'carried_forward' then 'carried_forward'
-            when paired.value_source = 'feed' then 'feed'
-            else 'new_data'
-        end as cause
-    from paired
 )
 
 select * from final

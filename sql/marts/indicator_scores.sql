@@ -13,6 +13,10 @@ periods as (
     select * from intermediate.int_periods
 ),
 
+files as (
+    select * from intermediate.int_report_files
+),
+
 final as (
     select
         scores.period,
@@ -65,8 +69,8 @@ final as (
         scores.on_track,
         scores.trend_arrow,
         scores.traffic_light,
-        scores.file_id,
-        scores.original_name,
+        files.file_id,
+        files.original_name,
         scores.sheet,
         scores.source_row,
         scores.feed_id,
@@ -76,6 +80,7 @@ final as (
     from scores
     inner join periods on scores.period = periods.period
     cross join params
+    left join files on scores.file_key = files.file_key
     where not periods.is_baseline
 )
 

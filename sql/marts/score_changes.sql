@@ -1,7 +1,14 @@
 -- Why a score moved: per (period, city, scope, indicator) the indicator's contribution to the scope's arithmetic score
 -- now and in the previous period, and its change, split into the effect of its own score and of its weight, with the
--- cause (new_data, carried_forward, feed, weight, entered, left, unchanged). The changes of a scope sum exactly to
--- the change of its arithmetic score (sql/checks/score_changes__do_not_add_up.sql).
+-- cause. contribution = effective_weight * score (effective weights: intermediate.int_score_contributions);
+-- score_change = contribution - previous contribution (0 where the indicator did not enter), so the changes of a
+-- scope sum exactly to the change of its arithmetic score (sql/checks/score_changes__do_not_add_up.sql);
+-- score_change = score_effect + weight_effect, score_effect = effective_weight * (score - previous_score),
+-- weight_effect = previous_score * (effective_weight - previous_effective_weight); an indicator that entered (left)
+-- keeps its score on the other side, so its whole change is a weight effect.
+-- cause: new_data (the value changed with a new report or list), carried_forward (no new value this period), feed
+-- (a feed value changed), weight (only the effective weight moved: another part appeared or dropped out, or a dated
+-- change), entered / left (the indicator started or stopped counting), unchanged.
 with contributions as (
     select * from intermediate.int_score_contributions
 ),
@@ -10,32 +17,111 @@ params as (
     select * from intermediate.int_scoring_parameters
 ),
 
+files as (
+    select * from intermediate.int_report_files
+),
+
+paired as (
+    -- each indicator in its action's scope and in the overall scope
+    select
+        city_code,
+        period,
+        action_code as scope,
+        indicator_code,
+        previous_period,
+        action_weight_share as effective_weight,
+        previous_action_weight_share as previous_effective_weight,
+        score,
+        previous_score,
+        value,
+        previous_value,
+        value_status,
+        value_source,
+        file_key,
+        is_value_changed
+    from contributions
+    union all
+    select
+        city_code,
+        period,
+        'overall' as scope,
+        indicator_code,
+        previous_period,
+        overall_weight_share as effective_weight,
+        previous_overall_weight_share as previous_effective_weight,
+        score,
+        previous_score,
+        value,
+        previous_value,
+        value_status,
+        value_source,
+        file_key,
+        is_value_changed
+    from contributions
+),
+
+decomposed as (
+    select
+        city_code,
+        period,
+        scope,
+        indicator_code,
+        previous_period,
+        coalesce(effective_weight, 0) as effective_weight,
+        coalesce(previous_effective_weight, 0) as previous_effective_weight,
+        score,
+        previous_score,
+        coalesce(effective_weight * score, 0) as contribution,
+        coalesce(previous_effective_weight * previous_score, 0) as previous_contribution,
+        coalesce(effective_weight * score, 0) - coalesce(previous_effective_weight * previous_score, 0)
+            as score_change,
+        coalesce(effective_weight, 0)
+        * (coalesce(score, previous_score) - coalesce(previous_score, score)) as score_effect,
+        coalesce(previous_score, score)
+        * (coalesce(effective_weight, 0) - coalesce(previous_effective_weight, 0)) as weight_effect,
+        value,
+        previous_value,
+        value_status,
+        file_key,
+        case
+            when previous_score is null then 'entered'
+            when score is null then 'left'
+            when not is_value_changed and effective_weight = previous_effective_weight then 'unchanged'
+            when not is_value_changed then 'weight'
+            when value_status = 'carried_forward' then 'carried_forward'
+            when value_source = 'feed' then 'feed'
+            else 'new_data'
+        end as cause
+    from paired
+),
+
 final as (
     select
-        contributions.period,
-        contributions.city_code,
-        contributions.scope,
-        contributions.indicator_code,
-        contributions.previous_period,
-        round(contributions.effective_weight, 6) as effective_weight,
-        round(contributions.previous_effective_weight, 6) as previous_effective_weight,
-        round(contributions.score, 6) as score,
-        round(contributions.previous_score, 6) as previous_score,
-        round(contributions.contribution, 6) as contribution,
-        round(contributions.previous_contribution, 6) as previous_contribution,
-        round(contributions.score_change, 6) as score_change,
-        round(contributions.score_effect, 6) as score_effect,
-        round(contributions.weight_effect, 6) as weight_effect,
-        contributions.value,
-        contributions.previous_value,
-        contributions.value_status,
-        contributions.file_id,
-        contributions.cause,
+        decomposed.period,
+        decomposed.city_code,
+        decomposed.scope,
+        decomposed.indicator_code,
+        decomposed.previous_period,
+        round(decomposed.effective_weight, 6) as effective_weight,
+        round(decomposed.previous_effective_weight, 6) as previous_effective_weight,
+        round(decomposed.score, 6) as score,
+        round(decomposed.previous_score, 6) as previous_score,
+        round(decomposed.contribution, 6) as contribution,
+        round(decomposed.previous_contribution, 6) as previous_contribution,
+        round(decomposed.score_change, 6) as score_change,
+        round(decomposed.score_effect, 6) as score_effect,
+        round(decomposed.weight_effect, 6) as weight_effect,
+        decomposed.value,
+        decomposed.previous_value,
+        decomposed.value_status,
+        files.file_id,
+        decomposed.cause,
         params.method_version
-    from contributions
+    from decomposed
     cross join params
+    left join files on decomposed.file_key = files.file_key
 )
 
--- Not sorted here (1.3-2.3 M rows: the sort was ~40 % of the model): every export orders its rows itself
--- (transforms/publish/dataset.py ORDER_BY: period, city_code, scope, indicator_code).
+-- Not sorted here (2.3 M rows at L): every export orders its rows itself (transforms/publish/dataset.py ORDER_BY:
+-- period, city_code, scope, indicator_code).
 select * from final

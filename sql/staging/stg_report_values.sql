@@ -1,7 +1,7 @@
--- Staged report rows of the files currently in force (accepted, not superseded), one row per item sent.
+-- Staged report rows of the files currently in force (accepted, not superseded), one row per item sent. The file is
+-- named by file_key (staging.stg_report_files: file_id and original_name).
 with files as (
-    select * from raw.report_files
-    where status = 'accepted'
+    select * from staging.stg_report_files
 ),
 
 report_rows as (
@@ -10,8 +10,7 @@ report_rows as (
 
 final as (
     select
-        report_rows.file_id,
-        files.original_name,
+        files.file_key,
         report_rows.sheet,
         report_rows.row_number as source_row,
         report_rows.city_code,

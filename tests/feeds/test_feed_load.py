@@ -123,7 +123,7 @@ def test_reconciliation_flags_differences(loaded: tuple[duckdb.DuckDBPyConnectio
                     [fid, city, period, value])
     con.execute("create schema staging")
     con.execute("create schema intermediate")
-    for name in ("stg_feed_values", "stg_report_values"):
+    for name in ("stg_feed_values", "stg_report_files", "stg_report_values"):
         con.execute(f"create table staging.{name} as " + (SQL_DIR / "staging" / f"{name}.sql").read_text())
     sql = (SQL_DIR / "intermediate" / "int_feed_report_reconciliation.sql").read_text()
     con.execute("create table intermediate.int_feed_report_reconciliation as " + sql)

@@ -25,7 +25,9 @@ SCORE_TABLES = ("intermediate.int_rank_uncertainty", "intermediate.int_rank_sens
 
 def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     marts = [f"marts_candidate.{t}" for (t,) in con.execute(
-        "select table_name from duckdb_tables() where schema_name = 'marts_candidate' order by 1").fetchall()]
+        "select table_name from information_schema.tables where table_schema = 'marts_candidate' order by 1"
+    ).fetchall()]  # the candidate marts are views: information_schema lists them, duckdb_tables() would not
+    assert len(marts) >= 9, marts
     return [*marts, *SCORE_TABLES]
 
 

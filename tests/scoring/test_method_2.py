@@ -215,10 +215,16 @@ def test_score_change_decomposes_exactly_into_indicator_contributions(yardstick_
     parks alone, s2 = (platforms * 1 + ms * 0.5) / 1.5, a1 = overall = (s1 + s2) / 2, so the effective weights are
     parks 1/2, platforms 1/3, ms_s2 1/6, and the contributions' changes add up to the score change."""
     con = yardstick_case
-    rows = con.execute("select indicator_code, effective_weight, score, previous_score, score_change, cause "
-                       "from intermediate.int_score_contributions where city_code = '410100' and period = '2019Q2' "
-                       "and scope = 'overall' order by indicator_code").fetchall()
-    got = {code: (w, s, p, c, cause) for code, w, s, p, c, cause in rows}
+    # the exact effective weights (intermediate), the cause as published (the mart shows each scope as a row)
+    rows = con.execute("select c.indicator_code, c.overall_weight_share, c.score, c.previous_score, "
+                       "c.overall_weight_share * c.score - c.previous_overall_weight_share * c.previous_score, "
+                       "m.cause, m.score_change "
+                       "from intermediate.int_score_contributions as c "
+                       "inner join marts_candidate.score_changes as m using (city_code, period, indicator_code) "
+                       "where c.city_code = '410100' and c.period = '2019Q2' and m.scope = 'overall' "
+                       "order by c.indicator_code").fetchall()
+    got = {code: (w, s, p, c, cause) for code, w, s, p, c, cause, _ in rows}
+    assert all(published == pytest.approx(c, abs=1e-6) for _, _, _, _, c, _, published in rows)
     assert got["parks"][0] == pytest.approx(1 / 2) and got["platforms"][0] == pytest.approx(1 / 3)
     assert got["ms_s2"][0] == pytest.approx(1 / 6) and got["ms_s2"][3] == 0 and got["ms_s2"][4] == "unchanged"
     for code in ("parks", "platforms"):

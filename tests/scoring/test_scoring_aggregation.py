@@ -118,7 +118,7 @@ def test_carry_forward_within_window(tiny):
     con = tiny(cities=CITIES4, indicators=MS, weights=TREE, rows=_status_rows(plan))
     v = con.execute(
         "select value_status, carried_from_period, quarters_carried, score, source_row, file_id "
-        "from intermediate.int_indicator_scores "
+        "from marts_candidate.indicator_scores "
         "where city_code = '410400' and period = '2017Q4' and indicator_code = 'ms_s2'").fetchone()
     assert v[:4] == ("carried_forward", "2016Q4", 4, pytest.approx(33.333333))
     assert v[5] == "4104002016Q4"  # provenance points at the row the value came from

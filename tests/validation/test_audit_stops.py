@@ -18,8 +18,9 @@ from transforms.core.paths import DataPaths
 def run_until_publish(paths: DataPaths, run_id: str, candidate_fault: str | None = None) -> None:
     """The DAG's order: validate inputs, build, audit, publish (publish only runs after a clean audit).
 
-    A ``candidate_fault`` is written into the candidate marts instead of rebuilding them: the good data dir still
-    holds the audited candidate of its run, so the audit meets exactly one fault.
+    A ``candidate_fault`` is written into what the candidate marts show instead of rebuilding them (a candidate mart
+    is a view over the intermediate tables, so the fault goes into ``int_scope_scores``, which the candidate league
+    table reads): the good data dir still holds the audited build of its run, so the audit meets exactly one fault.
     """
     if candidate_fault:
         sql(paths, candidate_fault)
@@ -94,19 +95,19 @@ def test_city_missing_with_nothing_to_carry_forward_is_contained(data: DataPaths
 
 def test_score_above_100(data: DataPaths) -> None:
     assert_stopped(data, "r-100", ("league_table", "score"), "score outside 0-100",
-                   "update marts_candidate.league_table set score = 120 "
+                   "update intermediate.int_scope_scores set score = 120 "
                    "where city_code = '410100' and period = '2018Q4' and scope = 'overall'")
 
 
 def test_inconsistent_rank(data: DataPaths) -> None:
     assert_stopped(data, "r-rank", ("league_table", "check__rank_inconsistent"), "competition ranking",
-                   "update marts_candidate.league_table set rank = case when rank = 1 then 2 else 1 end "
+                   "update intermediate.int_scope_scores set rank = case when rank = 1 then 2 else 1 end "
                    "where period = '2018Q4' and scope = 'finance' and rank <= 2")
 
 
 def test_a_17_city_period(data: DataPaths) -> None:
     assert_stopped(data, "r-17", ("league_table", "check__not_all_cities"), "exactly one row for each",
-                   "delete from marts_candidate.league_table where city_code = '419001' and period = '2018Q2'")
+                   "delete from intermediate.int_scope_scores where city_code = '419001' and period = '2018Q2'")
 
 
 def test_big_jump_against_the_published_run(data: DataPaths) -> None:

@@ -27,7 +27,8 @@ def audit_passed(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
 
 
 def promote_candidate(con: duckdb.DuckDBPyConnection, require_audit_of: str | None = None) -> list[str]:
-    """Swap the audited candidate marts into schema ``marts`` in one transaction.
+    """Write the audited candidate marts (views over the intermediate tables) as the tables of schema ``marts``, in
+    one transaction: readers of the working database see the old marts or the new ones.
 
     With ``require_audit_of=run_id`` it refuses (``CandidateNotAudited``) unless that run's audit passed, so a
     publish task started by mistake after a failed audit cannot promote the candidate.

@@ -4,10 +4,12 @@ A model is ``sql/<layer>/<name>.sql`` (one ``select``) or ``sql/<layer>/<name>.p
 ``DEPENDS_ON``, the ``schema.table`` names it reads, and ``model(con, options)`` returning a relation or a
 DataFrame, for work SQL does clumsily, such as the rank Monte Carlo). Either is materialised as the table
 ``<layer>.<name>``, except an SQL model whose file says ``-- materialized: view`` (a model read by one other model
-only: it is computed once, inside its reader, instead of being written to disk and read back); marts are always
-tables, and go to the candidate schema first so they can be audited before they replace the
-published ones (write-audit-publish). ``sql/macros/*.sql`` hold the formulas every model shares, each written
-once, as temporary macros of the build connection (they are not stored in the warehouse file).
+only: it is computed once, inside its reader, instead of being written to disk and read back). Marts go to the
+candidate schema first so they can be audited before they replace the published ones (write-audit-publish); there
+they are views over the intermediate tables, and promotion writes each as the published table: a mart is written
+once, by promotion, instead of once as a candidate table and again as its copy. ``sql/macros/*.sql`` hold the
+formulas every model shares, each written once, as temporary macros of the build connection (they are not stored in
+the warehouse file; no mart may use one, since promotion reads the views on another connection).
 """
 
 from __future__ import annotations
@@ -59,9 +61,12 @@ class Model:
 
     @property
     def materialized(self) -> str:
-        """``table`` unless an intermediate SQL model asks for ``view`` in its header (marts are published tables)."""
-        if self.is_python or self.layer == "marts":
+        """``table`` unless an intermediate SQL model asks for ``view`` in its header; a mart is a view of the
+        candidate schema (``candidate.promote_candidate`` writes it as the published table)."""
+        if self.is_python:
             return "table"
+        if self.layer == "marts":
+            return "view"
         found = _MATERIALIZED.search(self.sql)
         return found.group(1) if found else "table"
 
