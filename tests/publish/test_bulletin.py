@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from transforms.publish.bulletin import write_bulletins
+from transforms.publish.bulletin_text import TEXT
 
 pytestmark = pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils: `make pdf-tools`")
 
@@ -42,6 +43,9 @@ def test_bulletin_holds_every_city_and_the_period(period: str, published: Path, 
         text = _run("pdftotext", "-layout", str(pdf), "-")
         assert len(names) == 18 and all(n in text for n in names), lang
         assert period in text and "run-a" in text
+        # the league table's header is one line: no header breaks a word or a character onto a second line
+        head = TEXT[lang]["league_head"]
+        assert any(all(h in line for h in head) for line in text.splitlines()), (lang, head)
         _run("pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / lang))
         png = next(tmp_path.glob(f"{lang}-*1.png"))
         assert png.stat().st_size > 20_000  # a rendered page with tables, not a blank

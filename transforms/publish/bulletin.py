@@ -100,7 +100,7 @@ def _league(overall: pd.DataFrame, lang: str) -> dict:
             "–" if pd.isna(r["rank"]) else str(int(r["rank"])), change, _name(r, lang), fmt_num(r["score"]), interval,
             light_text(r.get("traffic_light"), lang) or "–", status, fmt_num(r.get("coverage"), pct=True),
             fmt_num(r.get("independent_share"), pct=True)]})
-    return {"head": T["league_head"], "rows": rows, "widths": [0.6, 0.7, 1.3, 0.8, 0.9, 1.1, 1.6, 0.8, 0.9],
+    return {"head": T["league_head"], "rows": rows, "widths": T["league_widths"],
             "left": [2, 5, 6], "light_col": 5, "note": T["league_note"]}
 
 

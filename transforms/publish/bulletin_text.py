@@ -24,6 +24,8 @@ TEXT: dict[str, dict] = {
                      "movers": "四、名次变化较大的城市及原因", "laggards": "五、各行动得分末三位",
                      "evidence": "六、独立证据", "method": "七、方法与数据来源"},
         "league_head": ["名次", "变化", "城市", "得分", "名次区间", "信号灯", "进度状态", "覆盖率", "独立证据占比"],
+        # column widths (fr): the last header, six characters, keeps one line; the statuses are four characters
+        "league_widths": [0.6, 0.6, 1.2, 0.8, 0.9, 1.1, 1.3, 0.8, 1.2],
         "league_note": "名次变化与上一报告期相比(▲ 上升、▼ 下降、“新”为首次排名);名次区间为模拟排名的 5%–95% 区间;"
                        "信号灯跟随进度状态:● 绿灯 已达标或按期推进,◐ 黄灯 有所改善,◔ 橙灯 停滞或本期无新数据,"
                        "○ 红灯 倒退,– 灰 无得分;覆盖率为本期实际报送的权重占比。",
@@ -65,6 +67,7 @@ TEXT: dict[str, dict] = {
                      "evidence": "6. Independent evidence", "method": "7. Method and sources"},
         "league_head": ["Rank", "Change", "City", "Score", "Interval", "Light", "Progress", "Coverage",
                         "Independent"],
+        "league_widths": [0.6, 0.7, 1.3, 0.8, 0.9, 1.1, 1.6, 0.8, 0.9],  # "moderately improving" on one line
         "league_note": "Change against the previous period (▲ up, ▼ down, new = first ranked); interval = 5th–95th "
                        "percentile rank over the Monte Carlo draws; the light follows the progress status: ● green "
                        "achieved or on track, ◐ yellow moderately improving, ◔ orange stagnating or no new data, "
