@@ -50,6 +50,12 @@ _SCORED = """
     select s.period, s.city_code, s.indicator_code, s.observed_score, s.value, s.score_size_adjusted,
            s.value_status in ('reported', 'carried_forward') as has_value
 """ + _SCORED_ROWS
+_SCORED_CELLS = """
+    select distinct s.period, s.city_code
+""" + _SCORED_ROWS
+# rows per Arrow batch when the score rows are streamed into the arrays: the whole result as one Arrow table was a
+# transient of ~1.2 GB at county scale (11 M rows), held while the arrays filled, beside the other basis's arrays
+_BATCH_ROWS = 1 << 20
 _TREE = """
     select s.indicator_code, any_value(s.special_code) as special_code, any_value(s.weight) as weight,
            any_value(s.kind) as kind, any_value(s.evidence) as evidence, count(distinct s.weight) as weights
@@ -115,13 +121,14 @@ class _Inputs:
     def __init__(self, con: duckdb.DuckDBPyConnection, options: Mapping[str, str] | None = None,
                  basis: str = "raw") -> None:
         self._read_parameters(scoring_parameters(con, options))
-        scored = con.sql(_SCORED).to_arrow_table()
         scopes = con.sql(_SCOPES).to_arrow_table()
-        self.periods = _sorted_codes(scored["period"], scopes["period"])
-        self.cities = _sorted_codes(scored["city_code"], scopes["city_code"])
-        self.indicators = _sorted_codes(scored["indicator_code"])
+        cells = con.sql(_SCORED_CELLS).to_arrow_table()  # one row per (period, city): the codes, not the rows
+        self.periods = _sorted_codes(cells["period"], scopes["period"])
+        self.cities = _sorted_codes(cells["city_code"], scopes["city_code"])
+        self.indicators = _sorted_codes(con.sql("select s.indicator_code" + _SCORED_ROWS).distinct()
+                                        .to_arrow_table()["indicator_code"])
         self._build_tree(con)
-        self._fill_arrays(scored, scopes, basis)
+        self._fill_arrays(con, scopes, basis)
         self._read_variants(con, basis)
         release_freed_memory()  # the Arrow tables and temporaries of the reads above
         self._rules: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}
@@ -186,15 +193,16 @@ class _Inputs:
         self.w_action = np.array([float(w_ac.loc[a, "weight"]) for a in self.actions])
         return meta
 
-    def _fill_arrays(self, scored: pa.Table, scopes: pa.Table, basis: str) -> None:
+    def _fill_arrays(self, con: duckdb.DuckDBPyConnection, scopes: pa.Table, basis: str) -> None:
         """Dense [period, city, indicator] scores and flags, [period, city, scope] has_score, and the indicator
         scores [cells, indicators] under each missing-data rule: 'zero' scores a missing value as missing_score,
-        'exclude' leaves it out (NaN = does not enter the mean)."""
+        'exclude' leaves it out (NaN = does not enter the mean). The score rows are read in batches (each cell is
+        one row, so the order of the batches does not matter)."""
         n_p, n_c, n_i = len(self.periods), len(self.cities), len(self.indicators)
         self.obs = np.full((n_p, n_c, n_i), np.nan)
         self.applicable = np.zeros((n_p, n_c, n_i), dtype=bool)
         self.missing = np.zeros((n_p, n_c, n_i), dtype=bool)
-        if scored.num_rows:
+        for scored in con.sql(_SCORED).to_arrow_reader(_BATCH_ROWS):
             at = self._at(scored)
             # raw or size-adjusted observed scores (the size-adjusted view scores only reported values)
             observed = scored["observed_score"] if basis == "raw" else pc.if_else(
@@ -217,17 +225,18 @@ class _Inputs:
         score holds. The size-adjusted view takes its own rows where it has them, else the raw ones."""
         self.variants = {name: np.full(self.obs.shape, np.nan) for name in VARIANTS}
         try:
-            rows = con.sql("select * from intermediate.int_indicator_score_variants where basis = 'raw' or "
-                           "(basis = 'size_adjusted' and $1) order by basis",
-                           params=[basis == "size_adjusted"]).to_arrow_table()
+            reader = con.sql("select * from intermediate.int_indicator_score_variants where basis = 'raw' or "
+                             "(basis = 'size_adjusted' and $1) order by basis",
+                             params=[basis == "size_adjusted"]).to_arrow_reader(_BATCH_ROWS)
         except duckdb.CatalogException:  # a build without the model: no variants
             return
-        at = self._at(rows)
-        inside = (at[0] >= 0) & (at[1] >= 0) & (at[2] >= 0)
-        for name, column in VARIANTS.items():  # size-adjusted rows after the raw ones: they win where they exist
-            vals = pc.cast(rows[column], pa.float64()).to_numpy(zero_copy_only=False)
-            keep = inside & ~np.isnan(vals)
-            self.variants[name][tuple(x[keep] for x in at)] = vals[keep]
+        for rows in reader:  # in order: the size-adjusted rows after the raw ones win where they exist
+            at = self._at(rows)
+            inside = (at[0] >= 0) & (at[1] >= 0) & (at[2] >= 0)
+            for name, column in VARIANTS.items():
+                vals = pc.cast(rows[column], pa.float64()).to_numpy(zero_copy_only=False)
+                keep = inside & ~np.isnan(vals)
+                self.variants[name][tuple(x[keep] for x in at)] = vals[keep]
 
     def rule_values_for(self, combo: int) -> tuple[np.ndarray, np.ndarray]:
         """The indicator scores [cells, indicators] under each missing-data rule for a combination of the scoring
