@@ -38,7 +38,8 @@ VARIANTS = {"untreated": "score_untreated", "moving_goalposts": "score_moving", 
 
 # the scored indicators of the ranked periods (those of a special and action with a weight) and their scopes:
 # per row only the keys and the scores; the indicators' attributes once per indicator (_TREE). Every further
-# string column per row cost ~150 MB at county scale (11 M rows), read as Arrow and held while the arrays fill.
+# string column per row cost ~150 MB at county scale (11 M rows) when the rows were read as one Arrow table; they
+# are now streamed in batches (_BATCH_ROWS), and the narrow rows still make each batch cheaper.
 _SCORED_ROWS = """
     from intermediate.int_indicator_scores as s
     inner join intermediate.int_periods as p on s.period = p.period
