@@ -22,42 +22,31 @@ files as (
 ),
 
 paired as (
-    -- each indicator in its action's scope and in the overall scope
+    -- each indicator in its action's scope and in the overall scope: one row per scope
     select
-        city_code,
-        period,
-        action_code as scope,
-        indicator_code,
-        previous_period,
-        action_weight_share as effective_weight,
-        previous_action_weight_share as previous_effective_weight,
-        score,
-        previous_score,
-        value,
-        previous_value,
-        value_status,
-        value_source,
-        file_key,
-        is_value_changed
+        contributions.city_code,
+        contributions.period,
+        case when scopes.is_overall then 'overall' else contributions.action_code end as scope,
+        contributions.indicator_code,
+        contributions.previous_period,
+        case
+            when scopes.is_overall then contributions.overall_weight_share
+            else contributions.action_weight_share
+        end as effective_weight,
+        case
+            when scopes.is_overall then contributions.previous_overall_weight_share
+            else contributions.previous_action_weight_share
+        end as previous_effective_weight,
+        contributions.score,
+        contributions.previous_score,
+        contributions.value,
+        contributions.previous_value,
+        contributions.value_status,
+        contributions.value_source,
+        contributions.file_key,
+        contributions.is_value_changed
     from contributions
-    union all
-    select
-        city_code,
-        period,
-        'overall' as scope,
-        indicator_code,
-        previous_period,
-        overall_weight_share as effective_weight,
-        previous_overall_weight_share as previous_effective_weight,
-        score,
-        previous_score,
-        value,
-        previous_value,
-        value_status,
-        value_source,
-        file_key,
-        is_value_changed
-    from contributions
+    cross join (values (false), (true)) as scopes (is_overall)
 ),
 
 decomposed as (
