@@ -126,9 +126,9 @@ class _Inputs:
         cells = con.sql(_SCORED_CELLS).to_arrow_table()  # one row per (period, city): the codes, not the rows
         self.periods = _sorted_codes(cells["period"], scopes["period"])
         self.cities = _sorted_codes(cells["city_code"], scopes["city_code"])
-        self.indicators = _sorted_codes(con.sql("select s.indicator_code" + _SCORED_ROWS).distinct()
-                                        .to_arrow_table()["indicator_code"])
-        self._build_tree(con)
+        tree = con.sql(_TREE).df()  # one row per scored indicator
+        self.indicators = sorted(set(tree["indicator_code"]) - {None})
+        self._build_tree(con, tree)
         self._fill_arrays(con, scopes, basis)
         self._read_variants(con, basis)
         release_freed_memory()  # the Arrow tables and temporaries of the reads above
@@ -153,10 +153,11 @@ class _Inputs:
             pc.fill_null(pc.index_in(rows[c], value_set=pa.array(v, type=pa.string())), -1).to_numpy().astype(np.intp)
             for c, v in (("period", self.periods), ("city_code", self.cities), (column, values)))
 
-    def _build_tree(self, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    def _build_tree(self, con: duckdb.DuckDBPyConnection, tree: pd.DataFrame) -> pd.DataFrame:
         """The aggregation tree as index lists (ascending): a special's indicators, an action's specials; weights.
-        Returns each indicator's attributes (special, weight, kind, evidence), one row per indicator (_TREE)."""
-        meta = con.sql(_TREE).df().set_index("indicator_code").reindex(self.indicators)
+        ``tree`` holds each indicator's attributes (special, weight, kind, evidence), one row per indicator (_TREE);
+        returned indexed by indicator."""
+        meta = tree.set_index("indicator_code").reindex(self.indicators)
         _one_weight_per_indicator(meta)
         w_sp = con.execute(
             "select code, parent_code, weight from staging.stg_weights where weight_level = 'special'"
