@@ -72,8 +72,10 @@ shape as (
         count(value) as n_values,
         min(value) as value_min,
         max(value) as value_max,
-        skewness(value) as skew,
-        kurtosis(value) as kurt
+        -- ordered: a float moment's last bits depend on the order it adds up in, and an incremental build
+        -- leaves the rows of int_indicator_values in another order than a full one
+        skewness(value order by value) as skew,
+        kurtosis(value order by value) as kurt
     from pool
     group by indicator_code, basis
 ),
@@ -109,12 +111,14 @@ attempts as (
                 when shape.skew < 0 then greatest(ranked.value, bounds.value)
                 else least(ranked.value, bounds.value)
             end
+            order by ranked.value
         ) as skew,
         kurtosis(
             case
                 when shape.skew < 0 then greatest(ranked.value, bounds.value)
                 else least(ranked.value, bounds.value)
             end
+            order by ranked.value
         ) as kurt
     from ranked
     cross join tail_points as points
@@ -147,12 +151,14 @@ logged as (
                 when shape.skew < 0 then -ln(shape.value_max - pool.value + 1)
                 else ln(pool.value - shape.value_min + 1)
             end
+            order by pool.value
         ) as skew,
         kurtosis(
             case
                 when shape.skew < 0 then -ln(shape.value_max - pool.value + 1)
                 else ln(pool.value - shape.value_min + 1)
             end
+            order by pool.value
         ) as kurt
     from pool
     inner join shape on pool.indicator_code = shape.indicator_code and pool.basis = shape.basis

@@ -1,3 +1,4 @@
+-- incremental: period
 -- Scope scores per (city, period, scope): action (行动) scores from special scores and the overall score from the
 -- action scores, by weighted arithmetic mean (default) or weighted geometric mean (parameter aggregation; scores
 -- floored at geometric_floor). Both are published; score is the one the parameter selects. The same aggregation

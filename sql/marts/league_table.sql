@@ -1,3 +1,4 @@
+-- incremental: period
 -- The league table: one row per (period, city, scope), scope = 'overall' or an action code, ranked per (period, scope)
 -- by competition ranking (1, 2, 2, 4). score and rank are null where coverage is below the threshold (has_score,
 -- no_score_reason say why; coverage counts values observed in the period, carried_forward_share those carried

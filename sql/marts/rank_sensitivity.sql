@@ -1,3 +1,4 @@
+-- incremental: period
 -- Which method choice drives a city's rank uncertainty: per (period, city, rank basis, choice) the first-order and
 -- total Sobol indices (S_i, S_Ti, with 95 % bootstrap half-widths) of the overall rank, over the same choices as the
 -- rank Monte Carlo (docs/methodology.md, audit and sensitivity). Null indices: the rank never moves.

@@ -1,3 +1,4 @@
+-- incremental: period
 -- Rank uncertainty per (period, city, scope): median rank and 5-95 % interval over the Monte Carlo draws, for the
 -- raw and the size-adjusted rank.
 with uncertainty as (

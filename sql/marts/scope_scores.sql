@@ -1,3 +1,4 @@
+-- incremental: period
 -- Scope scores per (period, city, scope), scope = 'overall' or an action (行动), with both aggregation methods,
 -- observed and carried-forward coverage, progress to the milestone, status, the self-reported and independent
 -- scores; the league table is the ranked view of this.

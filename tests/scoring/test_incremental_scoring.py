@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scoring_helpers import build_sample_warehouse
 
-from transforms.build import build_models, reuse
+from transforms.build import build_models, promote_candidate, reuse
 from transforms.build import montecarlo as mc
 
 # few draws and base samples: the rule under test does not depend on their number, the test's time does
@@ -60,10 +60,12 @@ def _build(con: duckdb.DuckDBPyConnection, on: bool) -> dict:
     return stats
 
 
-def _change(con: duckdb.DuckDBPyConnection, rng: np.random.Generator) -> str:
-    """One random resubmission: a quantity corrected, a quantity withdrawn, or a status item moved a step.
+def _change(con: duckdb.DuckDBPyConnection, rng: np.random.Generator, late: bool = False) -> str:
+    """One random resubmission: a quantity corrected, a quantity withdrawn, or a status item moved a step, in any
+    period or (``late``) in one after 2018Q4, the periods an incremental SQL build can recompute alone.
     Returns the period it touched."""
-    periods = [p for (p,) in con.execute("select distinct period from raw.report_rows order by 1").fetchall()]
+    periods = [p for (p,) in con.execute("select distinct period from raw.report_rows where period > ? order by 1",
+                                         ["2018Q4" if late else ""]).fetchall()]
     period = periods[int(rng.integers(len(periods)))]
     kind = ("correct", "withdraw", "status")[int(rng.integers(3))]
     if kind == "status":
@@ -90,6 +92,32 @@ def _change(con: duckdb.DuckDBPyConnection, rng: np.random.Generator) -> str:
     return period
 
 
+def _gap(con: duckdb.DuckDBPyConnection, rng: np.random.Generator) -> tuple:
+    """Withdraw one late cell's values in two consecutive periods (they are then carried forward from the period
+    before): returns the cell (file_id, sheet, row_number, value) of that period before, the one ``_correct`` moves
+    on a later night, so that a change of one period reaches the two after it."""
+    cells = con.execute(
+        "with q as (select period, city_code, indicator_code, file_id, sheet, row_number, value from raw.report_rows "
+        "where period > '2018Q4' and kind = 'quantity' and value is not null) "
+        "select a.file_id, a.sheet, a.row_number, a.value, b.file_id, b.sheet, b.row_number, c.file_id, c.sheet, "
+        "c.row_number from q as a join q as b on a.city_code = b.city_code and a.indicator_code = b.indicator_code "
+        "and b.period = (select min(period) from q where period > a.period) join q as c on a.city_code = c.city_code "
+        "and a.indicator_code = c.indicator_code and c.period = (select min(period) from q where period > b.period) "
+        "order by a.period, a.city_code, a.indicator_code").fetchall()
+    cell = cells[int(rng.integers(len(cells)))]
+    for f, sh, n in (cell[4:7], cell[7:10]):
+        con.execute("update raw.report_rows set value = null, value_text = '', value_status = 'blank' "
+                    "where file_id = ? and sheet = ? and row_number = ?", [f, sh, n])
+    return cell[:4]
+
+
+def _correct(con: duckdb.DuckDBPyConnection, cell: tuple) -> None:
+    f, sh, n, v = cell
+    new = float(v) * 1.37 + 1.0
+    con.execute("update raw.report_rows set value = ?, value_text = ? where file_id = ? and sheet = ? and "
+                "row_number = ?", [new, str(new), f, sh, n])
+
+
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
     con, _ = build_sample_warehouse(tmp_path_factory.mktemp("incremental") / "sample.duckdb")
@@ -110,22 +138,48 @@ def test_fingerprints_move_only_with_their_period(warehouse: duckdb.DuckDBPyConn
     assert reuse.period_fingerprints(inp, {"mc_draws": 61}) != after, "an option moves every period"
 
 
-@pytest.mark.parametrize("seed", [7, 2020])
-def test_incremental_builds_equal_full_rebuilds(warehouse: duckdb.DuckDBPyConnection, seed: int) -> None:
+@pytest.mark.parametrize(("seed", "late"), [(7, False), (2020, False), (11, True), (12, True)])
+def test_incremental_builds_equal_full_rebuilds(warehouse: duckdb.DuckDBPyConnection, seed: int, late: bool) -> None:
+    """Random nights of changes; on the late ones the SQL models too are built incrementally (and must be)."""
     rng = np.random.default_rng(seed)
-    reused_any = False
-    for night in range(2):
-        touched = sorted({_change(warehouse, rng) for _ in range(int(rng.integers(1, 4)))})
+    reused_any = sql_incremental = False
+    gap = None
+    for night in range(3 if late else 2):
+        touched = sorted({_change(warehouse, rng, late) for _ in range(int(rng.integers(1, 4)))})
+        if late and night == 0:
+            gap = _gap(warehouse, rng)  # two periods withdrawn: carried forward from the period before
+        elif late and night == 1:
+            _correct(warehouse, gap)  # that period corrected alone: the carried values after it move too
         stats = _build(warehouse, on=True)
+        sql = stats.pop("sql")
+        if late:
+            assert sql["mode"] == "incremental" and set(touched) <= set(sql["periods"]), (touched, sql)
+        sql_incremental |= sql["mode"] == "incremental"
         periods = stats["int_rank_uncertainty"]["periods"]
         for model, s in stats.items():
-            assert s["periods"] == periods and 1 <= s["computed"] <= periods, (model, s)
+            assert s["periods"] == periods and 0 <= s["computed"] <= periods, (model, s)  # 0: scores unmoved
         reused_any |= stats["int_rank_uncertainty"]["computed"] < periods
         snapshot = _snapshot(warehouse)
         full = _build(warehouse, on=False)
+        assert full.pop("sql")["mode"] == "full"
         assert all(s["computed"] == s["periods"] for s in full.values()), full
         assert _differences(warehouse, snapshot) == {}, (night, touched, stats)
     assert reused_any, "no night reused a period: the test would not test the reuse"
+    assert sql_incremental or not late, "no night built the SQL models incrementally"
+
+
+def test_a_change_at_the_anchor_rebuilds_every_period(warehouse: duckdb.DuckDBPyConnection) -> None:
+    """2018Q4 is every later period's anchor (progress toward 2025 starts from it): a status item moved there, which
+    moves neither goalposts nor targets, still changes the later periods' progress, so the build is full."""
+    row = warehouse.execute("select file_id, sheet, row_number from raw.report_rows where period = '2018Q4' and "
+                            "status_step is not null order by file_id, sheet, row_number limit 1").fetchone()
+    warehouse.execute("update raw.report_rows set status_step = case status_step when '已完成' then '推进中' "
+                      "else '已完成' end where file_id = ? and sheet = ? and row_number = ?", list(row))
+    stats = _build(warehouse, on=True)
+    assert stats["sql"]["mode"] == "full" and "2018Q4" in stats["sql"]["reason"], stats["sql"]
+    snapshot = _snapshot(warehouse)
+    _build(warehouse, on=False)
+    assert _differences(warehouse, snapshot) == {}
 
 
 def test_a_stale_fingerprint_is_not_reused(warehouse: duckdb.DuckDBPyConnection) -> None:
@@ -143,3 +197,36 @@ def test_a_stale_fingerprint_is_not_reused(warehouse: duckdb.DuckDBPyConnection)
     assert warehouse.execute("select min(median_rank) from intermediate.int_rank_uncertainty where period = "
                              "(select max(period) from intermediate.int_rank_uncertainty)").fetchone()[0] == 99
     _build(warehouse, on=False)  # leave a computed warehouse behind
+
+
+def _marts(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    names = {}
+    for i, (table,) in enumerate(con.execute("select table_name from duckdb_tables() where schema_name = 'marts' "
+                                             "order by 1").fetchall()):
+        names[f"marts.{table}"] = f"published_{i}"
+        con.execute(f"create or replace temp table published_{i} as select * from marts.{table}")
+    return names
+
+
+def test_incremental_promotion_equals_a_full_one(warehouse: duckdb.DuckDBPyConnection) -> None:
+    """Promotion rewrites only the periods the builds since the last promotion changed: two incremental builds (the
+    first one's audit 'failed', so it was never promoted), one promotion, and the published marts are those of a full
+    build promoted in full."""
+    rng = np.random.default_rng(5)
+    _build(warehouse, on=False)
+    promote_candidate(warehouse)
+    periods = set()
+    for _ in range(2):
+        _change(warehouse, rng, late=True)
+        sql = _build(warehouse, on=True)["sql"]
+        assert sql["mode"] == "incremental", sql
+        periods |= set(sql["periods"])
+    touched = warehouse.execute("select count(*) from marts.indicator_scores where period in (select unnest(?))",
+                                [sorted(periods)]).fetchone()[0]
+    promote_candidate(warehouse)
+    snapshot = _marts(warehouse)
+    assert len(snapshot) >= 9
+    _build(warehouse, on=False)
+    promote_candidate(warehouse)
+    assert _differences(warehouse, snapshot) == {}
+    assert 0 < touched < warehouse.execute("select count(*) from marts.indicator_scores").fetchone()[0]

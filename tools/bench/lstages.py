@@ -366,7 +366,7 @@ def build(db: Path, root: Path, force: bool = False) -> dict:
                 "not_in_baseline_s": round(sum(timings.get(k, 0) for k in NOT_IN_BASELINE), 3),
                 "slowest": dict(slowest), "model_s": timings,
                 # periods the score models computed / had (the rest reused: same inputs as the previous build)
-                "score_periods": score_periods(stats)}
+                "score_periods": score_periods(stats), "sql": stats.get("sql")}
     finally:
         con.close()
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
+from transforms.build import increment
+from transforms.core.paths import SQL_DIR
 from transforms.core.schemas import CANDIDATE_SCHEMA
 
 
@@ -26,9 +28,15 @@ def audit_passed(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
     return audited > 0 and failed == 0
 
 
+def _incremental(mart: str) -> bool:
+    path = SQL_DIR / "marts" / f"{mart}.sql"
+    return path.is_file() and increment.is_incremental(path.read_text(encoding="utf-8"))
+
+
 def promote_candidate(con: duckdb.DuckDBPyConnection, require_audit_of: str | None = None) -> list[str]:
     """Write the audited candidate marts (views over the intermediate tables) as the tables of schema ``marts``, in
-    one transaction: readers of the working database see the old marts or the new ones.
+    one transaction: readers of the working database see the old marts or the new ones. A mart marked
+    ``-- incremental: period`` gets only the periods the builds since the last promotion changed.
 
     With ``require_audit_of=run_id`` it refuses (``CandidateNotAudited``) unless that run's audit passed, so a
     publish task started by mistake after a failed audit cannot promote the candidate.
@@ -38,11 +46,22 @@ def promote_candidate(con: duckdb.DuckDBPyConnection, require_audit_of: str | No
     tables = [r[0] for r in con.execute(
         "select table_name from information_schema.tables where table_schema = ? order by table_name",
         [CANDIDATE_SCHEMA]).fetchall()]
+    serial, periods = increment.promotion_periods(con)
+    published = {t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'"
+                                           ).fetchall()}
     con.execute("begin transaction")
     try:
         con.execute("create schema if not exists marts")
         for t in tables:
-            con.execute(f"create or replace table marts.{t} as select * from {CANDIDATE_SCHEMA}.{t}")
+            if periods is not None and t in published and _incremental(t):
+                # only the periods the builds since the promoted one changed (increment.promotion_periods)
+                keep = ", ".join(f"'{p}'" for p in periods)  # quarters only: safe to inline
+                if periods:
+                    con.execute(f"delete from marts.{t} where period in ({keep})")
+                    con.execute(f"insert into marts.{t} select * from {CANDIDATE_SCHEMA}.{t} where period in ({keep})")
+            else:
+                con.execute(f"create or replace table marts.{t} as select * from {CANDIDATE_SCHEMA}.{t}")
+        increment.mark_promoted(con, serial)
         con.execute("commit")
     except Exception:
         con.execute("rollback")

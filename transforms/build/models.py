@@ -166,26 +166,61 @@ def run_models(
         _RUN_CACHE.reset(token)
         if stats is not None:
             stats.update(cache.get("score_reuse", {}))
+            if "sql" in cache:
+                stats["sql"] = cache["sql"]
     return timings
 
 
 def _run_all(con: duckdb.DuckDBPyConnection, sql_dir: Path, layers: tuple[str, ...], options: Mapping[str, str],
              timings: dict[str, float]) -> None:
+    from transforms.build import increment, reuse
+
     create_macros(con, sql_dir)
     for schema in ("staging", "intermediate", CANDIDATE_SCHEMA):
         con.execute(f"create schema if not exists {schema}")
     models = [m for m in discover(sql_dir) if m.layer in layers]
     last_python = max((i for i, m in enumerate(models) if m.is_python), default=-1)
+    # the incremental SQL build (transforms/build/increment.py): only a run of the intermediate layer keeps state
+    tracker = increment.Tracker.start(con, sql_dir, reuse.REUSE) if "intermediate" in layers else None
+    shared = increment.shared_models(models)
     for i, model in enumerate(models):
         schema = CANDIDATE_SCHEMA if model.layer == "marts" else model.layer
+        if tracker is not None and model.layer != "staging" and not tracker.staged:
+            tracker.after_staging(con)
         t0 = time.perf_counter()
         try:
-            _materialise(con, model, schema, options)
+            if not _materialise_incremental(con, model, tracker):
+                _materialise(con, model, schema, options)
         except duckdb.Error as exc:
             raise RuntimeError(f"model {model.layer}/{model.path.name} failed: {exc}") from exc
+        if tracker is not None and f"{model.layer}.{model.name}" in shared:
+            tracker.track(con, f"{model.layer}.{model.name}")
         if i == last_python:
             _drop_shared_arrays()
         timings[f"{model.layer}.{model.name}"] = round(time.perf_counter() - t0, 4)
+    if tracker is not None:
+        cache = _RUN_CACHE.get() or {}
+        scored = {p for s in cache.get("score_reuse", {}).values() for p in s.get("computed_periods", ())}
+        cache["sql"] = tracker.finish(con, scored)
+
+
+def _materialise_incremental(con: duckdb.DuckDBPyConnection, model: Model, tracker: object) -> bool:
+    """Recompute only the planned periods of an incremental model (``-- incremental: period``); False when the
+    model is built in full (not incremental, no plan, or no previous table)."""
+    from transforms.build import increment
+
+    if tracker is None or model.layer != "intermediate" or model.is_python or not increment.is_incremental(model.sql):
+        return False
+    assert isinstance(tracker, increment.Tracker)
+    periods = tracker.incremental_periods(con)
+    table = f"intermediate.{model.name}"
+    if periods is None or not con.execute("select 1 from duckdb_tables() where schema_name = 'intermediate' and "
+                                          "table_name = ?", [model.name]).fetchall():
+        return False
+    if periods:
+        for statement in tracker.scoped_statements(model.sql, table, periods):
+            con.execute(statement)
+    return True
 
 
 def _drop_shared_arrays() -> None:

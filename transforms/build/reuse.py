@@ -137,17 +137,18 @@ def complete_periods(kept: pa.Table | None, rows_per_period: Mapping[str, int]) 
     return {p for p, n in rows_per_period.items() if counts.get(p, 0) == n}
 
 
-def reuse_stats(model: str, periods: int, computed: int) -> None:
-    """Record in the build run's cache how many periods a score model computed (the rest were reused): the build
-    reports it, the bench and the tests read it."""
+def reuse_stats(model: str, periods: int, computed: list[str]) -> None:
+    """Record in the build run's cache how many periods a score model computed (the rest were reused), and which:
+    the build reports it, the bench and the tests read it, and promotion rewrites those periods of the marts."""
     cache = run_cache()
     if cache is not None:
-        cache.setdefault("score_reuse", {})[model] = {"periods": periods, "computed": computed}
+        cache.setdefault("score_reuse", {})[model] = {"periods": periods, "computed": len(computed),
+                                                      "computed_periods": computed}
 
 
 def score_periods(stats: Mapping[str, Mapping[str, int]]) -> dict[str, str]:
     """``run_models``' score ``stats`` as a build reports them: model -> "computed/periods" (e.g. "1/40")."""
-    return {model: f"{s['computed']}/{s['periods']}" for model, s in sorted(stats.items())}
+    return {model: f"{s['computed']}/{s['periods']}" for model, s in sorted(stats.items()) if "computed" in s}
 
 
 def fingerprints_of(inps: Sequence[_Inputs], extra: Mapping[str, object]) -> dict[str, str]:
@@ -166,7 +167,7 @@ def split_periods(con: duckdb.DuckDBPyConnection, table: str, model: str, finger
         kept = kept.filter(pc.equal(kept["rank_basis"], basis))
     done = complete_periods(kept, rows_per_period)
     todo = np.array([p not in done for p in fingerprints], dtype=bool)
-    reuse_stats(model, len(todo), int(todo.sum()))
+    reuse_stats(model, len(todo), [p for p, t in zip(fingerprints, todo, strict=True) if t])
     if kept is not None:
         kept = kept.filter(pc.is_in(kept["period"], value_set=pa.array(sorted(done), type=pa.string())))
     return kept, todo

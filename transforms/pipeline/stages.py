@@ -106,7 +106,19 @@ def build(paths: DataPaths | None = None) -> dict:
         timings = build_models(con, stats=stats)
     # how many periods the score models computed (the others kept the previous build's rows: same inputs)
     return {"models": len(timings), "seconds": round(sum(timings.values()), 3),
-            "score_periods": score_periods(stats)}
+            "score_periods": score_periods(stats),
+            # the SQL models' periods: every one (full) or those the changed reports can move (incremental)
+            "sql": _sql_summary(stats.get("sql"))}
+
+
+def _sql_summary(sql: dict | None) -> dict | None:
+    """The build's SQL mode for the run's result: the periods as a count and a range (at county scale a list would
+    fill the log)."""
+    if not sql:
+        return None
+    periods = sql.get("periods")
+    return {"mode": sql["mode"], "reason": sql["reason"], "periods": None if periods is None else len(periods),
+            "first": periods[0] if periods else None, "last": periods[-1] if periods else None}
 
 
 def audit(run_id: str, paths: DataPaths | None = None) -> dict:

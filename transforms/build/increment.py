@@ -1,0 +1,263 @@
+"""Incremental SQL builds: after a night with a few changed reports, the period-keyed intermediate models recompute
+only the periods those reports can change, and promotion rewrites only those periods of the marts.
+
+A model opts in with the header line ``-- incremental: period`` (its rows are keyed by ``period``). The build
+fingerprints its inputs (``Tracker``): the staged report rows per period, every other staging table whole, the SQL
+and the build code; and, as they are rebuilt, the content of every other intermediate SQL model an incremental one
+reads (per period where it has one). A build is incremental only when all of these match the previous build's
+except the report rows of some periods, all after the cutoff (the last period any cross-period rule reads: the
+anchors, the baseline search, the goalpost reference window). The periods rebuilt are then, for each changed period
+c, the periods from c to c + carry_forward_quarters (the carry-forward) and the next one after them (the rank
+change and the score change read the previous period). An incremental model is computed on those periods only
+(``delete`` + ``insert``), reading its inputs through ``int_periods`` restricted to what those periods can read.
+If a rebuilt shared model (the targets, the goalposts, the periods) changes anywhere else, the models after it are
+built in full. tests/scoring/test_incremental_scoring.py compares incremental builds with full rebuilds after random
+sequences of changes, every column of every candidate mart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from transforms.core.periods import is_period
+
+INCREMENTAL = re.compile(r"^--\s*incremental:\s*period\s*$", re.M)
+STATE = "meta.build_state"
+LOG = "meta.build_log"
+PROMOTED = "meta.promoted_build"
+INPUT_PERIODS = "hnplus_input_periods"  # the build connection's temp view that stands in for int_periods
+_PERIODS_REF = re.compile(r"\bintermediate\.int_periods\b")
+# staging tables fingerprinted per period (the rest whole): a report row lands in its own period; the file table is
+# covered by the join (a file's name and id enter the rows' fingerprint), so a new file does not move every period
+_REPORT_ROWS = """
+    select v.period, count(*) as n, sum(hash(v, f.file_id, f.original_name))::varchar as h
+    from staging.stg_report_values as v
+    left join staging.stg_report_files as f on v.file_key = f.file_key
+    group by v.period
+"""
+_CODE_FILES = ("increment.py", "models.py")
+
+
+def period_index(period: str) -> int:
+    """2018Q4 -> 2018 * 4 + 4, as int_periods numbers periods."""
+    return int(period[:4]) * 4 + int(period[5])
+
+
+def _table_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """key -> fingerprint of ``table``'s content: per period when it has a ``period`` column, else one key."""
+    cols = {c for (c,) in con.execute(
+        "select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
+        table.split(".", 1)).fetchall()}
+    if "period" in cols:
+        rows = con.execute(f"select period, count(*), sum(hash(t))::varchar from {table} as t group by period"
+                           ).fetchall()
+        return {f"{table}|{p}": f"{n}:{h}" for p, n, h in rows}
+    n, h = con.execute(f"select count(*), sum(hash(t))::varchar from {table} as t").fetchone()
+    return {table: f"{n}:{h}"}
+
+
+def _code_fingerprint(sql_dir: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(sql_dir.rglob("*")):
+        if path.is_file() and path.suffix in (".sql", ".py"):
+            h.update(path.relative_to(sql_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    here = Path(__file__).parent
+    for name in _CODE_FILES:
+        h.update((here / name).read_bytes())
+    h.update(duckdb.__version__.encode())
+    return h.hexdigest()[:32]
+
+
+@dataclass
+class Plan:
+    """The periods an incremental build recomputes (None: every period), and why."""
+
+    periods: tuple[str, ...] | None
+    reason: str
+    reads_from: int = 0  # the lowest period index the recomputed periods read (carry-forward window)
+    cutoff: int = 0  # periods at or before it are always read (anchors, baseline, goalpost window)
+
+
+@dataclass
+class Tracker:
+    """The fingerprints of one build's inputs, compared with the previous build's (``STATE``)."""
+
+    previous: dict[str, str]
+    current: dict[str, str] = field(default_factory=dict)
+    plan: Plan | None = None
+    tracked: list[str] = field(default_factory=list)
+    staged: bool = False  # the staged inputs are fingerprinted (after the staging models, before the others)
+    demoted: str | None = None  # why the build went full part-way (a shared model changed)
+
+    @classmethod
+    def start(cls, con: duckdb.DuckDBPyConnection, sql_dir: Path, enabled: bool) -> Tracker:
+        """Read and clear the previous build's state: a build that fails part-way leaves none, so the next is full."""
+        con.execute("create schema if not exists meta")
+        con.execute(f"create table if not exists {STATE} (key varchar, fingerprint varchar)")
+        previous = dict(con.execute(f"select key, fingerprint from {STATE}").fetchall()) if enabled else {}
+        con.execute(f"delete from {STATE}")
+        tracker = cls(previous)
+        tracker.current["code"] = _code_fingerprint(sql_dir)
+        return tracker
+
+    def after_staging(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Fingerprint the staged inputs: the report rows per period, every other staging table whole."""
+        self.staged = True
+        self._unique_file_keys(con)
+        for period, n, h in con.execute(_REPORT_ROWS).fetchall():
+            self.current[f"reports|{period}"] = f"{n}:{h}"
+        for (table,) in con.execute("select table_name from duckdb_tables() where schema_name = 'staging' and "
+                                    "table_name not in ('stg_report_values', 'stg_report_files') order by 1"
+                                    ).fetchall():
+            n, h = con.execute(f"select count(*), sum(hash(t))::varchar from staging.{table} as t").fetchone()
+            self.current[f"staging.{table}"] = f"{n}:{h}"
+
+    @staticmethod
+    def _unique_file_keys(con: duckdb.DuckDBPyConnection) -> None:
+        dup = con.execute("select file_key, list(file_id) from staging.stg_report_files group by file_key "
+                          "having count(*) > 1 limit 1").fetchall()
+        if dup:
+            raise RuntimeError(f"two report files share file_key {dup[0][0]} (the first 60 bits of their SHA-256): "
+                               f"{dup[0][1]}; staging.stg_report_files needs a longer key")
+
+    def track(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
+        """Fingerprint a rebuilt shared model (one an incremental model reads); once the plan is made, a model that
+        moved outside the recomputed periods sends the rest of the build to full."""
+        self.current.update(_table_fingerprint(con, table))
+        self.tracked.append(table)
+        self._check_tracked()
+
+    def _check_tracked(self) -> None:
+        if self.plan is None or self.plan.periods is None or self.demoted:
+            return
+        keep = set(self.plan.periods)
+        for table in self.tracked:
+            keys = {k for d in (self.previous, self.current) for k in d if k == table or k.startswith(f"{table}|")}
+            moved = sorted(k for k in keys if self.previous.get(k) != self.current.get(k)
+                           and k.split("|")[-1] not in keep)
+            if moved:
+                self.demoted = f"{moved[0]} changed outside the recomputed periods"
+                return
+
+    def incremental_periods(self, con: duckdb.DuckDBPyConnection) -> tuple[str, ...] | None:
+        """The periods the next incremental model recomputes, None for all (planned at the first one)."""
+        if self.plan is None:
+            self.plan = self._plan(con)
+            self._check_tracked()
+        if self.demoted or self.plan.periods is None:
+            return None
+        return self.plan.periods
+
+    def _plan(self, con: duckdb.DuckDBPyConnection) -> Plan:
+        prev, cur = self.previous, self.current
+        if not prev:
+            return Plan(None, "no previous build state")
+        inputs = sorted(k for k in set(prev) | set(cur) if k == "code" or k.startswith("staging."))
+        moved = [k for k in inputs if prev.get(k) != cur.get(k)]
+        if moved:
+            return Plan(None, f"{moved[0]} changed")
+        before = {k.split("|", 1)[1] for k in prev if k.startswith("reports|")}
+        after = {k.split("|", 1)[1] for k in cur if k.startswith("reports|")}
+        if not before <= after or any(p < max(before, default="") for p in after - before):
+            return Plan(None, "a period was withdrawn, or one was added before the last one")
+        changed = sorted(p for p in after if prev.get(f"reports|{p}") != cur.get(f"reports|{p}"))
+        return self._periods_for(con, changed)
+
+    def _periods_for(self, con: duckdb.DuckDBPyConnection, changed: list[str]) -> Plan:
+        """The periods that ``changed`` can move, or a full plan if one of them is read across periods."""
+        periods = [p for (p,) in con.execute("select period from intermediate.int_periods order by period").fetchall()]
+        params = con.execute("select carry_forward_quarters, baseline_period, baseline_search_quarters, "
+                             "goalpost_reference_to from intermediate.int_scoring_parameters").fetchone()
+        carry, baseline, search, goalposts = int(params[0]), params[1], int(params[2]), params[3]
+        anchors = [a for (a,) in con.execute("select max(anchor_index) from intermediate.int_periods").fetchall()]
+        cutoff = max([period_index(baseline) + search, period_index(goalposts), *(a or 0 for a in anchors)])
+        if not all(is_period(p) for p in [*periods, *changed]):
+            return Plan(None, "a period that is not a quarter")
+        early = [p for p in changed if period_index(p) <= cutoff]
+        if early:
+            return Plan(None, f"{early[0]} is read by every period (anchor, baseline or goalposts)", cutoff=cutoff)
+        index = {p: period_index(p) for p in periods}
+        todo: set[str] = set()
+        for c in changed:
+            reach = [p for p in periods if index[p] >= period_index(c) and index[p] <= period_index(c) + carry]
+            later = [p for p in periods if reach and index[p] > index[reach[-1]]]
+            todo.update(reach + later[:1])
+        if not todo:
+            return Plan((), "no report changed")
+        first = min(todo)
+        before = [p for p in periods if p < first]
+        reads_from = min(index[first] - carry, index[before[-1]] if before else index[first])
+        return Plan(tuple(sorted(todo)), f"reports changed in {', '.join(changed)}", reads_from, cutoff)
+
+    def scoped_statements(self, model_sql: str, table: str, periods: tuple[str, ...]) -> list[str]:
+        """delete + insert of ``periods`` of ``table``, the model reading int_periods through the restricted view."""
+        assert self.plan is not None
+        keep = ", ".join(f"'{p}'" for p in periods)  # quarters only (is_period): safe to inline
+        view = (f"create or replace temp view {INPUT_PERIODS} as select * from intermediate.int_periods "
+                f"where period_index <= {self.plan.cutoff} or period_index between {self.plan.reads_from} and "
+                f"{period_index(max(periods))}")
+        sql = _PERIODS_REF.sub(INPUT_PERIODS, model_sql)
+        return [view, f"delete from {table} where period in ({keep})",
+                f"insert into {table} select * from (\n{sql}\n) where period in ({keep})"]
+
+    def finish(self, con: duckdb.DuckDBPyConnection, extra_periods: set[str]) -> dict:
+        """Save this build's fingerprints and log which periods it changed (promotion reads the log)."""
+        con.executemany(f"insert into {STATE} values (?, ?)", sorted(self.current.items()))
+        con.execute(f"create table if not exists {LOG} (serial integer, mode varchar, periods varchar[], "
+                    "reason varchar)")
+        serial = con.execute(f"select coalesce(max(serial), 0) + 1 from {LOG}").fetchone()[0]
+        plan = self.plan or Plan(None, "no incremental model")
+        full = plan.periods is None or self.demoted is not None
+        periods = None if full else sorted(set(plan.periods or ()) | extra_periods)
+        reason = self.demoted or plan.reason
+        con.execute(f"insert into {LOG} values (?, ?, ?, ?)", [serial, "full" if full else "incremental",
+                                                               periods, reason])
+        con.execute(f"delete from {LOG} where serial < ? - 100", [serial])
+        return {"mode": "full" if full else "incremental", "periods": periods, "reason": reason}
+
+
+def is_incremental(sql: str) -> bool:
+    """Whether a model's SQL opts in (``-- incremental: period``)."""
+    return INCREMENTAL.search(sql) is not None
+
+
+def shared_models(models: list) -> set[str]:
+    """The intermediate SQL models an incremental one reads that are not incremental themselves (the periods, the
+    parameters, the targets, the goalposts): they are rebuilt in full and fingerprinted (``Tracker.track``)."""
+    incremental = {m.name for m in models if m.layer == "intermediate" and not m.is_python and is_incremental(m.sql)}
+    return {f"intermediate.{name}" for m in models if m.name in incremental
+            for layer, name in m.refs() if layer == "intermediate" and name not in incremental}
+
+
+def promotion_periods(con: duckdb.DuckDBPyConnection) -> tuple[int | None, list[str] | None]:
+    """(the newest build's serial, the periods changed since the build the marts hold; None = every period).
+
+    Every build since the promoted one counts, not only the newest: a build whose audit failed was never promoted,
+    and the next one is incremental against it."""
+    try:
+        log = con.execute(f"select serial, mode, periods from {LOG} order by serial").fetchall()
+    except duckdb.CatalogException:
+        return None, None
+    if not log:
+        return None, None
+    try:
+        promoted = con.execute(f"select max(serial) from {PROMOTED}").fetchone()[0]
+    except duckdb.CatalogException:
+        return log[-1][0], None
+    since = [row for row in log if promoted is not None and row[0] > promoted]
+    if promoted is None or not since or since[0][0] != promoted + 1 or any(m != "incremental" for _, m, _ in since):
+        return log[-1][0], None
+    return log[-1][0], sorted({p for _, _, ps in since for p in ps})
+
+
+def mark_promoted(con: duckdb.DuckDBPyConnection, serial: int | None) -> None:
+    """Record which build the marts now hold."""
+    con.execute(f"create table if not exists {PROMOTED} (serial integer)")
+    con.execute(f"delete from {PROMOTED}")
+    if serial is not None:
+        con.execute(f"insert into {PROMOTED} values (?)", [serial])
