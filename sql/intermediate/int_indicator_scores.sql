@@ -1,4 +1,4 @@
--- incremental: period
+-- incremental: period, city
 -- Indicator scores 0-100 per (city, period, indicator) on one yardstick, with progress to the next milestone,
 -- on-track status and provenance.
 -- score_basis: target (progress from the baseline to the 2025 target, capped at 100, overachievement apart),

@@ -1,4 +1,4 @@
--- incremental: period
+-- incremental: period, city
 -- One row per (city, period, indicator): the value in force, with the three kinds of absence kept apart.
 -- value_status: reported | carried_forward (own last reported value, at most carry_forward_quarters old)
 --   | not_reported (applicable, no usable value) | not_applicable (the catalogue's applies_to excludes the city)

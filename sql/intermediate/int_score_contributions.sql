@@ -1,4 +1,4 @@
--- incremental: period
+-- incremental: period, city
 -- Each indicator's effective weight in its action's and in the overall score, per (city, period), now and in the
 -- previous period, with its score and value then and now: what marts.score_changes decomposes a score change into,
 -- one row per (city, period, indicator) that counted in the period or in the one before (entered, left, or both).

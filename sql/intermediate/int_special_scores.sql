@@ -1,4 +1,4 @@
--- incremental: period
+-- incremental: period, city
 -- Special (专项) scores from two parts: the self-reported indicators (the city's own report) and the independent
 -- ones (complete official lists and registries, seeds/evidence_lists.csv). Each part is the weighted arithmetic
 -- mean of its scored indicators; the special score weighs the independent part independent_weight and the

@@ -9,7 +9,7 @@ except the report rows of some periods, all after the cutoff (the last period an
 anchors, the baseline search, the goalpost reference window). The periods rebuilt are then, for each changed period
 c, the periods from c to c + carry_forward_quarters (the carry-forward) and the next one after them (the rank
 change and the score change read the previous period). An incremental model is computed on those periods only
-(``delete`` + ``insert``), reading its inputs through ``int_periods`` restricted to what those periods can read.
+(``delete`` + ``insert``), reading the period-keyed tables of ``BY_PERIOD`` restricted to what those periods read.
 If a rebuilt shared model (the targets, the goalposts, the periods) changes anywhere else, the models after it are
 built in full. tests/scoring/test_incremental_scoring.py compares incremental builds with full rebuilds after random
 sequences of changes, every column of every candidate mart.
@@ -23,22 +23,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from transforms.core.periods import is_period
 
-INCREMENTAL = re.compile(r"^--\s*incremental:\s*period\s*$", re.M)
+# ``-- incremental: period`` (rows keyed by period: the planned periods are recomputed for every city) or
+# ``-- incremental: period, city`` (a city's rows depend on that city's inputs only: the changed cities' rows of the
+# planned periods are recomputed)
+INCREMENTAL = re.compile(r"^--\s*incremental:\s*period(,\s*city)?\s*$", re.M)
 STATE = "meta.build_state"
 LOG = "meta.build_log"
 PROMOTED = "meta.promoted_build"
-INPUT_PERIODS = "hnplus_input_periods"  # the build connection's temp view that stands in for int_periods
-_PERIODS_REF = re.compile(r"\bintermediate\.int_periods\b")
+# What an incremental model reads by period: for a period p only the rows of p, of the carry-forward window before
+# it, of the previous period and of the anchor and baseline periods (so each is read through a temp view of those
+# periods, ``Plan.inputs``). Not the feeds: a feed value stays in force until the next one (an as-of join), however
+# far back; and int_city_targets, which takes a city's first declared target over every period, is not incremental.
+BY_PERIOD = ("intermediate.int_periods", "staging.stg_report_values", "intermediate.int_indicator_values",
+             "intermediate.int_indicator_scores", "intermediate.int_special_scores", "intermediate.int_scope_scores")
+_BY_PERIOD_REF = re.compile(r"\b(" + "|".join(re.escape(t) for t in BY_PERIOD) + r")\b")
 # staging tables fingerprinted per period (the rest whole): a report row lands in its own period; the file table is
 # covered by the join (a file's name and id enter the rows' fingerprint), so a new file does not move every period
 _REPORT_ROWS = """
-    select v.period, count(*) as n, sum(hash(v, f.file_id, f.original_name))::varchar as h
+    select v.period, v.city_code, count(*) as n, sum(hash(v, f.file_id, f.original_name))::varchar as h
     from staging.stg_report_values as v
     left join staging.stg_report_files as f on v.file_key = f.file_key
-    group by v.period
+    group by v.period, v.city_code
 """
 _CODE_FILES = ("increment.py", "models.py")
 
@@ -79,8 +88,8 @@ class Plan:
 
     periods: tuple[str, ...] | None
     reason: str
-    reads_from: int = 0  # the lowest period index the recomputed periods read (carry-forward window)
-    cutoff: int = 0  # periods at or before it are always read (anchors, baseline, goalpost window)
+    inputs: tuple[str, ...] = ()  # the periods they read: the carry-forward window, the anchors, the baseline
+    cities: tuple[str, ...] = ()  # the cities whose reports changed (what ``-- incremental: period, city`` redoes)
 
 
 @dataclass
@@ -109,8 +118,8 @@ class Tracker:
         """Fingerprint the staged inputs: the report rows per period, every other staging table whole."""
         self.staged = True
         self._unique_file_keys(con)
-        for period, n, h in con.execute(_REPORT_ROWS).fetchall():
-            self.current[f"reports|{period}"] = f"{n}:{h}"
+        for period, city, n, h in con.execute(_REPORT_ROWS).fetchall():
+            self.current[f"reports|{period}|{city}"] = f"{n}:{h}"
         for (table,) in con.execute("select table_name from duckdb_tables() where schema_name = 'staging' and "
                                     "table_name not in ('stg_report_values', 'stg_report_files') order by 1"
                                     ).fetchall():
@@ -161,12 +170,14 @@ class Tracker:
         moved = [k for k in inputs if prev.get(k) != cur.get(k)]
         if moved:
             return Plan(None, f"{moved[0]} changed")
-        before = {k.split("|", 1)[1] for k in prev if k.startswith("reports|")}
-        after = {k.split("|", 1)[1] for k in cur if k.startswith("reports|")}
+        before = {k.split("|")[1] for k in prev if k.startswith("reports|")}
+        after = {k.split("|")[1] for k in cur if k.startswith("reports|")}
         if not before <= after or any(p < max(before, default="") for p in after - before):
             return Plan(None, "a period was withdrawn, or one was added before the last one")
-        changed = sorted(p for p in after if prev.get(f"reports|{p}") != cur.get(f"reports|{p}"))
-        return self._periods_for(con, changed)
+        cells = {k for k in set(prev) | set(cur) if k.startswith("reports|") and prev.get(k) != cur.get(k)}
+        plan = self._periods_for(con, sorted({k.split("|")[1] for k in cells}))
+        plan.cities = tuple(sorted({k.split("|")[2] for k in cells}))
+        return plan
 
     def _periods_for(self, con: duckdb.DuckDBPyConnection, changed: list[str]) -> Plan:
         """The periods that ``changed`` can move, or a full plan if one of them is read across periods."""
@@ -176,11 +187,13 @@ class Tracker:
         carry, baseline, search, goalposts = int(params[0]), params[1], int(params[2]), params[3]
         anchors = [a for (a,) in con.execute("select max(anchor_index) from intermediate.int_periods").fetchall()]
         cutoff = max([period_index(baseline) + search, period_index(goalposts), *(a or 0 for a in anchors)])
+        # nothing at or before the cutoff may change: every later period reads the anchors, and the baseline search
+        # and the goalpost window read every city's values up to it
         if not all(is_period(p) for p in [*periods, *changed]):
             return Plan(None, "a period that is not a quarter")
         early = [p for p in changed if period_index(p) <= cutoff]
         if early:
-            return Plan(None, f"{early[0]} is read by every period (anchor, baseline or goalposts)", cutoff=cutoff)
+            return Plan(None, f"{early[0]} is read by every period (anchor, baseline or goalposts)")
         index = {p: period_index(p) for p in periods}
         todo: set[str] = set()
         for c in changed:
@@ -192,22 +205,37 @@ class Tracker:
         first = min(todo)
         before = [p for p in periods if p < first]
         reads_from = min(index[first] - carry, index[before[-1]] if before else index[first])
-        return Plan(tuple(sorted(todo)), f"reports changed in {', '.join(changed)}", reads_from, cutoff)
+        fixed = {p for (p,) in con.execute("select anchor_period from intermediate.int_periods union "
+                                           "select baseline_period from intermediate.int_scoring_parameters"
+                                           ).fetchall()}
+        inputs = {p for p in periods if reads_from <= index[p] <= index[max(todo)]} | fixed
+        return Plan(tuple(sorted(todo)), f"reports changed in {', '.join(changed)}", tuple(sorted(inputs)))
 
     def scoped_statements(self, model_sql: str, table: str, periods: tuple[str, ...]) -> list[str]:
-        """delete + insert of ``periods`` of ``table``, the model reading int_periods through the restricted view."""
+        """delete + insert of ``periods`` of ``table`` (and of the changed cities only, for a model marked
+        ``-- incremental: period, city``); the model reads each table of ``BY_PERIOD`` through a temp view of the
+        periods (and cities) those read (``Plan.inputs``)."""
         assert self.plan is not None
-        keep = ", ".join(f"'{p}'" for p in periods)  # quarters only (is_period): safe to inline
-        view = (f"create or replace temp view {INPUT_PERIODS} as select * from intermediate.int_periods "
-                f"where period_index <= {self.plan.cutoff} or period_index between {self.plan.reads_from} and "
-                f"{period_index(max(periods))}")
-        sql = _PERIODS_REF.sub(INPUT_PERIODS, model_sql)
-        return [view, f"delete from {table} where period in ({keep})",
-                f"insert into {table} select * from (\n{sql}\n) where period in ({keep})"]
+        by_city = by_city_model(model_sql)
+        where = f"period in ({_quoted(periods)})"  # quarters only (is_period) and city codes: safe to inline
+        if by_city:
+            where += f" and city_code in ({_quoted(self.plan.cities)})"
+        used = sorted(set(_BY_PERIOD_REF.findall(model_sql)))
+        views = []
+        for t in used:
+            keep = f"period in ({_quoted(self.plan.inputs)})"
+            if by_city and t != "intermediate.int_periods":
+                keep += f" and city_code in ({_quoted(self.plan.cities)})"
+            views.append(f"create or replace temp view {_view_name(t)} as select * from {t} where {keep}")
+        sql = _BY_PERIOD_REF.sub(lambda m: _view_name(m.group(1)), model_sql)
+        return [*views, f"delete from {table} where {where}",
+                f"insert into {table} select * from (\n{sql}\n) where {where}"]
 
     def finish(self, con: duckdb.DuckDBPyConnection, extra_periods: set[str]) -> dict:
         """Save this build's fingerprints and log which periods it changed (promotion reads the log)."""
-        con.executemany(f"insert into {STATE} values (?, ?)", sorted(self.current.items()))
+        items = sorted(self.current.items())
+        state = pa.table({"key": [k for k, _ in items], "fingerprint": [v for _, v in items]})  # noqa: F841
+        con.execute(f"insert into {STATE} select key, fingerprint from state")  # (executemany: 5 s at L)
         con.execute(f"create table if not exists {LOG} (serial integer, mode varchar, periods varchar[], "
                     "reason varchar)")
         serial = con.execute(f"select coalesce(max(serial), 0) + 1 from {LOG}").fetchone()[0]
@@ -219,6 +247,22 @@ class Tracker:
                                                                periods, reason])
         con.execute(f"delete from {LOG} where serial < ? - 100", [serial])
         return {"mode": "full" if full else "incremental", "periods": periods, "reason": reason}
+
+
+def _quoted(codes: tuple[str, ...]) -> str:
+    """Periods or city codes as an SQL list: only quarters and digits get here (checked), so inlining is safe."""
+    assert all(is_period(c) or c.isdigit() for c in codes), codes
+    return ", ".join(f"'{c}'" for c in codes) or "null"
+
+
+def by_city_model(sql: str) -> bool:
+    """Whether a model's rows of one city depend on that city's inputs only (``-- incremental: period, city``)."""
+    found = INCREMENTAL.search(sql)
+    return found is not None and found.group(1) is not None
+
+
+def _view_name(table: str) -> str:
+    return "hnplus_by_period_" + table.replace(".", "_")
 
 
 def is_incremental(sql: str) -> bool:
