@@ -18,7 +18,19 @@ DEPENDS_ON = (
 
 
 def model(con: duckdb.DuckDBPyConnection, options: Mapping[str, str]) -> pd.DataFrame:
-    """One row per (period, scope, item, measure)."""
+    """One row per (period, scope, item, measure). In an incremental build (transforms/build/increment.py) only the
+    recomputed periods are audited again: a period's measures depend on that period's scores only."""
     from transforms.build.coherence import coherence_audit
+    from transforms.build.runcache import run_cache
 
-    return coherence_audit(con)
+    periods = (run_cache() or {}).get("incremental_periods", lambda: None)()
+    try:
+        kept = None if periods is None else con.execute(
+            "select * from intermediate.int_coherence_audit where period not in (select unnest($p))",
+            {"p": list(periods)}).df()
+    except duckdb.CatalogException:  # the first build
+        kept = periods = None
+    computed = coherence_audit(con, periods)
+    if kept is None:
+        return computed
+    return pd.concat([kept[computed.columns].astype(computed.dtypes.to_dict()), computed], ignore_index=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
@@ -33,6 +34,13 @@ INTERVALS = [f"{q}{basis}" for basis in ("", "_size_adjusted") for q in ("median
 OUTLIER_CITY, OUTLIER_INDICATOR = "410700", "o2o_experience_centres"
 TIE_INDICATOR = "high_end_talent"  # a count on its target (not a rare count)
 UNLISTED_CITY, LISTED_INDICATOR = "410500", "xborder_pilot_zone"  # complete list to 2018Q2, partial afterwards
+
+
+def published(root: Path, table: str) -> pd.DataFrame:
+    """A published mart of the bench: Parquet partitioned by period (``lstages.publish``), period as text."""
+    t = pq.read_table(root / "published" / table, partitioning="hive")
+    i = t.schema.get_field_index("period")
+    return t.set_column(i, "period", pc.cast(t["period"], pa.string())).to_pandas()
 
 
 def _report_value(root: Path, city: str, period: str, code: str) -> str:
@@ -188,7 +196,7 @@ def _mismatches(root: Path, out: str = "baseline_out", skip: tuple[str, ...] = t
     """Every published mart column against the baseline's: one line per column that differs."""
     found = []
     for table, keys in MARTS.items():
-        a = pd.read_parquet(root / "published" / f"{table}.parquet").sort_values(keys, ignore_index=True)
+        a = published(root, table).sort_values(keys, ignore_index=True)
         b = pd.read_parquet(root / out / f"{table}.parquet").sort_values(keys, ignore_index=True)
         if len(a) != len(b) or not (a[keys].astype(str).to_numpy() == b[keys].astype(str).to_numpy()).all():
             found.append(f"{table}: keys differ ({len(a)} vs {len(b)} rows)")
@@ -210,8 +218,8 @@ def _mismatches(root: Path, out: str = "baseline_out", skip: tuple[str, ...] = t
 
 def test_the_edits_reach_the_rare_branches(both: tuple[Path, dict, dict]) -> None:
     root, sql, base = both
-    ind = pd.read_parquet(root / "published" / "indicator_scores.parquet")
-    league = pd.read_parquet(root / "published" / "league_table.parquet")
+    ind = published(root, "indicator_scores")
+    league = published(root, "league_table")
     assert sql["ingest"]["rows_quarantined"] == 3
     assert sql["validate"]["critical_failures"] == [] and sql["validate"]["periods_missing_cities"] > 0
     assert {"carried_forward", "not_reported", "not_applicable", "unknown"} <= set(ind["value_status"])
@@ -255,7 +263,7 @@ def test_rank_intervals_match_the_monte_carlo(both: tuple[Path, dict, dict]) -> 
     """Against the published intervals once the build runs the Monte Carlo; else the Monte Carlo model."""
     root, _, _ = both
     keys = MARTS["league_table"]
-    pub = pd.read_parquet(root / "published" / "league_table.parquet")
+    pub = published(root, "league_table")
     base = pd.read_parquet(root / "baseline_out" / "league_table.parquet")
     draws, seed = int(_parameter(root / "seeds", "mc_draws")), int(_parameter(root / "seeds", "mc_seed"))
     if pub["median_rank"].notna().any():

@@ -12,6 +12,7 @@ indicator negatively correlated with its special or action).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import duckdb
 import numpy as np
@@ -115,16 +116,17 @@ class _Cube:
     per-period pivots of the audit become slices, without a pandas filter per period and scope. DuckDB numbers the
     periods, cities and items (sorted, as the pivots sorted them), so no string is handled per row in Python."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, rows: str, item: str, shape: tuple[int, int]) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, rows: str, item: str, shape: tuple[int, int],
+                 args: dict | None = None) -> None:
         self.items = [code for (code,) in con.execute(
-            f"select distinct {item} from ({rows}) where {item} is not null order by 1").fetchall()]
+            f"select distinct {item} from ({rows}) where {item} is not null order by 1", args or {}).fetchall()]
         self.index = {code: i for i, code in enumerate(self.items)}
         cells = con.execute(
             f"with items as (select {item}, row_number() over (order by {item}) - 1 as i from "
             f"(select distinct {item} from ({rows}) where {item} is not null)) "
             f"select periods.p, cities.c, items.i, coalesce(facts.score, cast('nan' as double)) as score "
             f"from ({rows}) as facts join temp.audit_periods as periods using (period) "
-            f"join temp.audit_cities as cities using (city_code) join items using ({item})").fetchnumpy()
+            f"join temp.audit_cities as cities using (city_code) join items using ({item})", args or {}).fetchnumpy()
         p, c, i = (np.asarray(cells[k], dtype=np.int64) for k in ("p", "c", "i"))
         self.values = np.full((*shape, len(self.items)), np.nan)
         self.values[p, c, i] = np.asarray(cells["score"], dtype=float)
@@ -178,27 +180,31 @@ SC_ROWS = ("select s.period, s.city_code, s.scope, s.score from intermediate.int
            "join intermediate.int_periods as p using (period) where not p.is_baseline and s.has_score")
 
 
-def coherence_audit(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every audit measure of every ranked period, long format (columns ``COLUMNS``)."""
+def coherence_audit(con: duckdb.DuckDBPyConnection, periods: Sequence[str] | None = None) -> pd.DataFrame:
+    """Every audit measure of every ranked period (of ``periods`` only, if given), long format (``COLUMNS``).
+    A period's measures depend on that period's scores only (they compare cities within it)."""
+    only = "" if periods is None else " and s.period in (select unnest($periods))"
+    ind_rows, sp_rows, sc_rows = IND_ROWS + only, SP_ROWS + only, SC_ROWS + only
+    args = {} if periods is None else {"periods": list(periods)}
     con.execute(f"create or replace temp table audit_periods as select period, row_number() over (order by period) "
-                f"- 1 as p from (select distinct period from ({SC_ROWS}))")
+                f"- 1 as p from (select distinct period from ({sc_rows}))", args)
     con.execute(f"create or replace temp table audit_cities as select city_code, row_number() over (order by "
-                f"city_code) - 1 as c from (select city_code from ({IND_ROWS}) union select city_code from "
-                f"({SP_ROWS}) union select city_code from ({SC_ROWS}))")
+                f"city_code) - 1 as c from (select city_code from ({ind_rows}) union select city_code from "
+                f"({sp_rows}) union select city_code from ({sc_rows}))", args)
     try:
         periods = [period for (period,) in con.execute("select period from temp.audit_periods order by p").fetchall()]
         shape = (len(periods), con.execute("select count(*) from temp.audit_cities").fetchone()[0])
-        ind_cube = _Cube(con, IND_ROWS, "indicator_code", shape)
-        sp_cube = _Cube(con, SP_ROWS, "special_code", shape)
-        sc_cube = _Cube(con, SC_ROWS, "scope", shape)
+        ind_cube = _Cube(con, ind_rows, "indicator_code", shape, args)
+        sp_cube = _Cube(con, sp_rows, "special_code", shape, args)
+        sc_cube = _Cube(con, sc_rows, "scope", shape, args)
         # special and action follow from the indicator (the catalogue): one row per indicator
         meta = {code: (special, action) for code, special, action in con.execute(
-            f"select indicator_code, any_value(special_code), any_value(action_code) from ({IND_ROWS}) "
-            f"group by indicator_code").fetchall()}
+            f"select indicator_code, any_value(special_code), any_value(action_code) from ({ind_rows}) "
+            f"group by indicator_code", args).fetchall()}
         members_of: dict[tuple[str, str], list[str]] = {}
         for period, action, special in con.execute(
-                f"select distinct period, action_code, special_code from ({SP_ROWS}) where special_code is not null "
-                f"order by special_code").fetchall():
+                f"select distinct period, action_code, special_code from ({sp_rows}) where special_code is not null "
+                f"order by special_code", args).fetchall():
             members_of.setdefault((period, action), []).append(special)
     finally:
         con.execute("drop table if exists temp.audit_periods; drop table if exists temp.audit_cities")

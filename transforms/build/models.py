@@ -14,7 +14,6 @@ the warehouse file; no mart may use one, since promotion reads the views on anot
 
 from __future__ import annotations
 
-import contextvars
 import gc
 import importlib.util
 import re
@@ -27,20 +26,14 @@ from types import ModuleType
 import duckdb
 
 from transforms.build.candidate import CANDIDATE_SCHEMA
+from transforms.build.runcache import RUN_CACHE, run_cache  # noqa: F401 (run_cache: the models' import)
 from transforms.core.memory import release_freed_memory
 from transforms.core.paths import SQL_DIR
 
 LAYERS = ("staging", "intermediate", "marts")
 _REF = re.compile(r"\b(staging|intermediate|marts)\.([a-z_][a-z0-9_]*)\b")
 _MATERIALIZED = re.compile(r"^--\s*materialized:\s*(table|view)\s*$", re.M)
-# what the Python models of one run_models call share (the dense score arrays the Monte Carlo and the sensitivity
-# analysis both read): filled by the models, dropped when the run ends, so no later build sees stale arrays
-_RUN_CACHE: contextvars.ContextVar[dict | None] = contextvars.ContextVar("hnplus_build_run_cache", default=None)
-
-
-def run_cache() -> dict | None:
-    """The current build run's shared objects (None outside ``run_models``: nothing is cached then)."""
-    return _RUN_CACHE.get()
+_RUN_CACHE = RUN_CACHE  # what the Python models of one run_models call share (transforms/build/runcache.py)
 
 
 @dataclass(frozen=True)
@@ -183,6 +176,10 @@ def _run_all(con: duckdb.DuckDBPyConnection, sql_dir: Path, layers: tuple[str, .
     # the incremental SQL build (transforms/build/increment.py): only a run of the intermediate layer keeps state
     tracker = increment.Tracker.start(con, sql_dir, reuse.REUSE) if "intermediate" in layers else None
     shared = increment.shared_models(models)
+    cache = _RUN_CACHE.get()
+    if tracker is not None and cache is not None:
+        # what a Python model may recompute alone (int_coherence_audit): the incremental periods, None = all
+        cache["incremental_periods"] = lambda: tracker.incremental_periods(con) if tracker.plan else None
     for i, model in enumerate(models):
         schema = CANDIDATE_SCHEMA if model.layer == "marts" else model.layer
         if tracker is not None and model.layer != "staging" and not tracker.staged:
@@ -228,7 +225,7 @@ def _drop_shared_arrays() -> None:
     scale, both bases): drop it before the marts run, and give the memory back (only the reuse stats stay)."""
     cache = _RUN_CACHE.get()
     if cache is not None:
-        for key in [k for k in cache if k != "score_reuse"]:
+        for key in [k for k in cache if k not in ("score_reuse", "incremental_periods")]:
             del cache[key]
     gc.collect()
     release_freed_memory()

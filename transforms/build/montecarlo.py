@@ -23,9 +23,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from transforms.build.kernel import tree_scores
-from transforms.build.models import run_cache
 from transforms.build.ranks import competition_ranks as _competition_ranks
 from transforms.build.reuse import fingerprints_of, period_runs, split_periods, with_kept
+from transforms.build.runcache import run_cache
 from transforms.core.memory import release_freed_memory
 
 CHUNK = 50  # draws per random-number chunk (fixed: the seed decides the draws at every scale)

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms.build.models import run_cache
+from transforms.build.runcache import run_cache
 
 
 class _Inputs(Protocol):
