@@ -17,20 +17,16 @@ DEPENDS_ON = (
 )
 
 
-def model(con: duckdb.DuckDBPyConnection, options: Mapping[str, str]) -> pd.DataFrame:
+def model(con: duckdb.DuckDBPyConnection, options: Mapping[str, str]) -> pd.DataFrame | object:
     """One row per (period, scope, item, measure). In an incremental build (transforms/build/increment.py) only the
     recomputed periods are audited again: a period's measures depend on that period's scores only."""
     from transforms.build.coherence import coherence_audit
+    from transforms.build.increment import Increment
     from transforms.build.runcache import run_cache
 
     periods = (run_cache() or {}).get("incremental_periods", lambda: None)()
-    try:
-        kept = None if periods is None else con.execute(
-            "select * from intermediate.int_coherence_audit where period not in (select unnest($p))",
-            {"p": list(periods)}).df()
-    except duckdb.CatalogException:  # the first build
-        kept = periods = None
-    computed = coherence_audit(con, periods)
-    if kept is None:
-        return computed
-    return pd.concat([kept[computed.columns].astype(computed.dtypes.to_dict()), computed], ignore_index=True)
+    exists = con.execute("select count(*) from duckdb_tables() where schema_name = 'intermediate' and "
+                         "table_name = 'int_coherence_audit'").fetchone()[0]
+    if periods is None or not exists:
+        return coherence_audit(con)
+    return Increment(coherence_audit(con, periods), "period in (select unnest($periods))", {"periods": list(periods)})

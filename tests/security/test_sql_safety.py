@@ -20,7 +20,34 @@ REVIEWED: dict[str, str] = {
     "transforms/build/candidate.py:promote_candidate:CANDIDATE_SCHEMA": IDENT,
     "transforms/build/candidate.py:promote_candidate:t": IDENT + " (information_schema of the candidate schema)",
     "transforms/build/models.py:_materialise:model.name": IDENT,
-    "transforms/build/reuse.py:previous_rows:table": IDENT + " (the score model's own table name, a literal)",
+    "transforms/build/reuse.py:kept_periods:table": IDENT + " (the score model's own table name, a literal)",
+    "transforms/build/reuse.py:kept_periods:by_basis": "one of two fixed texts; the basis is a $ parameter",
+    "transforms/build/models.py:_materialise:result.delete_where": "a fixed predicate of a Python model in the "
+                                                                   "repository (values as $ parameters)",
+    "transforms/build/candidate.py:promote_candidate:keep": "periods of meta.build_log, all quarters "
+                                                            "(increment.sql_list refuses others), quoted",
+    "transforms/build/coherence.py:coherence_audit:ind_rows": SQLFILE + " (IND_ROWS and a fixed filter; the periods "
+                                                              "are a $ parameter)",
+    "transforms/build/coherence.py:coherence_audit:sc_rows": SQLFILE + " (SC_ROWS and the same fixed filter)",
+    "transforms/build/coherence.py:coherence_audit:sp_rows": SQLFILE + " (SP_ROWS and the same fixed filter)",
+    "transforms/build/increment.py:_table_fingerprint:table": IDENT + " (an intermediate model's name)",
+    "transforms/build/increment.py:after_staging:table": IDENT + " (duckdb_tables() of the staging schema)",
+    "transforms/build/increment.py:finish:LOG": IDENT + " (module constant)",
+    "transforms/build/increment.py:finish:STATE": IDENT + " (module constant)",
+    "transforms/build/increment.py:start:STATE": IDENT + " (module constant)",
+    "transforms/build/increment.py:mark_promoted:PROMOTED": IDENT + " (module constant)",
+    "transforms/build/increment.py:promotion_periods:LOG": IDENT + " (module constant)",
+    "transforms/build/increment.py:promotion_periods:PROMOTED": IDENT + " (module constant)",
+    "transforms/build/increment.py:scoped_statements:sql_list(self.plan.cities)": "city codes of the staged report "
+                                                                                 "rows, digits only (sql_list "
+                                                                                 "refuses others), quoted",
+    "transforms/build/increment.py:scoped_statements:_view_name(t)": IDENT + " (BY_PERIOD, a module constant)",
+    "transforms/build/increment.py:scoped_statements:keep": "periods and city codes through sql_list (quarters and "
+                                                            "digits only), quoted",
+    "transforms/build/increment.py:scoped_statements:sql": SQLFILE + " (its BY_PERIOD names replaced by views)",
+    "transforms/build/increment.py:scoped_statements:t": IDENT + " (BY_PERIOD, a module constant)",
+    "transforms/build/increment.py:scoped_statements:table": IDENT + " (the model's own table)",
+    "transforms/build/increment.py:scoped_statements:where": "periods and city codes through sql_list, quoted",
     "transforms/build/models.py:_materialise:schema": IDENT,
     "transforms/build/models.py:_materialise:sql": SQLFILE,
     "transforms/build/models.py:_run_all:schema": IDENT,

@@ -55,7 +55,7 @@ def promote_candidate(con: duckdb.DuckDBPyConnection, require_audit_of: str | No
         for t in tables:
             if periods is not None and t in published and _incremental(t):
                 # only the periods the builds since the promoted one changed (increment.promotion_periods)
-                keep = ", ".join(f"'{p}'" for p in periods)  # quarters only: safe to inline
+                keep = increment.sql_list(tuple(periods))  # quarters only (it refuses others): safe to inline
                 if periods:
                     con.execute(f"delete from marts.{t} where period in ({keep})")
                     con.execute(f"insert into marts.{t} select * from {CANDIDATE_SCHEMA}.{t} where period in ({keep})")

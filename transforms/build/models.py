@@ -26,6 +26,7 @@ from types import ModuleType
 import duckdb
 
 from transforms.build.candidate import CANDIDATE_SCHEMA
+from transforms.build.increment import Increment
 from transforms.build.runcache import RUN_CACHE, run_cache  # noqa: F401 (run_cache: the models' import)
 from transforms.core.memory import release_freed_memory
 from transforms.core.paths import SQL_DIR
@@ -123,7 +124,13 @@ def create_macros(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> li
 
 def _materialise(con: duckdb.DuckDBPyConnection, model: Model, schema: str, options: Mapping[str, str]) -> None:
     if model.is_python:
-        result = model.module().model(con, options)  # noqa: F841 (read by DuckDB's replacement scan)
+        result = model.module().model(con, options)
+        if isinstance(result, Increment):  # part of the table recomputed: replace those rows only
+            rows = result.rows  # noqa: F841 (read by DuckDB's replacement scan)
+            con.execute(f"delete from {schema}.{model.name} where {result.delete_where}", result.params)
+            if len(rows):  # type: ignore[arg-type]
+                con.execute(f"insert into {schema}.{model.name} by name select * from rows")
+            return
         con.execute(f"create or replace table {schema}.{model.name} as select * from result")
         return
     sql = model.sql

@@ -22,9 +22,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from transforms.build.increment import Increment
 from transforms.build.kernel import tree_scores
 from transforms.build.ranks import competition_ranks as _competition_ranks
-from transforms.build.reuse import fingerprints_of, period_runs, split_periods, with_kept
+from transforms.build.reuse import fingerprints_of, period_runs, split_periods
 from transforms.build.runcache import run_cache
 from transforms.core.memory import release_freed_memory
 
@@ -449,7 +450,7 @@ def _intervals(inp: _Inputs, chunks: list[tuple], draws: int,
     return tuple(np.where(mask, x, np.nan).reshape(-1) for x in (med, p05, p95))
 
 
-def rank_uncertainty(con: duckdb.DuckDBPyConnection, options: Mapping[str, str] | None = None) -> pa.Table:
+def rank_uncertainty(con: duckdb.DuckDBPyConnection, options: Mapping[str, str] | None = None) -> pa.Table | Increment:
     """Monte Carlo of each city's rank per (period, scope) under perturbed weights and method choices
     (``draw_chunks``), for the raw and the size-adjusted rank. Cities without a published score for a scope get no
     rank. Returns the rows of ``int_rank_uncertainty``. Draws and seed are the parameters mc_draws and mc_seed
@@ -486,6 +487,8 @@ def rank_uncertainty(con: duckdb.DuckDBPyConnection, options: Mapping[str, str] 
         "cast(rank_p95_size_adjusted as integer) as rank_p95_size_adjusted, "
         "cast(draws as integer) as draws, cast(seed as bigint) as seed, "
         "cast(inputs_fingerprint as varchar) as inputs_fingerprint "
-        "from df").to_arrow_table()
-    result = with_kept(computed, kept)  # noqa: F841 (replacement scan)
-    return con.sql("select * from result order by period, scope, city_code").to_arrow_table()
+        "from df order by period, scope, city_code").to_arrow_table()
+    if kept is None:  # the whole table
+        return computed
+    # the kept periods' rows stay where they are; the others (computed, or gone) are replaced
+    return Increment(computed, "period not in (select unnest($kept))", {"kept": sorted(kept)})

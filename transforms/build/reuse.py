@@ -20,7 +20,6 @@ from typing import Protocol
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from transforms.build.runcache import run_cache
 
@@ -96,20 +95,25 @@ def period_fingerprints(inp: _Inputs, extra: Mapping[str, object] | None = None)
     return out
 
 
-def previous_rows(con: duckdb.DuckDBPyConnection, table: str, fingerprints: Mapping[str, str]) -> pa.Table | None:
-    """The rows of the previous build's ``table`` whose period still has the same fingerprint (None when reuse is
-    off or the table is not there or older than the fingerprints)."""
+def kept_periods(con: duckdb.DuckDBPyConnection, table: str, fingerprints: Mapping[str, str],
+                 rows_per_period: Mapping[str, int], basis: str | None = None) -> set[str] | None:
+    """The periods whose every row (``rows_per_period``, of ``basis`` if given) in the previous build's ``table``
+    carries the period's current fingerprint: those rows stay. None when reuse is off, or the table is not there or
+    older than the fingerprints (then the model writes the whole table). Counted in SQL: the kept rows themselves
+    are never read."""
     if not REUSE or not fingerprints:
         return None
+    fps = pa.table({"period": list(fingerprints), "fingerprint": list(fingerprints.values())})  # noqa: F841
     try:
-        old = con.sql(f"select * from {table}").to_arrow_table()
-    except duckdb.Error:  # first build, or a table from before the fingerprints
+        by_basis = "" if basis is None else " and t.rank_basis = $basis"
+        rows = con.execute(
+            f"select t.period, count(*) from {table} as t inner join fps as f on t.period = f.period "
+            f"and t.inputs_fingerprint = f.fingerprint{by_basis} group by t.period",
+            {} if basis is None else {"basis": basis}).fetchall()
+    except duckdb.Error:  # first build, or a table from before the fingerprints (or without rank_basis)
         return None
-    if "inputs_fingerprint" not in old.column_names:
-        return None
-    wanted = pa.array([f"{p}|{f}" for p, f in fingerprints.items()], type=pa.string())
-    key = pc.binary_join_element_wise(old["period"], old["inputs_fingerprint"], "|")
-    return old.filter(pc.is_in(key, value_set=wanted))
+    counts = dict(rows)
+    return {p for p, n in rows_per_period.items() if counts.get(p, 0) == n}
 
 
 def period_runs(todo: np.ndarray, per_block: int) -> list[tuple[int, int]]:
@@ -126,15 +130,6 @@ def period_runs(todo: np.ndarray, per_block: int) -> list[tuple[int, int]]:
         runs.append((p, p1))
         p = p1
     return runs
-
-
-def complete_periods(kept: pa.Table | None, rows_per_period: Mapping[str, int]) -> set[str]:
-    """The periods of ``kept`` with all their rows (a period with fewer is computed again)."""
-    if kept is None or not kept.num_rows:
-        return {p for p, n in rows_per_period.items() if n == 0}
-    vc = pc.value_counts(kept["period"])
-    counts = dict(zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True))
-    return {p for p, n in rows_per_period.items() if counts.get(p, 0) == n}
 
 
 def reuse_stats(model: str, periods: int, computed: list[str]) -> None:
@@ -159,22 +154,10 @@ def fingerprints_of(inps: Sequence[_Inputs], extra: Mapping[str, object]) -> dic
 
 
 def split_periods(con: duckdb.DuckDBPyConnection, table: str, model: str, fingerprints: Mapping[str, str],
-                  rows_per_period: Mapping[str, int], basis: str | None = None) -> tuple[pa.Table | None, np.ndarray]:
-    """(the previous build's rows to keep, the periods to compute [P] bool): a period is kept when all its
-    ``rows_per_period`` rows (of ``basis``, if given) carry its current fingerprint."""
-    kept = previous_rows(con, table, fingerprints)
-    if kept is not None and basis is not None:
-        kept = kept.filter(pc.equal(kept["rank_basis"], basis))
-    done = complete_periods(kept, rows_per_period)
+                  rows_per_period: Mapping[str, int], basis: str | None = None) -> tuple[set[str] | None, np.ndarray]:
+    """(the periods whose previous rows stay, None = rewrite the table; the periods to compute [P] bool)."""
+    kept = kept_periods(con, table, fingerprints, rows_per_period, basis)
+    done = kept if kept is not None else {p for p, n in rows_per_period.items() if n == 0}
     todo = np.array([p not in done for p in fingerprints], dtype=bool)
     reuse_stats(model, len(todo), [p for p, t in zip(fingerprints, todo, strict=True) if t])
-    if kept is not None:
-        kept = kept.filter(pc.is_in(kept["period"], value_set=pa.array(sorted(done), type=pa.string())))
     return kept, todo
-
-
-def with_kept(computed: pa.Table, kept: pa.Table | None) -> pa.Table:
-    """The computed rows and the kept ones, in the computed rows' schema."""
-    if kept is None or not kept.num_rows:
-        return computed
-    return pa.concat_tables([computed, kept.select(computed.column_names).cast(computed.schema)])

@@ -25,6 +25,7 @@ import pandas as pd
 from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 
+from transforms.build.increment import Increment
 from transforms.build.montecarlo import (
     MC_THREADS,
     VARIANTS,
@@ -177,25 +178,26 @@ def _block_indices(inp: _Inputs, x: np.ndarray, p0: int, p1: int, seed: int) -> 
     return np.flatnonzero(ranked) + p0 * C, np.stack([idx[k] for k in KEYS]), y.var(axis=0)
 
 
-def rank_sensitivity(con: duckdb.DuckDBPyConnection, options: Mapping[str, str] | None = None) -> pd.DataFrame:
+def rank_sensitivity(con: duckdb.DuckDBPyConnection, options: Mapping[str, str] | None = None,
+                     ) -> pd.DataFrame | Increment:
     """S_i and S_Ti of each choice for every ranked (period, city), raw and size-adjusted overall rank.
 
     Computed in the Monte Carlo's period blocks (``montecarlo.period_blocks``): every evaluation's rank of every
     cell at once is [evaluations x cells] (1.2 GB as float64 at 2,850 units over 40 periods, three times over
     while standardised); a block holds its periods' only. One block at 333 cities. A period whose inputs have the
     fingerprint of the previous build keeps that build's rows (``reuse.REUSE``)."""
-    frames = []
+    frames, kept_by_basis = [], {}
     for basis in ("raw", "size_adjusted"):
         inp = inputs(con, options, basis=basis)
         n, seed = int(inp.params["sa_base_samples"]), int(inp.params["sa_seed"])
         C = len(inp.cities)
         ranked_by_period = inp.has_score[:, :, -1].sum(axis=1) * len(CHOICES)
         fingerprints = fingerprints_of([inp], {"model": "int_rank_sensitivity", "basis": basis})
-        kept, todo = split_periods(con, "intermediate.int_rank_sensitivity", f"int_rank_sensitivity.{basis}",
-                                   fingerprints, dict(zip(inp.periods, ranked_by_period.tolist(), strict=True)),
-                                   basis=basis)
-        if kept is not None:
-            frames.append(kept.to_pandas())
+        kept_by_basis[basis], todo = split_periods(
+            con, "intermediate.int_rank_sensitivity", f"int_rank_sensitivity.{basis}", fingerprints,
+            dict(zip(inp.periods, ranked_by_period.tolist(), strict=True)), basis=basis)
+        if kept_by_basis[basis] is not None and not todo.any():
+            continue  # every period kept: no sample, no rows
         x = sobol_sample.sample(problem(inp), n, calc_second_order=False, seed=seed)
         blocks = period_blocks(inp, int(inp.params["mc_draws"]), todo) or [(0, 0)]  # none to do: one empty block
         parts = [_block_indices(inp, x, p0, p1, seed) for p0, p1 in blocks]
@@ -207,11 +209,26 @@ def rank_sensitivity(con: duckdb.DuckDBPyConnection, options: Mapping[str, str] 
                 "rank_basis": basis, "choice": choice, "first_order": idx[0, i], "first_order_conf": idx[1, i],
                 "total_order": idx[2, i], "total_order_conf": idx[3, i], "rank_variance": variance,
                 "evaluations": len(x), "seed": seed, "inputs_fingerprint": [fingerprints[p] for p in periods]}))
-    columns = list(frames[-1].columns)
-    out = pd.concat([f[columns] for f in frames], ignore_index=True).astype({
+    out = _ordered(frames)
+    if any(k is None for k in kept_by_basis.values()):  # the whole table
+        return out
+    # the kept (period, basis) rows stay where they are; the others (computed, or gone) are replaced
+    return Increment(out, "(rank_basis = 'raw' and period not in (select unnest($raw))) or (rank_basis = "
+                     "'size_adjusted' and period not in (select unnest($size_adjusted)))",
+                     {b: sorted(k or ()) for b, k in kept_by_basis.items()})
+
+
+_COLUMNS = ("period", "city_code", "rank_basis", "choice", "first_order", "first_order_conf", "total_order",
+            "total_order_conf", "rank_variance", "evaluations", "seed", "inputs_fingerprint")
+
+
+def _ordered(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The rows in one order and one set of types, however many were computed: the choices in CHOICES order within
+    (period, city, basis)."""
+    empty = pd.DataFrame({c: pd.Series(dtype="object") for c in _COLUMNS})
+    out = pd.concat([empty, *(f[list(_COLUMNS)] for f in frames)], ignore_index=True).astype({
         "evaluations": "int64", "seed": "int64", "first_order": "float64", "first_order_conf": "float64",
         "total_order": "float64", "total_order_conf": "float64", "rank_variance": "float64"})
-    # one order whatever was reused: the choices in CHOICES order within (period, city, basis)
     out["_choice"] = out["choice"].map({c: i for i, c in enumerate(CHOICES)})
     out = out.sort_values(["period", "city_code", "rank_basis", "_choice"], kind="stable", ignore_index=True)
     return out.drop(columns="_choice")
