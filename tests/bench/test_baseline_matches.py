@@ -16,7 +16,6 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
@@ -37,10 +36,8 @@ UNLISTED_CITY, LISTED_INDICATOR = "410500", "xborder_pilot_zone"  # complete lis
 
 
 def published(root: Path, table: str) -> pd.DataFrame:
-    """A published mart of the bench: Parquet partitioned by period (``lstages.publish``), period as text."""
-    t = pq.read_table(root / "published" / table, partitioning="hive")
-    i = t.schema.get_field_index("period")
-    return t.set_column(i, "period", pc.cast(t["period"], pa.string())).to_pandas()
+    """A published mart of the bench (``lstages.publish``: one Parquet file per mart)."""
+    return pd.read_parquet(root / "published" / f"{table}.parquet")
 
 
 def _report_value(root: Path, city: str, period: str, code: str) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
-import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,7 +23,6 @@ import pyarrow as pa
 
 from tools.bench.generate import FEED_KINDS, feed_glob, report_glob
 from transforms.build import build_models, promote_candidate
-from transforms.build.increment import promotion_periods
 from transforms.build.reuse import score_periods
 from transforms.catalog import STATUS_STEPS, load_seeds
 from transforms.core.paths import SQL_DIR
@@ -374,45 +372,29 @@ def build(db: Path, root: Path, force: bool = False) -> dict:
 
 
 def publish(db: Path, root: Path, force: bool = False) -> dict:
-    """Promote the candidate marts and export them for readers as Parquet partitioned by period (Hive style,
-    ``published/<mart>/period=2020Q4/data_0.parquet``), and the league table as one CSV. After an incremental build
-    only the partitions of the periods it changed are written again (``increment.promotion_periods``)."""
+    """Promote the candidate marts (after an incremental build only the periods it changed) and export them for
+    readers as Parquet, one file per mart, and the league table as CSV. A Parquet file per period, rewriting only
+    the changed ones, was tried and dropped: it made every full export slower (L 4.2 -> 5.8 s, C 36.5 -> 71.8 s) and
+    its peak higher (docs/scaling.md)."""
     con = connect(db)
     try:
         if not force and _state(con, "inputs_dirty") == "false":
             return {"skipped": "nothing new to publish"}
         t0 = time.perf_counter()
-        _, periods = promotion_periods(con)  # before promotion records the build as promoted
         tables = promote_candidate(con)
         promote_s = time.perf_counter() - t0
         out = root / "published"
         out.mkdir(parents=True, exist_ok=True)
         rows = {}
         for t in tables:
-            _export_partitions(con, t, out / t, periods)
+            con.execute(f"copy marts.{t} to '{out / t}.parquet' (format parquet, compression zstd)")
             rows[t] = con.execute(f"select count(*) from marts.{t}").fetchone()[0]
         con.execute(f"copy marts.league_table to '{out / 'league_table.csv'}' (header true)")
         _set_state(con, "inputs_dirty", "false")
-        return {"tables": rows, "bytes": sum(p.stat().st_size for p in out.rglob("*") if p.is_file()),
-                "periods_written": None if periods is None else len(periods),
+        return {"tables": rows, "bytes": sum(p.stat().st_size for p in out.iterdir()),
                 "promote_s": round(promote_s, 3), "export_s": round(time.perf_counter() - t0 - promote_s, 3)}
     finally:
         con.close()
-
-
-def _export_partitions(con: duckdb.DuckDBPyConnection, table: str, target: Path, periods: list[str] | None) -> None:
-    """Write ``marts.<table>`` under ``target`` one Parquet file per period: every period (``periods`` None, or no
-    earlier export), or only ``periods``, whose old files are removed first (a period may have lost its rows)."""
-    options = "format parquet, compression zstd, partition_by (period), overwrite_or_ignore true"
-    if periods is None or not target.is_dir():
-        shutil.rmtree(target, ignore_errors=True)
-        con.execute(f"copy marts.{table} to '{target}' ({options})")
-        return
-    for p in periods:
-        shutil.rmtree(target / f"period={p}", ignore_errors=True)
-    if periods:
-        con.execute(f"copy (select * from marts.{table} where period in (select unnest($periods))) to '{target}' "
-                    f"({options})", {"periods": periods})
 
 
 FLOOR_SQL = """
