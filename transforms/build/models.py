@@ -180,6 +180,8 @@ def _run_all(con: duckdb.DuckDBPyConnection, sql_dir: Path, layers: tuple[str, .
         con.execute(f"create schema if not exists {schema}")
     models = [m for m in discover(sql_dir) if m.layer in layers]
     last_python = max((i for i, m in enumerate(models) if m.is_python), default=-1)
+    first_python = min((i for i, m in enumerate(models) if m.is_python), default=-1)
+    limit = None
     # the incremental SQL build (transforms/build/increment.py): only a run of the intermediate layer keeps state
     tracker = increment.Tracker.start(con, sql_dir, reuse.REUSE) if "intermediate" in layers else None
     shared = increment.shared_models(models)
@@ -192,6 +194,8 @@ def _run_all(con: duckdb.DuckDBPyConnection, sql_dir: Path, layers: tuple[str, .
         if tracker is not None and model.layer != "staging" and not tracker.staged:
             tracker.after_staging(con)
         t0 = time.perf_counter()
+        if i == first_python:
+            limit = _lend_memory(con)
         try:
             if not _materialise_incremental(con, model, tracker):
                 _materialise(con, model, schema, options)
@@ -201,6 +205,7 @@ def _run_all(con: duckdb.DuckDBPyConnection, sql_dir: Path, layers: tuple[str, .
             tracker.track(con, f"{model.layer}.{model.name}")
         if i == last_python:
             _drop_shared_arrays()
+            con.execute("set memory_limit = $limit", {"limit": limit})
         timings[f"{model.layer}.{model.name}"] = round(time.perf_counter() - t0, 4)
     if tracker is not None:
         cache = _RUN_CACHE.get() or {}
@@ -225,6 +230,26 @@ def _materialise_incremental(con: duckdb.DuckDBPyConnection, model: Model, track
         for statement in tracker.scoped_statements(model.sql, table, periods):
             con.execute(statement)
     return True
+
+
+PYTHON_MODELS_DUCKDB_MEMORY = 2**30
+_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+
+
+def _lend_memory(con: duckdb.DuckDBPyConnection) -> str:
+    """Lower DuckDB's memory limit to 1 GiB while the Python models run (returns the old one, to set back after
+    them): DuckDB keeps the table pages the SQL models read cached up to its limit, and the score step's numpy
+    arrays (about a GiB per basis at county scale) would be held beside them. A lower limit evicts them (they are on
+    disk); the Python models' own queries stream and fit. A limit already below 1 GiB is left as it is."""
+    old = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    number, _, unit = str(old).partition(" ")
+    try:
+        current = float(number) * _UNITS[unit]
+    except (KeyError, ValueError):
+        return old
+    if current > PYTHON_MODELS_DUCKDB_MEMORY:
+        con.execute("set memory_limit = $limit", {"limit": f"{PYTHON_MODELS_DUCKDB_MEMORY}B"})
+    return old
 
 
 def _drop_shared_arrays() -> None:
