@@ -1,18 +1,20 @@
 """Incremental SQL builds: after a night with a few changed reports, the period-keyed intermediate models recompute
 only the periods those reports can change, and promotion rewrites only those periods of the marts.
 
-A model opts in with the header line ``-- incremental: period`` (its rows are keyed by ``period``). The build
-fingerprints its inputs (``Tracker``): the staged report rows per period, every other staging table whole, the SQL
-and the build code; and, as they are rebuilt, the content of every other intermediate SQL model an incremental one
-reads (per period where it has one). A build is incremental only when all of these match the previous build's
-except the report rows of some periods, all after the cutoff (the last period any cross-period rule reads: the
-anchors, the baseline search, the goalpost reference window). The periods rebuilt are then, for each changed period
-c, the periods from c to c + carry_forward_quarters (the carry-forward) and the next one after them (the rank
-change and the score change read the previous period). An incremental model is computed on those periods only
-(``delete`` + ``insert``), reading the period-keyed tables of ``BY_PERIOD`` restricted to what those periods read.
-If a rebuilt shared model (the targets, the goalposts, the periods) changes anywhere else, the models after it are
-built in full. tests/scoring/test_incremental_scoring.py compares incremental builds with full rebuilds after random
-sequences of changes, every column of every candidate mart.
+A model opts in with the header line ``-- incremental: period`` (its rows are keyed by ``period``) or
+``-- incremental: period, city`` (a city's rows depend on that city's inputs only). The build fingerprints its
+inputs (``Tracker``): the staged report rows per (period, city), every other staging table whole, the SQL and the
+build code (the Python model bodies among it); and, as they are rebuilt, the content of every other intermediate SQL
+model an incremental one reads (per period where it has one). A build is incremental only when all of these match
+the previous build's except the report rows of some periods and cities, all after the cutoff (the last period any
+cross-period rule reads: the anchors, the baseline search, the goalpost reference window). The periods rebuilt are
+then, for each changed period c, the periods from c to c + carry_forward_quarters (the carry-forward) and the next
+one after them (the rank change and the score change read the previous period). An incremental model is computed on
+those periods only, a city-level one on the changed cities only (``delete`` + ``insert``), reading the period-keyed
+tables of ``BY_PERIOD`` restricted to what those periods read. If a rebuilt shared model (the targets, the
+goalposts, the periods) changes anywhere else, the models after it are built in full.
+tests/scoring/test_incremental_scoring.py compares incremental builds with full rebuilds after random sequences of
+changes, every column of every candidate mart.
 """
 
 from __future__ import annotations
@@ -49,7 +51,9 @@ _REPORT_ROWS = """
     left join staging.stg_report_files as f on v.file_key = f.file_key
     group by v.period, v.city_code
 """
-_CODE_FILES = ("increment.py", "models.py")
+# the build code the SQL models' results depend on, with coherence.py: the body of int_coherence_audit, which keeps
+# the rows of the periods it does not recompute (the score models fingerprint their own code: reuse.py)
+_CODE_FILES = ("increment.py", "models.py", "coherence.py")
 
 
 def period_index(period: str) -> int:
