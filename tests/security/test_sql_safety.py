@@ -31,7 +31,8 @@ REVIEWED: dict[str, str] = {
     "transforms/build/coherence.py:coherence_audit:sc_rows": SQLFILE + " (SC_ROWS and the same fixed filter)",
     "transforms/build/coherence.py:coherence_audit:sp_rows": SQLFILE + " (SP_ROWS and the same fixed filter)",
     "transforms/build/increment.py:_table_fingerprint:table": IDENT + " (an intermediate model's name)",
-    "transforms/build/increment.py:after_staging:table": IDENT + " (duckdb_tables() of the staging schema)",
+    "transforms/build/increment.py:_whole_fingerprint:table": IDENT + " (duckdb_tables() of the staging schema, or "
+                                                              "an intermediate model's name)",
     "transforms/build/increment.py:finish:LOG": IDENT + " (module constant)",
     "transforms/build/increment.py:finish:STATE": IDENT + " (module constant)",
     "transforms/build/increment.py:start:STATE": IDENT + " (module constant)",

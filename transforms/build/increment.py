@@ -70,8 +70,13 @@ def _table_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, 
         rows = con.execute(f"select period, count(*), sum(hash(t))::varchar from {table} as t group by period"
                            ).fetchall()
         return {f"{table}|{p}": f"{n}:{h}" for p, n, h in rows}
+    return {table: _whole_fingerprint(con, table)}
+
+
+def _whole_fingerprint(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """Row count and an order-free hash of every row of ``table``."""
     n, h = con.execute(f"select count(*), sum(hash(t))::varchar from {table} as t").fetchone()
-    return {table: f"{n}:{h}"}
+    return f"{n}:{h}"
 
 
 def _code_fingerprint(sql_dir: Path) -> str:
@@ -134,15 +139,13 @@ class Tracker:
         self.staged = True
         staged = {t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'staging'"
                                             ).fetchall()}
-        if {"stg_report_values", "stg_report_files"} <= staged:  # (a test's tiny model tree may have neither)
+        reports = {"stg_report_values", "stg_report_files"}
+        if reports <= staged:  # (a test's tiny model tree may have neither)
             self._unique_file_keys(con)
             for period, city, n, h in con.execute(_REPORT_ROWS).fetchall():
                 self.current[f"reports|{period}|{city}"] = f"{n}:{h}"
-        for (table,) in con.execute("select table_name from duckdb_tables() where schema_name = 'staging' and "
-                                    "table_name not in ('stg_report_values', 'stg_report_files') order by 1"
-                                    ).fetchall():
-            n, h = con.execute(f"select count(*), sum(hash(t))::varchar from staging.{table} as t").fetchone()
-            self.current[f"staging.{table}"] = f"{n}:{h}"
+        for table in sorted(staged - reports):
+            self.current[f"staging.{table}"] = _whole_fingerprint(con, f"staging.{table}")
 
     @staticmethod
     def _unique_file_keys(con: duckdb.DuckDBPyConnection) -> None:
@@ -203,8 +206,8 @@ class Tracker:
         params = con.execute("select carry_forward_quarters, baseline_period, baseline_search_quarters, "
                              "goalpost_reference_to from intermediate.int_scoring_parameters").fetchone()
         carry, baseline, search, goalposts = int(params[0]), params[1], int(params[2]), params[3]
-        anchors = [a for (a,) in con.execute("select max(anchor_index) from intermediate.int_periods").fetchall()]
-        cutoff = max([period_index(baseline) + search, period_index(goalposts), *(a or 0 for a in anchors)])
+        anchor = con.execute("select max(anchor_index) from intermediate.int_periods").fetchone()[0] or 0
+        cutoff = max(period_index(baseline) + search, period_index(goalposts), anchor)
         # nothing at or before the cutoff may change: every later period reads the anchors, and the baseline search
         # and the goalpost window read every city's values up to it
         if not all(is_period(p) for p in [*periods, *changed]):

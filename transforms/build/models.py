@@ -27,7 +27,7 @@ import duckdb
 
 from transforms.build.candidate import CANDIDATE_SCHEMA
 from transforms.build.increment import Increment
-from transforms.build.runcache import RUN_CACHE, run_cache  # noqa: F401 (run_cache: the models' import)
+from transforms.build.runcache import RUN_CACHE
 from transforms.core.memory import release_freed_memory
 from transforms.core.paths import SQL_DIR
 
@@ -208,7 +208,7 @@ def _run_all(con: duckdb.DuckDBPyConnection, sql_dir: Path, layers: tuple[str, .
             con.execute("set memory_limit = $limit", {"limit": limit})
         timings[f"{model.layer}.{model.name}"] = round(time.perf_counter() - t0, 4)
     if tracker is not None:
-        cache = _RUN_CACHE.get() or {}
+        cache = cache if cache is not None else {}
         scored = {p for s in cache.get("score_reuse", {}).values() for p in s.get("computed_periods", ())}
         cache["sql"] = tracker.finish(con, scored)
 
