@@ -1,4 +1,4 @@
--- incremental: period
+-- incremental: period, city
 -- Indicator scores per (period, city, indicator): value (raw and per 1 million residents), evidence (self-reported or
 -- independent), target or goalposts on the one yardstick, score, progress to the period's milestone, status, the kind
 -- of absence (carried forward flagged) and the input row or feed record the value came from.

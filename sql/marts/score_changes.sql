@@ -1,4 +1,4 @@
--- incremental: period
+-- incremental: period, city
 -- Why a score moved: per (period, city, scope, indicator) the indicator's contribution to the scope's arithmetic score
 -- now and in the previous period, and its change, split into the effect of its own score and of its weight, with the
 -- cause. contribution = effective_weight * score (effective weights: intermediate.int_score_contributions);

@@ -1,4 +1,4 @@
--- incremental: period
+-- incremental: period, city
 -- Special (专项) scores per (period, city, special): the score, its self-reported and independent parts and the share
 -- resting on independent evidence, observed coverage and the carried-forward share, and indicator counts by kind of
 -- absence.

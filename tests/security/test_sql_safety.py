@@ -24,8 +24,13 @@ REVIEWED: dict[str, str] = {
     "transforms/build/reuse.py:kept_periods:by_basis": "one of two fixed texts; the basis is a $ parameter",
     "transforms/build/models.py:_materialise:result.delete_where": "a fixed predicate of a Python model in the "
                                                                    "repository (values as $ parameters)",
-    "transforms/build/candidate.py:promote_candidate:keep": "periods of meta.build_log, all quarters "
-                                                            "(increment.sql_list refuses others), quoted",
+    "transforms/build/candidate.py:promote_candidate:where": "periods and city codes of meta.build_log, quarters "
+                                                             "and digits only (increment.sql_list refuses others), "
+                                                             "quoted",
+    "transforms/build/candidate.py:promote_candidate:increment.sql_list(tuple(scope.periods))": "quarters of "
+        "meta.build_log (increment.sql_list refuses others), quoted",
+    "transforms/build/candidate.py:promote_candidate:increment.sql_list(tuple(scope.cities))": "city codes of "
+        "meta.build_log, digits only (increment.sql_list refuses others), quoted",
     "transforms/build/coherence.py:coherence_audit:ind_rows": SQLFILE + " (IND_ROWS and a fixed filter; the periods "
                                                               "are a $ parameter)",
     "transforms/build/coherence.py:coherence_audit:sc_rows": SQLFILE + " (SC_ROWS and the same fixed filter)",
@@ -37,8 +42,8 @@ REVIEWED: dict[str, str] = {
     "transforms/build/increment.py:finish:STATE": IDENT + " (module constant)",
     "transforms/build/increment.py:start:STATE": IDENT + " (module constant)",
     "transforms/build/increment.py:mark_promoted:PROMOTED": IDENT + " (module constant)",
-    "transforms/build/increment.py:promotion_periods:LOG": IDENT + " (module constant)",
-    "transforms/build/increment.py:promotion_periods:PROMOTED": IDENT + " (module constant)",
+    "transforms/build/increment.py:promotion_scope:LOG": IDENT + " (module constant)",
+    "transforms/build/increment.py:promotion_scope:PROMOTED": IDENT + " (module constant)",
     "transforms/build/increment.py:scoped_statements:sql_list(self.plan.cities)": "city codes of the staged report "
                                                                                  "rows, digits only (sql_list "
                                                                                  "refuses others), quoted",

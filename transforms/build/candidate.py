@@ -28,15 +28,17 @@ def audit_passed(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
     return audited > 0 and failed == 0
 
 
-def _incremental(mart: str) -> bool:
+def _header(mart: str) -> str:
+    """The mart's SQL (its ``-- incremental:`` header says what promotion may rewrite)."""
     path = SQL_DIR / "marts" / f"{mart}.sql"
-    return path.is_file() and increment.is_incremental(path.read_text(encoding="utf-8"))
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
 def promote_candidate(con: duckdb.DuckDBPyConnection, require_audit_of: str | None = None) -> list[str]:
     """Write the audited candidate marts (views over the intermediate tables) as the tables of schema ``marts``, in
     one transaction: readers of the working database see the old marts or the new ones. A mart marked
-    ``-- incremental: period`` gets only the periods the builds since the last promotion changed.
+    ``-- incremental: period`` gets only the periods the builds since the last promotion changed; one marked
+    ``-- incremental: period, city`` only those periods' rows of the cities whose reports changed.
 
     With ``require_audit_of=run_id`` it refuses (``CandidateNotAudited``) unless that run's audit passed, so a
     publish task started by mistake after a failed audit cannot promote the candidate.
@@ -46,22 +48,26 @@ def promote_candidate(con: duckdb.DuckDBPyConnection, require_audit_of: str | No
     tables = [r[0] for r in con.execute(
         "select table_name from information_schema.tables where table_schema = ? order by table_name",
         [CANDIDATE_SCHEMA]).fetchall()]
-    serial, periods = increment.promotion_periods(con)
+    scope = increment.promotion_scope(con)
     published = {t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'"
                                            ).fetchall()}
     con.execute("begin transaction")
     try:
         con.execute("create schema if not exists marts")
         for t in tables:
-            if periods is not None and t in published and _incremental(t):
-                # only the periods the builds since the promoted one changed (increment.promotion_periods)
-                keep = increment.sql_list(tuple(periods))  # quarters only (it refuses others): safe to inline
-                if periods:
-                    con.execute(f"delete from marts.{t} where period in ({keep})")
-                    con.execute(f"insert into marts.{t} select * from {CANDIDATE_SCHEMA}.{t} where period in ({keep})")
+            sql = _header(t)
+            if scope.periods is not None and t in published and increment.is_incremental(sql):
+                # only the periods the builds since the promoted one changed (increment.promotion_scope); quarters
+                # and city codes only (sql_list refuses others): safe to inline
+                where = f"period in ({increment.sql_list(tuple(scope.periods))})"
+                if increment.by_city_model(sql) and scope.cities is not None:
+                    where += f" and city_code in ({increment.sql_list(tuple(scope.cities))})"
+                if scope.periods:
+                    con.execute(f"delete from marts.{t} where {where}")
+                    con.execute(f"insert into marts.{t} select * from {CANDIDATE_SCHEMA}.{t} where {where}")
             else:
                 con.execute(f"create or replace table marts.{t} as select * from {CANDIDATE_SCHEMA}.{t}")
-        increment.mark_promoted(con, serial)
+        increment.mark_promoted(con, scope.serial)
         con.execute("commit")
     except Exception:
         con.execute("rollback")

@@ -109,7 +109,9 @@ class Plan:
     periods: tuple[str, ...] | None
     reason: str
     inputs: tuple[str, ...] = ()  # the periods they read: the carry-forward window, the anchors, the baseline
-    cities: tuple[str, ...] = ()  # the cities whose reports changed (what ``-- incremental: period, city`` redoes)
+    # the cities whose reports changed (what ``-- incremental: period, city`` redoes); None: every city, when a shared
+    # model moved inside the periods (a new quarter's first report adds the period: every city gets its rows there)
+    cities: tuple[str, ...] | None = ()
 
 
 @dataclass
@@ -168,11 +170,13 @@ class Tracker:
         keep = set(self.plan.periods)
         for table in self.tracked:
             keys = {k for d in (self.previous, self.current) for k in d if k == table or k.startswith(f"{table}|")}
-            moved = sorted(k for k in keys if self.previous.get(k) != self.current.get(k)
-                           and k.split("|")[-1] not in keep)
-            if moved:
-                self.demoted = f"{moved[0]} changed outside the recomputed periods"
+            moved = sorted(k for k in keys if self.previous.get(k) != self.current.get(k))
+            outside = [k for k in moved if k.split("|")[-1] not in keep]
+            if outside:
+                self.demoted = f"{outside[0]} changed outside the recomputed periods"
                 return
+            if moved:  # inside them: every city's rows of those periods read it, not only the changed cities'
+                self.plan.cities = None
 
     def incremental_periods(self, con: duckdb.DuckDBPyConnection) -> tuple[str, ...] | None:
         """The periods the next incremental model recomputes, None for all (planned at the first one)."""
@@ -239,13 +243,13 @@ class Tracker:
         assert self.plan is not None
         by_city = by_city_model(model_sql)
         where = f"period in ({sql_list(periods)})"  # quarters only (is_period) and city codes: safe to inline
-        if by_city:
+        if by_city and self.plan.cities is not None:
             where += f" and city_code in ({sql_list(self.plan.cities)})"
         used = sorted(set(_BY_PERIOD_REF.findall(model_sql)))
         views = []
         for t in used:
             keep = f"period in ({sql_list(self.plan.inputs)})"
-            if by_city and t != "intermediate.int_periods":
+            if by_city and self.plan.cities is not None and t != "intermediate.int_periods":
                 keep += f" and city_code in ({sql_list(self.plan.cities)})"
             views.append(f"create or replace temp view {_view_name(t)} as select * from {t} where {keep}")
         sql = _BY_PERIOD_REF.sub(lambda m: _view_name(m.group(1)), model_sql)
@@ -259,15 +263,18 @@ class Tracker:
         con.execute(f"insert into {STATE} select key, fingerprint from state")  # (executemany: 5 s at L)
         con.execute(f"create table if not exists {LOG} (serial integer, mode varchar, periods varchar[], "
                     "reason varchar)")
+        # the cities the city-level models redid (a log from before this column has none: its builds promote in full)
+        con.execute(f"alter table {LOG} add column if not exists cities varchar[]")
         serial = con.execute(f"select coalesce(max(serial), 0) + 1 from {LOG}").fetchone()[0]
         plan = self.plan or Plan(None, "no incremental model")
         full = plan.periods is None or self.demoted is not None
         periods = None if full else sorted(set(plan.periods or ()) | extra_periods)
+        cities = None if full or plan.cities is None else sorted(plan.cities)
         reason = self.demoted or plan.reason
-        con.execute(f"insert into {LOG} values (?, ?, ?, ?)", [serial, "full" if full else "incremental",
-                                                               periods, reason])
+        con.execute(f"insert into {LOG} (serial, mode, periods, reason, cities) values (?, ?, ?, ?, ?)",
+                    [serial, "full" if full else "incremental", periods, reason, cities])
         con.execute(f"delete from {LOG} where serial < ? - 100", [serial])
-        return {"mode": "full" if full else "incremental", "periods": periods, "reason": reason}
+        return {"mode": "full" if full else "incremental", "periods": periods, "cities": cities, "reason": reason}
 
 
 def sql_list(codes: tuple[str, ...]) -> str:
@@ -299,25 +306,42 @@ def shared_models(models: list) -> set[str]:
             for layer, name in m.refs() if layer == "intermediate" and name not in incremental}
 
 
-def promotion_periods(con: duckdb.DuckDBPyConnection) -> tuple[int | None, list[str] | None]:
-    """(the newest build's serial, the periods changed since the build the marts hold; None = every period).
+@dataclass(frozen=True)
+class Promotion:
+    """What promotion rewrites: the newest build's serial, and the periods (None = every period) and the cities of
+    the city-level marts (None = every city) that the builds since the promoted one changed."""
+
+    serial: int | None
+    periods: list[str] | None
+    cities: list[str] | None
+
+
+def promotion_scope(con: duckdb.DuckDBPyConnection) -> Promotion:
+    """The periods, and for a mart marked ``-- incremental: period, city`` the cities, changed since the build the
+    marts hold.
 
     Every build since the promoted one counts, not only the newest: a build whose audit failed was never promoted,
-    and the next one is incremental against it."""
+    and the next one is incremental against it. The cities are those whose reports changed: a city-level mart's rows
+    of a period depend on that city's inputs only (the score step's periods change ranks, which no such mart holds)."""
     try:
-        log = con.execute(f"select serial, mode, periods from {LOG} order by serial").fetchall()
+        log = con.execute(f"select serial, mode, periods, cities from {LOG} order by serial").fetchall()
+    except duckdb.BinderException:  # a log from before the cities column: promote those builds in full
+        log = [(s, m, p, None) for s, m, p in con.execute(f"select serial, mode, periods from {LOG} order by serial"
+                                                           ).fetchall()]
     except duckdb.CatalogException:
-        return None, None
+        return Promotion(None, None, None)
     if not log:
-        return None, None
+        return Promotion(None, None, None)
     try:
         promoted = con.execute(f"select max(serial) from {PROMOTED}").fetchone()[0]
     except duckdb.CatalogException:
-        return log[-1][0], None
+        return Promotion(log[-1][0], None, None)
     since = [row for row in log if promoted is not None and row[0] > promoted]
-    if promoted is None or not since or since[0][0] != promoted + 1 or any(m != "incremental" for _, m, _ in since):
-        return log[-1][0], None
-    return log[-1][0], sorted({p for _, _, ps in since for p in ps})
+    if promoted is None or not since or since[0][0] != promoted + 1 or any(row[1] != "incremental" for row in since):
+        return Promotion(log[-1][0], None, None)
+    periods = sorted({p for row in since for p in row[2]})
+    cities = None if any(row[3] is None for row in since) else sorted({c for row in since for c in row[3]})
+    return Promotion(log[-1][0], periods, cities)
 
 
 def mark_promoted(con: duckdb.DuckDBPyConnection, serial: int | None) -> None:

@@ -172,8 +172,13 @@ def _block_indices(inp: _Inputs, x: np.ndarray, p0: int, p1: int, seed: int) -> 
     ranked = inp.has_score[p0:p1, :, -1].reshape(-1)
     y = ranks.reshape((p1 - p0) * C, len(x)).T[:, ranked]
     del ranks
+    # one period's outputs at a time: the bootstrap's matrix products round in the last bit by their shape, so a
+    # period computed alone (an incremental night) must see the shape it has in a full build
+    ends = np.cumsum(inp.has_score[p0:p1, :, -1].sum(axis=1)).tolist()
+    parts = [indices(y[:, a:b], len(CHOICES), seed) for a, b in zip([0, *ends[:-1]], ends, strict=True) if b > a]
     # a warehouse with no ranked city (no report loaded yet) has no outputs: no rows, not an error
-    idx = indices(y, len(CHOICES), seed) if y.shape[1] else {k: np.empty((len(CHOICES), 0)) for k in KEYS}
+    idx = {k: np.concatenate([part[k] for part in parts], axis=1) if parts else np.empty((len(CHOICES), 0))
+           for k in KEYS}
     release_freed_memory()  # the block's ranks and the bootstrap's arrays
     return np.flatnonzero(ranked) + p0 * C, np.stack([idx[k] for k in KEYS]), y.var(axis=0)
 
