@@ -23,6 +23,7 @@ import pytest
 from tools.bench import lstages as L
 from tools.bench.baseline import run_baseline
 from tools.bench.generate import Scale, bench_periods, generate
+from tools.bench.lstages import published_glob
 
 TINY = Scale("T", 20, 14, 20_000)  # 2015Q4 .. 2019Q1: both milestone phases
 PERIODS = bench_periods(TINY.quarters)
@@ -36,8 +37,8 @@ UNLISTED_CITY, LISTED_INDICATOR = "410500", "xborder_pilot_zone"  # complete lis
 
 
 def published(root: Path, table: str) -> pd.DataFrame:
-    """A published mart of the bench (``lstages.publish``: one Parquet file per mart)."""
-    return pd.read_parquet(root / "published" / f"{table}.parquet")
+    """A published mart of the bench (``lstages.publish``: one Parquet file per mart and period)."""
+    return duckdb.sql(f"select * from read_parquet('{published_glob(root, table)}', hive_partitioning = true)").df()
 
 
 def _report_value(root: Path, city: str, period: str, code: str) -> str:

@@ -78,7 +78,8 @@ def test_l_stages_end_to_end_and_incremental(tiny: Path) -> None:
     pub = L.publish(db, tiny)
     assert pub["tables"]["league_table"] > 0
     league = duckdb.connect().execute(f"select count(distinct city_code), max(rank) from "
-                        f"read_parquet('{tiny}/published/league_table.parquet')").fetchone()
+                        f"read_parquet('{L.published_glob(tiny, 'league_table')}', hive_partitioning = true)"
+                        ).fetchone()
     assert league[0] == TINY.cities and league[1] <= TINY.cities
     # nothing changed: nothing is read, built or published
     assert L.ingest_reports(db, tiny)["files_loaded"] == 0
@@ -111,14 +112,18 @@ def test_l_stages_publish_a_late_report_incrementally(tmp_path: Path) -> None:
     L.validate(db, tmp_path)
     sql = L.build(db, tmp_path)["sql"]
     assert sql["mode"] == "incremental" and sql["periods"][0] == "2019Q3", sql
+    untouched = tmp_path / "published" / "indicator_scores" / "period=2019Q1"
+    before = {f.name: f.stat().st_mtime_ns for f in untouched.iterdir()}
     pub = L.publish(db, tmp_path)
+    # only the periods the build changed are written again (one file per mart and period)
+    assert pub["periods_written"]["indicator_scores"] == len(sql["periods"]), pub["periods_written"]
+    assert {f.name: f.stat().st_mtime_ns for f in untouched.iterdir()} == before
     con = duckdb.connect(str(db), read_only=True)
     for table, n in pub["tables"].items():
-        files = f"{tmp_path}/published/{table}.parquet"
+        files = f"read_parquet('{L.published_glob(tmp_path, table)}', hive_partitioning = true)"
         cols = ", ".join(c for (c,) in con.execute(f"select column_name from (describe marts.{table})").fetchall())
         diff = con.execute(f"select (select count(*) from (select * from marts.{table} except all select {cols} "
-                           f"from read_parquet('{files}'))), (select count(*) from read_parquet('{files}'))"
-                           ).fetchone()
+                           f"from {files})), (select count(*) from {files})").fetchone()
         assert diff == (0, n), (table, diff)
     con.close()
 
