@@ -20,10 +20,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from tools.bench import lpublish as P
 from tools.bench import lstages as L
 from tools.bench.baseline import run_baseline
 from tools.bench.generate import Scale, bench_periods, generate
-from tools.bench.lstages import published_glob
+from tools.bench.lpublish import published_glob
 
 TINY = Scale("T", 20, 14, 20_000)  # 2015Q4 .. 2019Q1: both milestone phases
 PERIODS = bench_periods(TINY.quarters)
@@ -124,7 +125,7 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, dict]:
     L.ingest_feeds(db, root)
     val = L.validate(db, root)
     L.build(db, root)
-    L.publish(db, root)
+    P.publish(db, root)
     base = run_baseline(root, 1.0)
     return root, {"ingest": ing, "validate": val, "feed_rows": TINY.feed_rows - unlisted}, base
 

@@ -1,8 +1,8 @@
 """Incremental scoring (issue 20): a build after a few changed reports computes the rank intervals and the
 sensitivity indices only for the periods whose inputs moved, and publishes exactly what a full rebuild publishes.
 
-The premise (reuse.period_fingerprints): a period's intervals and indices depend only on that period's slice
-of the dense score arrays and on what every period shares (parameters, catalogue, weights, code). The proof here:
+The premise (reuse.period_fingerprints): a period's intervals and indices depend only on that period's rows
+of the score tables and on what every period shares (parameters, catalogue, weights, code). The proof here:
 random sequences of changes to the sample's reports (a figure corrected, a value withdrawn, a status changed, in
 early and late periods, one change or several per night), each built incrementally and then rebuilt in full, and
 every column of every candidate mart, and of the two score tables, compared row for row.
@@ -17,8 +17,7 @@ import numpy as np
 import pytest
 from scoring_helpers import build_sample_warehouse
 
-from transforms.build import build_models, increment, promote_candidate, reuse
-from transforms.build import montecarlo as mc
+from transforms.build import build_models, increment, promote_candidate, reuse, scoreinputs
 
 # few draws and base samples: the rule under test does not depend on their number, the test's time does
 OPTIONS = {"mc_draws": "60", "sa_base_samples": "8"}
@@ -129,15 +128,28 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnec
 
 
 def test_fingerprints_move_only_with_their_period(warehouse: duckdb.DuckDBPyConnection) -> None:
-    inp = mc._Inputs(warehouse, OPTIONS)
-    before = reuse.period_fingerprints(inp)
-    assert len(set(before)) == len(before), "every period has its own fingerprint"
-    p = len(inp.periods) // 2
-    cell = tuple(int(i[0]) for i in np.nonzero(~np.isnan(inp.obs[p])))
-    inp.obs[p][cell] += 1.0
-    after = reuse.period_fingerprints(inp)
-    assert [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b] == [p]
-    assert reuse.period_fingerprints(inp, {"mc_draws": 61}) != after, "an option moves every period"
+    """The fingerprints come from the score tables' rows, hashed in SQL: one score moved moves its period's
+    fingerprint alone, and an option moves every period's. The arrays are never read for it."""
+    meta = scoreinputs.inputs(warehouse, OPTIONS, periods=())
+    assert meta.periods == [] and meta.obs.shape[0] == 0 and len(meta.all_periods) > 2
+    before = reuse.period_fingerprints(meta, scoreinputs.row_hashes(warehouse))
+    assert len(set(before.values())) == len(before) == len(meta.all_periods), "every period has its own fingerprint"
+    p = meta.all_periods[len(meta.all_periods) // 2]
+    city, code, score = warehouse.execute(
+        "select city_code, indicator_code, observed_score from intermediate.int_indicator_scores where period = ? "
+        "and is_scored and observed_score is not null order by city_code, indicator_code limit 1", [p]).fetchone()
+    where = "where period = ? and city_code = ? and indicator_code = ?"
+    warehouse.execute(f"update intermediate.int_indicator_scores set observed_score = ? {where}",
+                      [score + 1.0, p, city, code])
+    try:
+        after = reuse.period_fingerprints(meta, scoreinputs.row_hashes(warehouse))
+    finally:
+        warehouse.execute(f"update intermediate.int_indicator_scores set observed_score = ? {where}",
+                          [score, p, city, code])
+    assert [q for q in before if before[q] != after[q]] == [p]
+    assert reuse.period_fingerprints(meta, scoreinputs.row_hashes(warehouse)) == before
+    moved = reuse.period_fingerprints(meta, scoreinputs.row_hashes(warehouse), {"mc_draws": 61})
+    assert all(moved[q] != before[q] for q in before), "an option moves every period"
 
 
 @pytest.mark.parametrize(("seed", "late"), [(7, False), (2020, False), (11, True), (12, True)])

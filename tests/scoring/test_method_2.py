@@ -237,7 +237,7 @@ def test_score_change_decomposes_exactly_into_indicator_contributions(yardstick_
 def test_a_dated_weight_change_to_another_weight_is_refused_by_name(tiny):
     """The rank intervals and the sensitivity analysis weigh an indicator alike in every period: a dated change to a
     weight other than 0 would make them disagree with the published scores, so the build stops and names it."""
-    from transforms.build.montecarlo import VaryingWeight
+    from transforms.build.scoreinputs import VaryingWeight
 
     with pytest.raises(VaryingWeight, match="lending"):
         _lending_with_a_weight_change(tiny, "0.5", "halved")

@@ -108,12 +108,12 @@ def test_python_models_run_on_a_warehouse_without_ranked_cities(sample_warehouse
 def test_sensitivity_does_not_depend_on_period_blocks(sample_warehouse, monkeypatch) -> None:
     """One period per block (how a county-scale run keeps its [evaluations x cells] arrays small, as the Monte
     Carlo's rank store): the very same indices, in the same row order, as all periods at once."""
-    from transforms.build import montecarlo, reuse, sensitivity
+    from transforms.build import montecarlo, reuse, scoreinputs, sensitivity
 
     con, _ = sample_warehouse
     monkeypatch.setattr(reuse, "REUSE", False)  # computed both times, not kept from the built table
     reference = sensitivity.rank_sensitivity(con)
     monkeypatch.setattr(montecarlo, "MC_RANK_BYTES", 1)
-    inp = montecarlo.inputs(con)
+    inp = scoreinputs.inputs(con)
     assert montecarlo.period_blocks(inp, 1000) == [(p, p + 1) for p in range(len(inp.periods))]
     assert reference.equals(sensitivity.rank_sensitivity(con))

@@ -5,8 +5,8 @@ ingest_reports (bulk ``read_csv`` over the glob; only new or changed files on a 
 record-level rows aggregated to city-quarter indicators), validate (the raw_report_rows / raw_feed_records suites'
 rules as one SQL pass over the whole table), build (``transforms.build.build_models``: the ``sql/`` models,
 with the rank Monte Carlo, the score step, between the intermediate models and the marts) and publish (promote,
-export the marts to Parquet, one file per mart and period, and the league table to CSV). ``floor`` is DuckDB
-scanning and aggregating the same raw files in one query.
+export the marts to Parquet, one file per mart and period, and the league table to CSV: ``lpublish``).
+``floor`` is DuckDB scanning and aggregating the same raw files in one query.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
-import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,7 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from tools.bench.generate import FEED_KINDS, feed_glob, report_glob
-from transforms.build import build_models, increment, promote_candidate
+from transforms.build import build_models
 from transforms.build.reuse import score_periods
 from transforms.catalog import STATUS_STEPS, load_seeds
 from transforms.core.paths import SQL_DIR
@@ -370,83 +369,6 @@ def build(db: Path, root: Path, force: bool = False) -> dict:
                 "score_periods": score_periods(stats), "sql": stats.get("sql")}
     finally:
         con.close()
-
-
-def published_glob(root: Path, table: str) -> str:
-    """The files of a published mart, for ``read_parquet(..., hive_partitioning = true)``: one directory per mart,
-    one Parquet file per period (``period=2020Q4/data_0.parquet``)."""
-    return f"{root / 'published' / table}/*/*.parquet"
-
-
-def _swap(new: Path, final: Path) -> None:
-    """Put directory ``new`` where ``final`` is (the old one removed): a reader of one period's file sees the old
-    file or the new one."""
-    old = final.with_name(final.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if final.exists():
-        final.rename(old)
-    new.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def _export(con: duckdb.DuckDBPyConnection, out: Path, table: str, periods: list[str] | None) -> None:
-    """Write mart ``table`` as Parquet partitioned by period: every period (``periods`` None), or only ``periods``,
-    each period's directory swapped in whole."""
-    tmp = out / f".{table}.new"
-    shutil.rmtree(tmp, ignore_errors=True)
-    source = f"marts.{table}"
-    if periods is not None:  # quarters only (increment.sql_list refuses others)
-        source = f"(select * from marts.{table} where period in ({increment.sql_list(tuple(periods))}))"
-    con.execute(f"copy {source} to '{tmp}' (format parquet, compression zstd, partition_by (period))")
-    if periods is None:
-        _swap(tmp, out / table)
-        return
-    for part in sorted(tmp.iterdir()):
-        _swap(part, out / table / part.name)
-    shutil.rmtree(tmp, ignore_errors=True)
-
-
-def publish(db: Path, root: Path, force: bool = False) -> dict:
-    """Promote the candidate marts (after an incremental build only the periods it changed, and in the city-level
-    marts only the changed cities' rows) and export them for readers as Parquet, one file per mart and period, and
-    the league table as CSV. A night with a few late reports rewrites only the files of the periods they changed;
-    a full night writes every period's file, which costs more than one file per mart would (L: 4.2 s -> about
-    5.3 s; docs/scaling.md), the price of the nights that change a few periods."""
-    con = connect(db)
-    try:
-        if not force and _state(con, "inputs_dirty") == "false":
-            return {"skipped": "nothing new to publish"}
-        t0 = time.perf_counter()
-        out = root / "published"
-        out.mkdir(parents=True, exist_ok=True)
-        # an export stopped half-way (after its promotion) leaves this mark: the next one writes every period
-        unfinished = (out / ".exporting").exists()
-        scope = increment.promotion_scope(con)  # read before promotion marks the newest build promoted
-        (out / ".exporting").touch()
-        tables = promote_candidate(con)
-        promote_s = time.perf_counter() - t0
-        rows, written = {}, {}
-        for t in tables:
-            (out / f"{t}.parquet").unlink(missing_ok=True)  # the layout before one file per period
-            incremental = not unfinished and _incremental_mart(t) and (out / t).is_dir()
-            periods = scope.periods if incremental else None
-            if periods != []:
-                _export(con, out, t, periods)
-            written[t] = "all" if periods is None else len(periods)
-            rows[t] = con.execute(f"select count(*) from marts.{t}").fetchone()[0]
-        con.execute(f"copy marts.league_table to '{out / 'league_table.csv'}' (header true)")
-        (out / ".exporting").unlink()
-        _set_state(con, "inputs_dirty", "false")
-        return {"tables": rows, "periods_written": written,
-                "bytes": sum(p.stat().st_size for p in out.rglob("*") if p.is_file()),
-                "promote_s": round(promote_s, 3), "export_s": round(time.perf_counter() - t0 - promote_s, 3)}
-    finally:
-        con.close()
-
-
-def _incremental_mart(table: str) -> bool:
-    path = SQL_DIR / "marts" / f"{table}.sql"
-    return path.is_file() and increment.is_incremental(path.read_text(encoding="utf-8"))
 
 
 FLOOR_SQL = """

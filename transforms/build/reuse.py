@@ -2,8 +2,8 @@
 the previous build when that period's inputs are unchanged, and compute only the others.
 
 Why it is exact: ranks compare cities within one period, the random draws and the Sobol sample do not depend on the
-data, and every period's intervals and indices are computed from that period's slice of the dense score arrays and
-from what all periods share (``period_fingerprints`` hashes exactly these). With method 2.0 the goalposts and the
+data, and every period's intervals and indices are computed from that period's rows of the score tables and from
+what all periods share (``period_fingerprints`` hashes exactly these). With method 2.0 the goalposts and the
 apportioned targets are fixed by the data up to 2018Q4, so a corrected report of a later period changes one
 period's fingerprint (and the carry-forward window after it); one of 2018 or before can change them all.
 tests/scoring/test_incremental_scoring.py compares incremental builds with full rebuilds after random changes.
@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Protocol
 
 import duckdb
@@ -25,10 +25,10 @@ from transforms.build.runcache import run_cache
 
 
 class _Inputs(Protocol):
-    """What a fingerprint reads of the score models' dense inputs (``montecarlo._Inputs``)."""
+    """What a fingerprint reads of the score inputs (``scoreinputs.ScoreInputs``): the catalogue and the tree."""
 
     params: dict
-    periods: list[str]
+    all_periods: list[str]
     cities: list[str]
     indicators: list[str]
     scopes: list[str]
@@ -41,11 +41,6 @@ class _Inputs(Protocol):
     unit_indicators: list[np.ndarray]
     action_specials: list[np.ndarray]
     special_units: list
-    obs: np.ndarray
-    applicable: np.ndarray
-    missing: np.ndarray
-    has_score: np.ndarray
-    variants: dict[str, np.ndarray]
 
 
 # Reuse a period's rows from the previous build when that period's inputs are the same (period_fingerprints): a
@@ -53,7 +48,7 @@ class _Inputs(Protocol):
 # must recompute everything, such as a test of the computation itself.
 REUSE = os.environ.get("HNPLUS_SCORE_REUSE", "1") != "0"
 
-_CODE_FILES = ("montecarlo.py", "kernel.py", "sensitivity.py", "ranks.py", "reuse.py")
+_CODE_FILES = ("montecarlo.py", "scoreinputs.py", "kernel.py", "sensitivity.py", "ranks.py", "reuse.py")
 
 
 def _code_fingerprint() -> bytes:
@@ -68,13 +63,9 @@ def _code_fingerprint() -> bytes:
     return h.digest()
 
 
-def period_fingerprints(inp: _Inputs, extra: Mapping[str, object] | None = None) -> list[str]:
-    """A fingerprint per period of everything that period's intervals and indices are computed from: its slice of
-    the dense arrays (observed scores, applicability, missing flags, scopes with a score, the scoring variants) and
-    what every period shares (the parameters and options, the cities, indicators, scopes, aggregation tree and
-    weights, the code and library versions, ``extra``). Ranks compare cities within one period and the random
-    draws do not depend on the data, so a period with the same fingerprint has the same results: the reuse rule's
-    premise, which tests/scoring/test_incremental_scoring.py checks against full rebuilds."""
+def _shared(inp: _Inputs, extra: Mapping[str, object] | None) -> hashlib._Hash:
+    """What every period's computation shares: the parameters and options, the cities, indicators, scopes,
+    aggregation tree and weights, the code and library versions, ``extra``."""
     shared = hashlib.sha256(_code_fingerprint())
     for key, value in sorted({**{k: str(v) for k, v in inp.params.items()},
                               **{f"extra.{k}": str(v) for k, v in (extra or {}).items()}}.items()):
@@ -85,13 +76,23 @@ def period_fingerprints(inp: _Inputs, extra: Mapping[str, object] | None = None)
                 *inp.action_specials):
         shared.update(np.ascontiguousarray(arr).tobytes() + b"\x1e")
     shared.update(repr(inp.special_units).encode())
-    out = []
-    for p in range(len(inp.periods)):
+    return shared
+
+
+def period_fingerprints(inp: _Inputs, data: Mapping[str, str],
+                        extra: Mapping[str, object] | None = None) -> dict[str, str]:
+    """period -> a fingerprint of everything that period's intervals and indices are computed from: its rows of
+    the score tables (``data``: observed scores of both bases, applicability, missing flags, scopes with a score,
+    the scoring variants, hashed in SQL by ``scoreinputs.row_hashes``) and what every period shares (``_shared``).
+    Ranks compare cities within one period and the random draws do not depend on the data, so a period with the
+    same fingerprint has the same results: the reuse rule's premise, which tests/scoring/test_incremental_scoring.py
+    checks against full rebuilds. ``inp`` need hold no period's arrays (``scoreinputs.inputs(..., periods=())``)."""
+    shared = _shared(inp, extra)
+    out = {}
+    for p in inp.all_periods:
         h = shared.copy()
-        for arr in (inp.obs[p], inp.applicable[p], inp.missing[p], inp.has_score[p],
-                    *(variant[p] for variant in inp.variants.values())):
-            h.update(np.ascontiguousarray(arr).tobytes())
-        out.append(h.hexdigest()[:32])
+        h.update(f"{p}|{data.get(p, '')}".encode())
+        out[p] = h.hexdigest()[:32]
     return out
 
 
@@ -144,13 +145,6 @@ def reuse_stats(model: str, periods: int, computed: list[str]) -> None:
 def score_periods(stats: Mapping[str, Mapping[str, int]]) -> dict[str, str]:
     """``run_models``' score ``stats`` as a build reports them: model -> "computed/periods" (e.g. "1/40")."""
     return {model: f"{s['computed']}/{s['periods']}" for model, s in sorted(stats.items()) if "computed" in s}
-
-
-def fingerprints_of(inps: Sequence[_Inputs], extra: Mapping[str, object]) -> dict[str, str]:
-    """period -> one fingerprint over all of ``inps`` (a model that reads the raw and the size-adjusted inputs)."""
-    per = [period_fingerprints(i, extra) for i in inps]
-    return {p: f[0] if len(f) == 1 else hashlib.sha256("|".join(f).encode()).hexdigest()[:32]
-            for p, f in zip(inps[0].periods, zip(*per, strict=True), strict=True)}
 
 
 def split_periods(con: duckdb.DuckDBPyConnection, table: str, model: str, fingerprints: Mapping[str, str],

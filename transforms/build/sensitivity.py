@@ -28,15 +28,13 @@ from SALib.sample import sobol as sobol_sample
 from transforms.build.increment import Increment
 from transforms.build.montecarlo import (
     MC_THREADS,
-    VARIANTS,
     _competition_ranks,
-    _Inputs,
     _scope_scores_by_scope,
     group_by_variant,
-    inputs,
     period_blocks,
 )
-from transforms.build.reuse import fingerprints_of, split_periods
+from transforms.build.reuse import period_fingerprints, split_periods
+from transforms.build.scoreinputs import VARIANTS, ScoreInputs, inputs, ranked_cities, row_hashes
 from transforms.core.memory import release_freed_memory
 
 CHOICES = ("weights", "aggregation", "missing_rule", "status_items", "independent_weight", "outlier_treatment",
@@ -44,7 +42,7 @@ CHOICES = ("weights", "aggregation", "missing_rule", "status_items", "independen
 RESAMPLES = 100
 
 
-def problem(inp: _Inputs) -> dict:
+def problem(inp: ScoreInputs) -> dict:
     """The SALib problem: every weight multiplier is its own variable, grouped as one choice 'weights'."""
     n_w = len(inp.w_ind) + len(inp.w_special) + len(inp.w_action)
     names = [f"w{i}" for i in range(n_w)] + list(CHOICES[1:])
@@ -52,7 +50,7 @@ def problem(inp: _Inputs) -> dict:
             "groups": ["weights"] * n_w + list(CHOICES[1:])}
 
 
-def _choices(inp: _Inputs, x: np.ndarray) -> tuple[np.ndarray, ...]:
+def _choices(inp: ScoreInputs, x: np.ndarray) -> tuple[np.ndarray, ...]:
     """Sample points [d, vars] in the unit cube as the Monte Carlo's draws (same ranges and probabilities)."""
     lo, spread = 1 - inp.spread, 2 * inp.spread
     n_i, n_k = len(inp.w_ind), len(inp.w_special)
@@ -71,7 +69,7 @@ def _choices(inp: _Inputs, x: np.ndarray) -> tuple[np.ndarray, ...]:
     return np.arange(len(x)), w_ind, w_sp, w_ac, geometric, exclude, alpha, combo
 
 
-def overall_ranks(inp: _Inputs, x: np.ndarray, periods: tuple[int, int] | None = None) -> np.ndarray:
+def overall_ranks(inp: ScoreInputs, x: np.ndarray, periods: tuple[int, int] | None = None) -> np.ndarray:
     """The overall rank [P, C, d] of every city under each of the d sample points (0 where not ranked), for the
     periods [p0, p1) of ``periods`` (all by default): ranks compare cities within one period."""
     p0, p1 = periods if periods is not None else (0, len(inp.periods))
@@ -163,7 +161,7 @@ class _Bootstrap:
 KEYS = ("S1", "S1_conf", "ST", "ST_conf")
 
 
-def _block_indices(inp: _Inputs, x: np.ndarray, p0: int, p1: int, seed: int) -> tuple[np.ndarray, ...]:
+def _block_indices(inp: ScoreInputs, x: np.ndarray, p0: int, p1: int, seed: int) -> tuple[np.ndarray, ...]:
     """(ranked cells as positions in [P x C], the indices [4, choices, outputs] in ``KEYS`` order, the rank
     variance [outputs]) of the periods [p0, p1). Every output's indices depend on its own ranks only (the
     bootstrap's resamples are drawn from the seed afresh per call), so blocks give the whole sample's values."""
@@ -175,7 +173,7 @@ def _block_indices(inp: _Inputs, x: np.ndarray, p0: int, p1: int, seed: int) -> 
     # one period's outputs at a time: the bootstrap's matrix products round in the last bit by their shape, so a
     # period computed alone (an incremental night) must see the shape it has in a full build
     ends = np.cumsum(inp.has_score[p0:p1, :, -1].sum(axis=1)).tolist()
-    parts = [indices(y[:, a:b], len(CHOICES), seed) for a, b in zip([0, *ends[:-1]], ends, strict=True) if b > a]
+    parts = [indices(y[:, a:b], len(CHOICES), seed) for a, b in zip([0, *ends], ends, strict=False) if b > a]
     # a warehouse with no ranked city (no report loaded yet) has no outputs: no rows, not an error
     idx = {k: np.concatenate([part[k] for part in parts], axis=1) if parts else np.empty((len(CHOICES), 0))
            for k in KEYS}
@@ -192,19 +190,22 @@ def rank_sensitivity(con: duckdb.DuckDBPyConnection, options: Mapping[str, str] 
     while standardised); a block holds its periods' only. One block at 333 cities. A period whose inputs have the
     fingerprint of the previous build keeps that build's rows (``reuse.REUSE``)."""
     frames, kept_by_basis = [], {}
+    meta = inputs(con, options, periods=())  # the catalogue and the tree: what the fingerprints need
+    ranked = ranked_cities(con)
     for basis in ("raw", "size_adjusted"):
-        inp = inputs(con, options, basis=basis)
-        n, seed = int(inp.params["sa_base_samples"]), int(inp.params["sa_seed"])
-        C = len(inp.cities)
-        ranked_by_period = inp.has_score[:, :, -1].sum(axis=1) * len(CHOICES)
-        fingerprints = fingerprints_of([inp], {"model": "int_rank_sensitivity", "basis": basis})
+        fingerprints = period_fingerprints(meta, row_hashes(con), {"model": "int_rank_sensitivity", "basis": basis})
         kept_by_basis[basis], todo = split_periods(
             con, "intermediate.int_rank_sensitivity", f"int_rank_sensitivity.{basis}", fingerprints,
-            dict(zip(inp.periods, ranked_by_period.tolist(), strict=True)), basis=basis)
+            {p: ranked.get(p, 0) * len(CHOICES) for p in meta.all_periods}, basis=basis)
         if kept_by_basis[basis] is not None and not todo.any():
             continue  # every period kept: no sample, no rows
+        # only the periods to compute are read (all of them: the same read as without reuse)
+        periods = None if todo.all() else [p for p, t in zip(fingerprints, todo, strict=True) if t]
+        inp = inputs(con, options, basis=basis, periods=periods)
+        n, seed = int(inp.params["sa_base_samples"]), int(inp.params["sa_seed"])
+        C = len(inp.cities)
         x = sobol_sample.sample(problem(inp), n, calc_second_order=False, seed=seed)
-        blocks = period_blocks(inp, int(inp.params["mc_draws"]), todo) or [(0, 0)]  # none to do: one empty block
+        blocks = period_blocks(inp, int(inp.params["mc_draws"])) or [(0, 0)]  # no period: one empty block
         parts = [_block_indices(inp, x, p0, p1, seed) for p0, p1 in blocks]
         cells, idx, variance = (np.concatenate(a, axis=-1) for a in zip(*parts, strict=True))
         periods = np.asarray(inp.periods, dtype=str)[cells // C]
