@@ -156,7 +156,7 @@ def test_fingerprints_move_only_with_their_period(warehouse: duckdb.DuckDBPyConn
 def test_incremental_builds_equal_full_rebuilds(warehouse: duckdb.DuckDBPyConnection, seed: int, late: bool) -> None:
     """Random nights of changes; on the late ones the SQL models too are built incrementally (and must be)."""
     rng = np.random.default_rng(seed)
-    reused_any = sql_incremental = False
+    reused_any = sql_incremental = narrowed = False
     gap = None
     for night in range(3 if late else 2):
         touched = sorted({_change(warehouse, rng, late) for _ in range(int(rng.integers(1, 4)))})
@@ -168,6 +168,9 @@ def test_incremental_builds_equal_full_rebuilds(warehouse: duckdb.DuckDBPyConnec
         sql = stats.pop("sql")
         if late:
             assert sql["mode"] == "incremental" and set(touched) <= set(sql["periods"]), (touched, sql)
+            # the carry-forward reach narrowed to the periods whose values moved (Tracker.narrow)
+            assert set(sql["periods"]) <= set(sql["planned"]), sql
+            narrowed |= len(sql["periods"]) < len(sql["planned"])
         sql_incremental |= sql["mode"] == "incremental"
         periods = stats["int_rank_uncertainty"]["periods"]
         for model, s in stats.items():
@@ -180,6 +183,7 @@ def test_incremental_builds_equal_full_rebuilds(warehouse: duckdb.DuckDBPyConnec
         assert _differences(warehouse, snapshot) == {}, (night, touched, stats)
     assert reused_any, "no night reused a period: the test would not test the reuse"
     assert sql_incremental or not late, "no night built the SQL models incrementally"
+    assert narrowed or not late, "no night narrowed the periods: the test would not test the narrowing"
 
 
 def test_a_change_at_the_anchor_rebuilds_every_period(warehouse: duckdb.DuckDBPyConnection) -> None:

@@ -38,6 +38,11 @@ REVIEWED: dict[str, str] = {
     "transforms/build/increment.py:_table_fingerprint:table": IDENT + " (an intermediate model's name)",
     "transforms/build/increment.py:_whole_fingerprint:table": IDENT + " (duckdb_tables() of the staging schema, or "
                                                               "an intermediate model's name)",
+    "transforms/build/increment.py:period_hashes:table": IDENT + " (an intermediate model's name)",
+    "transforms/build/increment.py:period_hashes:where": "periods and city codes of the plan, quarters and digits "
+                                                         "only (sql_list refuses others), quoted",
+    "transforms/build/increment.py:period_hashes:sql_list(self.plan.cities)": "city codes of the staged report "
+                                                                              "rows, digits only, quoted",
     "transforms/build/increment.py:finish:LOG": IDENT + " (module constant)",
     "transforms/build/increment.py:finish:STATE": IDENT + " (module constant)",
     "transforms/build/increment.py:start:STATE": IDENT + " (module constant)",

@@ -112,6 +112,9 @@ class Plan:
     # the cities whose reports changed (what ``-- incremental: period, city`` redoes); None: every city, when a shared
     # model moved inside the periods (a new quarter's first report adds the period: every city gets its rows there)
     cities: tuple[str, ...] | None = ()
+    changed: tuple[str, ...] = ()  # the periods whose reports changed
+    planned: tuple[str, ...] | None = None  # the periods before ``Tracker.narrow``
+    quarters: tuple[str, ...] = ()  # every period of int_periods, in order
 
 
 @dataclass
@@ -124,6 +127,7 @@ class Tracker:
     tracked: list[str] = field(default_factory=list)
     staged: bool = False  # the staged inputs are fingerprinted (after the staging models, before the others)
     demoted: str | None = None  # why the build went full part-way (a shared model changed)
+    narrowed: bool = False  # the periods were narrowed to those the first incremental model's rows moved in
 
     @classmethod
     def start(cls, con: duckdb.DuckDBPyConnection, sql_dir: Path, enabled: bool) -> Tracker:
@@ -234,7 +238,36 @@ class Tracker:
                                            "select baseline_period from intermediate.int_scoring_parameters"
                                            ).fetchall()}
         inputs = {p for p in periods if reads_from <= index[p] <= index[max(todo)]} | fixed
-        return Plan(tuple(sorted(todo)), f"reports changed in {', '.join(changed)}", tuple(sorted(inputs)))
+        return Plan(tuple(sorted(todo)), f"reports changed in {', '.join(changed)}", tuple(sorted(inputs)),
+                    changed=tuple(changed), quarters=tuple(periods))
+
+    def period_hashes(self, con: duckdb.DuckDBPyConnection, table: str, sql: str) -> dict[str, str] | None:
+        """Before ``narrow``: the planned periods' hashes of the first incremental model's rows (of the changed
+        cities only, for a city-level model); None once narrowed, or when there is nothing to narrow."""
+        if self.narrowed or self.demoted or self.plan is None or not self.plan.periods:
+            return None
+        where = f"period in ({sql_list(self.plan.periods)})"
+        if by_city_model(sql) and self.plan.cities is not None:
+            where += f" and city_code in ({sql_list(self.plan.cities)})"
+        return {p: f"{n}:{h}" for p, n, h in con.execute(
+            f"select period, count(*), sum(hash(t))::varchar from {table} as t where {where} group by period"
+        ).fetchall()}
+
+    def narrow(self, con: duckdb.DuckDBPyConnection, table: str, sql: str, before: dict[str, str]) -> None:
+        """After the first incremental model: keep the periods whose reports changed or whose rows of that model
+        moved (a corrected value carried into the next quarters moves them; one that no later quarter carries does
+        not), each with the period after it (which reads its predecessor). The later models read that model, the
+        shared ones and the report rows of the changed periods, so outside these periods their inputs are the same.
+        A tracked shared model that moved outside them sends the rest of the build to full (``_check_tracked``)."""
+        plan = self.plan
+        assert plan is not None and plan.periods is not None
+        after = self.period_hashes(con, table, sql)
+        self.narrowed = True
+        moved = {p for p in plan.periods if before.get(p) != (after or {}).get(p)} | set(plan.changed)
+        following = {a: b for a, b in zip(plan.quarters, plan.quarters[1:], strict=False)}
+        keep = moved | {following[p] for p in moved if p in following}
+        plan.planned, plan.periods = plan.periods, tuple(p for p in plan.periods if p in keep)
+        self._check_tracked()
 
     def scoped_statements(self, model_sql: str, table: str, periods: tuple[str, ...]) -> list[str]:
         """delete + insert of ``periods`` of ``table`` (and of the changed cities only, for a model marked
@@ -274,7 +307,9 @@ class Tracker:
         con.execute(f"insert into {LOG} (serial, mode, periods, reason, cities) values (?, ?, ?, ?, ?)",
                     [serial, "full" if full else "incremental", periods, reason, cities])
         con.execute(f"delete from {LOG} where serial < ? - 100", [serial])
-        return {"mode": "full" if full else "incremental", "periods": periods, "cities": cities, "reason": reason}
+        planned = None if full or plan.planned is None else list(plan.planned)
+        return {"mode": "full" if full else "incremental", "periods": periods, "cities": cities, "reason": reason,
+                "planned": planned}
 
 
 def sql_list(codes: tuple[str, ...]) -> str:

@@ -227,8 +227,11 @@ def _materialise_incremental(con: duckdb.DuckDBPyConnection, model: Model, track
                                           "table_name = ?", [model.name]).fetchall():
         return False
     if periods:
+        before = tracker.period_hashes(con, table, model.sql)  # the first incremental model's rows, to narrow by
         for statement in tracker.scoped_statements(model.sql, table, periods):
             con.execute(statement)
+        if before is not None:
+            tracker.narrow(con, table, model.sql, before)
     return True
 
 
