@@ -123,6 +123,7 @@ def test_l_stages_publish_a_late_report_incrementally(tmp_path: Path) -> None:
     assert "period=2019Q3" in rewritten and "period=2019Q1" not in rewritten, rewritten
     assert pub["periods_written"]["indicator_scores"] == len(rewritten) <= len(sql["periods"]), pub["periods_written"]
     assert pub["periods_written"]["rank_uncertainty"] == 0, pub["periods_written"]
+    assert pub["periods_written"]["coherence_audit"] != "all", pub["periods_written"]  # compared, not rewritten
     con = duckdb.connect(str(db), read_only=True)
     for table, n in pub["tables"].items():
         files = f"read_parquet('{P.published_glob(tmp_path, table)}', hive_partitioning = true)"

@@ -2,7 +2,8 @@
 and period) and the league table as CSV.
 
 A night with a few late reports changes a few periods: promotion rewrites only those (and in the city-level marts
-only the changed cities' rows), and the export rewrites only the files of the periods whose rows changed. Each
+only the changed cities' rows), and the export rewrites only the files of the periods whose rows changed (of the
+marts promoted whole, every period is compared). Each
 exported period's content is fingerprinted (``EXPORTED``); a period whose rows are the same as when its file was
 written keeps its file. One Parquet file per mart, written whole every night, was 4.2 s at L; one per period costs
 more on a full night (about 5.8 s) and a fraction of it on a night with one report (docs/scaling.md).
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from tools.bench.lstages import _set_state, _state, connect
 from transforms.build import increment, promote_candidate
@@ -77,8 +79,9 @@ def _record(con: duckdb.DuckDBPyConnection, table: str, contents: dict[str, str]
         con.execute(f"delete from {EXPORTED} where mart = ?", [table])
     else:
         con.execute(f"delete from {EXPORTED} where mart = ? and period in (select unnest(?))", [table, list(contents)])
-    if contents:
-        con.executemany(f"insert into {EXPORTED} values (?, ?, ?)", [[table, p, f] for p, f in contents.items()])
+    rows = pa.table({"mart": [table] * len(contents), "period": list(contents),  # noqa: F841 (read by DuckDB)
+                     "fingerprint": list(contents.values())})
+    con.execute(f"insert into {EXPORTED} select mart, period, fingerprint from rows")
 
 
 def _incremental_mart(table: str) -> bool:
@@ -86,15 +89,17 @@ def _incremental_mart(table: str) -> bool:
     return path.is_file() and increment.is_incremental(path.read_text(encoding="utf-8"))
 
 
-def _export_mart(con: duckdb.DuckDBPyConnection, out: Path, table: str, periods: list[str] | None) -> int | str:
-    """Export ``table``: whole (``periods`` None), else the files of those of ``periods`` whose rows changed since
-    their file was written. Returns how many periods were written ("all" for the whole mart)."""
-    if periods is None:
+def _export_mart(con: duckdb.DuckDBPyConnection, out: Path, table: str, periods: list[str] | None,
+                 whole: bool) -> int | str:
+    """Export ``table``: whole (``whole``), else the files of the periods whose rows changed since their file was
+    written, among ``periods`` (None: every period). Returns how many periods were written ("all": the whole)."""
+    if whole:
         _export(con, out, table, None)
         _record(con, table, _contents(con, table, None), every=True)
         return "all"
     now, before = _contents(con, table, periods), _exported(con, table)
-    changed = [p for p in periods if now.get(p) != before.get(p)]
+    changed = [p for p in (periods if periods is not None else sorted(set(now) | set(before)))
+               if now.get(p) != before.get(p)]
     for p in changed:
         if p not in now:  # no rows left in the period: no file
             shutil.rmtree(out / table / f"period={p}", ignore_errors=True)
@@ -123,8 +128,10 @@ def publish(db: Path, root: Path, force: bool = False) -> dict:
         rows, written = {}, {}
         for t in tables:
             (out / f"{t}.parquet").unlink(missing_ok=True)  # the layout before one file per period
-            incremental = not unfinished and _incremental_mart(t) and (out / t).is_dir()
-            written[t] = _export_mart(con, out, t, scope.periods if incremental else None)
+            # after a full build, or a first or unfinished export, every file is written; after an incremental
+            # build an incremental mart's changed periods are compared, and every period of the other marts
+            whole = unfinished or scope.periods is None or not (out / t).is_dir()
+            written[t] = _export_mart(con, out, t, scope.periods if _incremental_mart(t) else None, whole)
             rows[t] = con.execute(f"select count(*) from marts.{t}").fetchone()[0]
         if not isinstance(written.get("league_table"), int) or written["league_table"] > 0:
             con.execute(f"copy marts.league_table to '{out / 'league_table.csv'}' (header true)")
