@@ -11,6 +11,7 @@ prepares the words and numbers (so data never becomes markup).
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -42,6 +43,9 @@ class BulletinUnavailable(RuntimeError):
 def bulletin_name(lang: str) -> str:
     """The file name of a period's bulletin in ``lang``."""
     return f"bulletin_{lang}.pdf"
+
+
+_COMPILING = threading.Lock()
 
 
 @cache
@@ -237,7 +241,8 @@ def write_bulletins(folder: Path, period: str, meta: dict) -> list[Path]:
         data = json.dumps(bulletin_data(folder, period, lang, meta, frames), ensure_ascii=False, sort_keys=True,
                           allow_nan=False, default=str)
         path = folder / bulletin_name(lang)
-        pdf = compiler.compile(format="pdf", sys_inputs={"data": data}, timestamp=FIXED_TIMESTAMP)
+        with _COMPILING:  # one compiler per process, one compilation at a time (publish writes periods in threads)
+            pdf = compiler.compile(format="pdf", sys_inputs={"data": data}, timestamp=FIXED_TIMESTAMP)
         path.write_bytes(pdf)
         out.append(path)
     return out
