@@ -143,20 +143,31 @@ def _one_weight_per_indicator(meta: pd.DataFrame) -> None:
             "请改为自某期起权重为 0,或修改 weights.csv。")
 
 
+def _catalogue(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str], pd.DataFrame]:
+    """(every period, every city, one row per scored indicator with its attributes): the same for both bases and
+    every choice of periods, so read once per build run (three aggregations over every score row)."""
+    cache = run_cache()
+    key = ("score_catalogue", id(con))
+    if cache is not None and key in cache:
+        return cache[key]
+    cells = con.sql(_CELLS).to_arrow_table()  # one row per (period, city): the codes, not the rows
+    out = _sorted_codes(cells["period"]), _sorted_codes(cells["city_code"]), con.sql(_TREE).df()
+    if cache is not None:
+        cache[key] = out
+    return out
+
+
 class ScoreInputs:
     """Indicator scores as dense arrays [period, city, indicator] plus the aggregation tree."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, options: Mapping[str, str] | None = None,
                  basis: str = "raw", periods: Sequence[str] | None = None) -> None:
         self._read_parameters(scoring_parameters(con, options))
-        cells = con.sql(_CELLS).to_arrow_table()  # one row per (period, city): the codes, not the rows
-        # every period (what the fingerprints and the kept rows are counted over) and the periods read
-        self.all_periods = _sorted_codes(cells["period"])
+        # every period (what the fingerprints and the kept rows are counted over), the cities, and the periods read
+        self.all_periods, self.cities, tree = _catalogue(con)
         self.periods = self.all_periods if periods is None else sorted(set(periods) & set(self.all_periods))
         self._only = None if periods is None else {"periods": self.periods}
-        self.cities = _sorted_codes(cells["city_code"])
         scopes = self._rows(con, _SCOPES).to_arrow_table()
-        tree = con.sql(_TREE).df()  # one row per scored indicator
         self.indicators = sorted(set(tree["indicator_code"]) - {None})
         self._build_tree(con, tree)
         self._fill_arrays(con, scopes, basis)
