@@ -116,9 +116,11 @@ def _sql_summary(sql: dict | None) -> dict | None:
     fill the log)."""
     if not sql:
         return None
-    periods = sql.get("periods")
+    periods, planned, cities = sql.get("periods"), sql.get("planned"), sql.get("cities")
     return {"mode": sql["mode"], "reason": sql["reason"], "periods": None if periods is None else len(periods),
-            "first": periods[0] if periods else None, "last": periods[-1] if periods else None}
+            "first": periods[0] if periods else None, "last": periods[-1] if periods else None,
+            # before narrowing to the periods whose values moved; the cities the city-level models redid
+            "planned": None if planned is None else len(planned), "cities": None if cities is None else len(cities)}
 
 
 def audit(run_id: str, paths: DataPaths | None = None) -> dict:
