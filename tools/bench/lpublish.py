@@ -6,7 +6,7 @@ only the changed cities' rows), and the export rewrites only the files of the pe
 marts promoted whole, every period is compared). Each
 exported period's content is fingerprinted (``EXPORTED``); a period whose rows are the same as when its file was
 written keeps its file. One Parquet file per mart, written whole every night, was 4.2 s at L; one per period costs
-more on a full night (about 5.8 s) and a fraction of it on a night with one report (docs/scaling.md).
+more on a full night (about 5.7 s) and a fraction of it on a night with one report (docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from tools.bench.lstages import _set_state, _state, connect
 from transforms.build import increment, promote_candidate
-from transforms.core.paths import SQL_DIR
+from transforms.build.candidate import mart_sql
 
 # (mart, period, fingerprint) of every period file written: what the next export compares with
 EXPORTED = "meta.bench_exported"
@@ -72,13 +72,11 @@ def _contents(con: duckdb.DuckDBPyConnection, table: str, periods: list[str] | N
 
 
 def _exported(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
-    con.execute(f"create table if not exists {EXPORTED} (mart varchar, period varchar, fingerprint varchar)")
     return dict(con.execute(f"select period, fingerprint from {EXPORTED} where mart = ?", [table]).fetchall())
 
 
 def _record(con: duckdb.DuckDBPyConnection, table: str, contents: dict[str, str], every: bool) -> None:
     """Save the fingerprints of the periods just written (``every``: the mart was written whole)."""
-    con.execute(f"create table if not exists {EXPORTED} (mart varchar, period varchar, fingerprint varchar)")
     if every:
         con.execute(f"delete from {EXPORTED} where mart = ?", [table])
     else:
@@ -86,11 +84,6 @@ def _record(con: duckdb.DuckDBPyConnection, table: str, contents: dict[str, str]
     rows = pa.table({"mart": [table] * len(contents), "period": list(contents),  # noqa: F841 (read by DuckDB)
                      "fingerprint": list(contents.values())})
     con.execute(f"insert into {EXPORTED} select mart, period, fingerprint from rows")
-
-
-def _incremental_mart(table: str) -> bool:
-    path = SQL_DIR / "marts" / f"{table}.sql"
-    return path.is_file() and increment.is_incremental(path.read_text(encoding="utf-8"))
 
 
 def _export_mart(con: duckdb.DuckDBPyConnection, out: Path, table: str, periods: list[str] | None,
@@ -126,6 +119,7 @@ def publish(db: Path, root: Path, force: bool = False) -> dict:
         # an export stopped half-way (after its promotion) leaves this mark: the next one writes every period
         unfinished = (out / ".exporting").exists()
         scope = increment.promotion_scope(con)  # read before promotion marks the newest build promoted
+        con.execute(f"create table if not exists {EXPORTED} (mart varchar, period varchar, fingerprint varchar)")
         (out / ".exporting").touch()
         tables = promote_candidate(con)
         promote_s = time.perf_counter() - t0
@@ -135,9 +129,10 @@ def publish(db: Path, root: Path, force: bool = False) -> dict:
             # after a full build, or a first or unfinished export, every file is written; after an incremental
             # build an incremental mart's changed periods are compared, and every period of the other marts
             whole = unfinished or scope.periods is None or not (out / t).is_dir()
-            written[t] = _export_mart(con, out, t, scope.periods if _incremental_mart(t) else None, whole)
+            incremental = increment.is_incremental(mart_sql(t))
+            written[t] = _export_mart(con, out, t, scope.periods if incremental else None, whole)
             rows[t] = con.execute(f"select count(*) from marts.{t}").fetchone()[0]
-        if not isinstance(written.get("league_table"), int) or written["league_table"] > 0:
+        if written.get("league_table") != 0:  # written whole, or some of its periods
             con.execute(f"copy marts.league_table to '{out / 'league_table.csv'}' (header true)")
         (out / ".exporting").unlink()
         _set_state(con, "inputs_dirty", "false")

@@ -28,7 +28,7 @@ def audit_passed(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
     return audited > 0 and failed == 0
 
 
-def _header(mart: str) -> str:
+def mart_sql(mart: str) -> str:
     """The mart's SQL (its ``-- incremental:`` header says what promotion may rewrite)."""
     path = SQL_DIR / "marts" / f"{mart}.sql"
     return path.read_text(encoding="utf-8") if path.is_file() else ""
@@ -55,7 +55,7 @@ def promote_candidate(con: duckdb.DuckDBPyConnection, require_audit_of: str | No
     try:
         con.execute("create schema if not exists marts")
         for t in tables:
-            sql = _header(t)
+            sql = mart_sql(t)
             if scope.periods is not None and t in published and increment.is_incremental(sql):
                 # only the periods the builds since the promoted one changed (increment.promotion_scope); quarters
                 # and city codes only (sql_list refuses others): safe to inline

@@ -23,7 +23,7 @@ import pyarrow as pa
 from transforms.build.increment import Increment
 from transforms.build.kernel import tree_scores
 from transforms.build.ranks import competition_ranks as _competition_ranks
-from transforms.build.reuse import period_fingerprints, period_runs, split_periods
+from transforms.build.reuse import period_fingerprints, split_periods
 from transforms.build.scoreinputs import VARIANTS, ScoreInputs, _dense, inputs, row_hashes
 from transforms.core.memory import release_freed_memory
 
@@ -182,7 +182,7 @@ def period_blocks(inp: ScoreInputs, draws: int) -> list[tuple[int, int]]:
     40 periods at 333 cities, 7 at 2,850). The sensitivity analysis uses the same blocks (and cached cell blocks)."""
     P, C, S = len(inp.periods), len(inp.cities), len(inp.scopes)
     step = max(1, min(P, MC_RANK_BYTES // max(1, C * S * max(draws, 1) * 2)))
-    return period_runs(np.ones(P, dtype=bool), step)
+    return [(p0, min(P, p0 + step)) for p0 in range(0, P, step)]
 
 
 def _intervals(inp: ScoreInputs, chunks: list[tuple], draws: int) -> tuple[np.ndarray, ...]:

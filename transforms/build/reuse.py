@@ -117,22 +117,6 @@ def kept_periods(con: duckdb.DuckDBPyConnection, table: str, fingerprints: Mappi
     return {p for p, n in rows_per_period.items() if counts.get(p, 0) == n}
 
 
-def period_runs(todo: np.ndarray, per_block: int) -> list[tuple[int, int]]:
-    """The periods to compute (``todo`` [P] bool) as blocks [p0, p1) of consecutive periods, at most ``per_block``
-    periods each."""
-    runs, p, P = [], 0, len(todo)
-    while p < P:
-        if not todo[p]:
-            p += 1
-            continue
-        p1 = p
-        while p1 < P and todo[p1] and p1 - p < per_block:
-            p1 += 1
-        runs.append((p, p1))
-        p = p1
-    return runs
-
-
 def reuse_stats(model: str, periods: int, computed: list[str]) -> None:
     """Record in the build run's cache how many periods a score model computed (the rest were reused), and which:
     the build reports it, the bench and the tests read it, and promotion rewrites those periods of the marts."""

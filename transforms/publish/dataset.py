@@ -161,15 +161,20 @@ def _write_periods(con: duckdb.DuckDBPyConnection, out: Path, tables: list[str],
         for period in periods:
             _write_dataset(con, out / "periods" / period, tables, dataset_id, metadata, period)
         return
-    local = threading.local()
+    local, cursors = threading.local(), []
 
     def one(period: str) -> None:
         if not hasattr(local, "cursor"):
             local.cursor = con.cursor()
+            cursors.append(local.cursor)
         _write_dataset(local.cursor, out / "periods" / period, tables, dataset_id, metadata, period)
 
-    with ThreadPoolExecutor(max_workers=PUBLISH_THREADS) as pool:
-        list(pool.map(one, periods))  # re-raises the first failure
+    try:
+        with ThreadPoolExecutor(max_workers=PUBLISH_THREADS) as pool:
+            list(pool.map(one, periods))  # re-raises the first failure
+    finally:
+        for cursor in cursors:
+            cursor.close()
 
 
 def build_dataset(con: duckdb.DuckDBPyConnection, out: Path, dataset_id: str, metadata: dict,
